@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT
+ * store.h: DynamoDB-style tables in one LMDB environment, plus a change log
+ * that records every committed item change in the same transaction, in
+ * commit order. One writer thread owns every write transaction and commits
+ * whatever is queued as one group; readers use reusable read transactions
+ * and never wait for it. Items are canonical DynamoDB-JSON text, stored with
+ * their DynamoDB size so reads splice the bytes without re-encoding.
+ * This module knows DynamoDB's data model (numbers, keys, items, stream
+ * records); it knows nothing of HTTP, requests or libuv loops. */
+#ifndef STORE_H
+#define STORE_H
+
+#include "engine/mem.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;               /* Opaque. One per data directory. */
+typedef struct store_reader store_reader_t; /* Opaque. One reusable read txn; one thread at a time. */
+typedef struct store_cursor store_cursor_t; /* Opaque. An ordered walk over a table's items. */
+
+typedef enum store_durability {
+    STORE_DURABILITY_FULL = 0, /* fsync at every commit (default). */
+    STORE_DURABILITY_RELAXED,  /* fsync deferred by at most 1 s. */
+    STORE_DURABILITY_NONE,     /* Never fsync explicitly; the OS decides. */
+} store_durability_t;
+
+typedef struct store_config {
+    const char *dir;               /* Data directory; created if missing. */
+    store_durability_t durability;
+    size_t initial_map_bytes;      /* Starting LMDB map size; 0 = default. Grows on demand. */
+    const char *region;            /* awsRegion written in stream records. */
+} store_config_t;
+
+/* Parse "full", "relaxed" or "none". Returns 0 or ENG_EINVAL. */
+int store_durability_parse(const char *name, store_durability_t *out);
+
+/* Open (creating if needed) the environment in cfg->dir and start the writer
+ * thread. On 0 the caller owns *out and must call store_close.
+ * Returns 0, ENG_EACCES (directory not writable), ENG_EBUSY (another eddy
+ * holds the directory), ENG_ECORRUPT or ENG_EIO. Blocks on disk I/O. */
+int store_open(const store_config_t *cfg, store_t **out);
+
+/* Finish every queued write (their done callbacks run), stop the writer,
+ * sync and close. All readers must be destroyed first. NULL is a no-op. Blocks. */
+void store_close(store_t *store);
+
+/* Register `cb`, run on the writer thread after each commit that appended
+ * change-log records (the trigger dispatcher wakes on it). One callback;
+ * set before any write. */
+typedef void (*store_commit_cb)(void *arg);
+void store_set_commit_cb(store_t *store, store_commit_cb cb, void *arg);
+
+/* ---- Numbers ---------------------------------------------------------- */
+
+/* Normalize a DynamoDB number: at most 38 significant digits, magnitude
+ * 1E-130 to 9.9999999999999999999999999999999999999E+125 (or zero); leading
+ * and trailing zeros dropped ("01.50" -> "1.5", "-0" -> "0", "1e3" -> "1000").
+ * On 0 appends the canonical text to `out`. On ENG_EINVAL, *why (if not NULL)
+ * is DynamoDB's message, a static string, e.g. "The parameter cannot be
+ * converted to a numeric value" or "Attempting to store more than 38
+ * significant digits in a Number". */
+int store_num_normalize(eng_slice_t in, eng_buf_t *out, const char **why);
+
+/* Compare two normalized numbers numerically: <0, 0, >0. */
+int store_num_cmp(eng_slice_t a, eng_slice_t b);
+
+/* ---- Keys -------------------------------------------------------------- */
+
+typedef enum store_ktype { STORE_KT_S = 'S', STORE_KT_N = 'N', STORE_KT_B = 'B' } store_ktype_t;
+
+/* One key attribute value: S as its UTF-8 bytes, N as normalized text,
+ * B as its decoded raw bytes. Borrowed. */
+typedef struct store_keyval {
+    store_ktype_t type;
+    eng_slice_t val;
+} store_keyval_t;
+
+#define STORE_KEY_MAX 480 /* Encoded key bytes; below LMDB's 511 with room for the table id. */
+
+/* An encoded primary key (without the table id; storage adds it). Keys sort
+ * by a 32-bit hash of the partition key (so Scan segments are disjoint hash
+ * ranges), then the partition key, then the sort key in DynamoDB's order
+ * (S and B bytewise, N numerically). Partition keys up to 2048 bytes and sort
+ * keys up to 1024 bytes fit: long ones are cut and completed by a 128-bit
+ * hash, and the full key is kept with the item so no two keys can be
+ * confused (see docs/storage.md for the one ordering caveat). */
+typedef struct store_key {
+    uint8_t buf[STORE_KEY_MAX];
+    size_t len;
+} store_key_t;
+
+/* Encode (pk, sk); sk is NULL for a hash-only table. Returns 0 or ENG_EINVAL
+ * (pk empty or over 2048 bytes, sk over 1024 bytes, bad number text). */
+int store_key_encode(const store_keyval_t *pk, const store_keyval_t *sk, store_key_t *out);
+
+/* The 32-bit partition hash a key starts with (Scan segment i of n covers
+ * hashes [i * 2^32 / n, (i + 1) * 2^32 / n)). */
+uint32_t store_key_hash(const store_key_t *key);
+
+/* ---- Items ------------------------------------------------------------- */
+
+/* Validate an item given as a DynamoDB JSON object ({"a":{"S":"x"},...}) and
+ * append its canonical text to `out`: attribute names sorted bytewise at every
+ * map level, numbers normalized, sets checked non-empty and duplicate-free.
+ * *size_bytes gets the item's size as DynamoDB counts it (names' UTF-8 bytes
+ * plus values). On ENG_EINVAL *why is DynamoDB's ValidationException message
+ * (a static string or one formatted into `why_buf`). Does not check keys or
+ * the 400 KB limit; the caller does, knowing the table. */
+int store_item_canon(const cJSON *item, eng_buf_t *out, size_t *size_bytes, const char **why,
+                     eng_buf_t *why_buf);
+
+/* ---- Tables ------------------------------------------------------------ */
+
+typedef struct store_table {
+    uint32_t id;          /* Unique for the life of the directory; never reused. */
+    eng_slice_t name;     /* Borrowed until store_read_end. */
+    eng_slice_t meta;     /* The JSON the API layer stored; borrowed until store_read_end. */
+    uint64_t item_count;  /* Items now in the table. */
+    uint64_t size_bytes;  /* Sum of the items' DynamoDB sizes. */
+    uint64_t last_seq;    /* Highest change-log sequence number, 0 if none. */
+} store_table_t;
+
+/* ---- Writes (through the writer thread) -------------------------------- */
+
+typedef enum store_wkind {
+    STORE_W_PUT,          /* Put `item` at `key`. */
+    STORE_W_DELETE,       /* Delete the item at `key` (absent: no change, no record). */
+    STORE_W_TABLE_CREATE, /* Create table `table` with `meta`; ENG_EEXIST if present. */
+    STORE_W_TABLE_UPDATE, /* Replace the meta of `table`; ENG_ENOTFOUND if absent. */
+    STORE_W_TABLE_DELETE, /* Delete `table`, its items and its log; ENG_ENOTFOUND if absent. */
+} store_wkind_t;
+
+typedef struct store_write store_write_t;
+
+/* Optional hook run on the writer thread inside the write transaction, with
+ * the current item (old.ptr NULL when absent). It may veto the write by
+ * returning ENG_ECONDITION, or rewrite w->kind / w->item / w->item_size (an
+ * UpdateItem computes its new item here). Any other negative return fails the
+ * write with that code. Must not block. */
+typedef int (*store_check_cb)(store_write_t *w, eng_slice_t old, void *arg);
+
+struct store_write {
+    store_wkind_t kind;
+    uint32_t table_id;      /* Items: the id from store_table_get; a mismatch is ENG_ENOTFOUND. */
+    eng_slice_t table;      /* Table DDL: the name. Borrowed until done. */
+    store_key_t key;        /* Items: encoded primary key. */
+    eng_slice_t keys_json;  /* Items: {"pk":{"S":"a"}} for the stream record. Borrowed until done. */
+    eng_slice_t item;       /* PUT: canonical item text; TABLE_*: meta JSON. Borrowed until done. */
+    uint32_t item_size;     /* PUT: DynamoDB size of `item`. */
+    store_check_cb check;   /* Optional; see above. */
+    void *check_arg;
+    bool want_old;          /* Copy the previous item (or table meta) into `old`. */
+
+    /* Results, set before the batch's done callback runs. */
+    int err;                /* 0, ENG_ENOTFOUND, ENG_EEXIST, ENG_ECONDITION, ENG_ENOSPC, ENG_EIO. */
+    bool had_old;           /* An item (or table) existed before. */
+    eng_buf_t old;          /* want_old && had_old: its text. The caller frees it. */
+    uint64_t seq;           /* Change-log sequence number appended; 0 if nothing changed. */
+};
+
+typedef struct store_batch store_batch_t;
+typedef void (*store_done_cb)(store_batch_t *batch);
+
+/* A group of writes handed to the writer at once. With is_atomic, either all
+ * writes apply or none does (the first failure's code is in that write's err
+ * and in batch->err); otherwise each write succeeds or fails on its own. */
+struct store_batch {
+    store_write_t *writes;  /* Borrowed until done runs. */
+    size_t n_writes;
+    bool is_atomic;
+    store_done_cb done;     /* Runs once, on the writer thread, after the commit
+                             * holding the batch returned (durable before visible),
+                             * or after the batch failed. Must not block. */
+    void *arg;              /* For the caller. */
+    int err;                /* Batch-level result: 0, ENG_ECLOSED, ENG_ENOSPC or ENG_EIO
+                             * (the whole group failed), or the atomic failure. */
+    store_batch_t *next_;   /* Private to storage. */
+};
+
+/* Queue `batch` for the writer. Thread-safe, never blocks. The batch and
+ * everything it points to stay the caller's, borrowed until done runs.
+ * After store_close began, done runs at once with ENG_ECLOSED. */
+void store_submit(store_t *store, store_batch_t *batch);
+
+/* ---- Reads (any thread, one reader per thread) ------------------------- */
+
+/* Create a reader: a read transaction kept reset between uses. Caller owns it
+ * (store_reader_destroy, before store_close). Returns 0 or ENG_EIO. */
+int store_reader_create(store_t *store, store_reader_t **out);
+void store_reader_destroy(store_reader_t *r);
+
+/* Renew the reader's snapshot / release it. Everything borrowed from a reader
+ * is valid only between these two calls. Never waits for the writer. */
+int store_read_begin(store_reader_t *r);
+void store_read_end(store_reader_t *r);
+
+/* Look up a table by name. Returns 0 or ENG_ENOTFOUND. */
+int store_table_get(store_reader_t *r, eng_slice_t name, store_table_t *out);
+
+/* The first table whose name sorts after `after` (empty: the first table).
+ * Returns 0 or ENG_ENOTFOUND when there is none. */
+int store_table_next(store_reader_t *r, eng_slice_t after, store_table_t *out);
+
+/* Get the item at `key`. On 0 *item is the canonical text, borrowed until
+ * store_read_end. Returns 0 or ENG_ENOTFOUND. */
+int store_item_get(store_reader_t *r, uint32_t table_id, const store_key_t *key, eng_slice_t *item);
+
+typedef struct store_range {
+    const store_key_t *after;  /* Start strictly after this key (NULL: from the start). */
+    const store_key_t *prefix; /* Only keys starting with these bytes (NULL: all). */
+    uint32_t hash_lo, hash_hi; /* Only partition hashes in [lo, hi]; 0 and UINT32_MAX for all. */
+    bool is_reverse;           /* Walk from the end. */
+} store_range_t;
+
+/* Open a cursor over the items of `table_id` within `range`. Valid until
+ * store_read_end; close it before. Returns 0 or ENG_EIO. */
+int store_cursor_open(store_reader_t *r, uint32_t table_id, const store_range_t *range,
+                      store_cursor_t **out);
+
+/* Step to the next item. On 0, *item (canonical text) and *key are borrowed
+ * until the next call. Returns 0 or ENG_ENOTFOUND at the end. */
+int store_cursor_next(store_cursor_t *c, eng_slice_t *item, store_key_t *key);
+void store_cursor_close(store_cursor_t *c);
+
+/* Read the change-log record of `table_id` with the smallest sequence number
+ * greater than `after_seq`. On 0, *seq is its number and *record its stream
+ * record JSON ({"eventID":..,"eventName":..,"dynamodb":{..}}), borrowed
+ * until store_read_end. Returns 0 or ENG_ENOTFOUND. */
+int store_log_next(store_reader_t *r, uint32_t table_id, uint64_t after_seq, uint64_t *seq,
+                   eng_slice_t *record);
+
+#endif
