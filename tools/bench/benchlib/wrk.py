@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: MIT
+# wrk.py: run one wrk measurement and parse the BENCH_RESULT line that
+# wrk/result.lua prints. wrk always runs from tools/bench/wrk so the scripts
+# can `require "result"`. Every run is bounded: duration plus a grace period.
+import os
+import subprocess
+
+from .procs import HERE
+
+WRK_DIR = os.path.join(HERE, "wrk")
+
+
+class WrkError(Exception):
+    """wrk failed or printed no result line."""
+
+
+def run(url, script, args=(), threads=1, conns=64, duration_s=10, timeout_s=None):
+    """Run `wrk -t -c -d --latency -s script url -- args`; returns a result dict.
+
+    Keys: rps, requests, duration_s, p50_us, p90_us, p99_us, p999_us, max_us,
+    mean_us, status_errors, socket_errors (connect+read+write+timeouts)."""
+    argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration_s}s", "--latency",
+            "-s", script, url]
+    if args:
+        argv += ["--", *[str(a) for a in args]]
+    try:
+        out = subprocess.run(argv, cwd=WRK_DIR, capture_output=True, text=True,
+                             timeout=timeout_s or duration_s + 60)
+    except subprocess.TimeoutExpired as e:
+        raise WrkError(f"wrk timed out: {' '.join(argv)}") from e
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if out.returncode != 0 or line is None:
+        raise WrkError(f"wrk exited {out.returncode}: {out.stderr.strip()[-400:]}")
+    return parse(line)
+
+
+def parse(line):
+    """BENCH_RESULT k=v ... -> dict with rps and socket_errors added."""
+    kv = dict(tok.split("=", 1) for tok in line.split()[1:])
+    r = {k: float(v) for k, v in kv.items()}
+    r["duration_s"] = r.pop("duration_us") / 1e6
+    r["rps"] = r["requests"] / r["duration_s"] if r["duration_s"] else 0.0
+    r["socket_errors"] = sum(r.pop(k) for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return r
