@@ -87,9 +87,13 @@ typedef struct store_keyval {
  * keys up to 1024 bytes fit: long ones are cut and completed by a 128-bit
  * hash, and the full key is kept with the item so no two keys can be
  * confused (see docs/storage.md for the one ordering caveat). */
+#define STORE_KEY_FULL_MAX 3088 /* Uncut encoding of the longest key (2048-byte pk, 1024-byte sk). */
+
 typedef struct store_key {
     uint8_t buf[STORE_KEY_MAX];
     size_t len;
+    size_t full_len;                /* 0 unless the key was cut: then `full` is the uncut encoding. */
+    uint8_t full[STORE_KEY_FULL_MAX]; /* Stored with the item so a lookup of a cut key is verified. */
 } store_key_t;
 
 /* Encode (pk, sk); sk is NULL for a hash-only table. Returns 0 or ENG_EINVAL
@@ -231,5 +235,136 @@ void store_cursor_close(store_cursor_t *c);
  * until store_read_end. Returns 0 or ENG_ENOTFOUND. */
 int store_log_next(store_reader_t *r, uint32_t table_id, uint64_t after_seq, uint64_t *seq,
                    eng_slice_t *record);
+
+/* ---- Expressions -------------------------------------------------------- */
+
+/* DynamoDB's expression language: one recursive-descent parser building an
+ * AST for condition, filter, key-condition, projection and update
+ * expressions, an evaluator over DynamoDB-JSON items ({"a":{"S":"x"}}), and
+ * builders that translate the legacy parameters into the same AST. Every
+ * validation message is DynamoDB's own text (a ValidationException). */
+
+typedef struct store_expr_ctx store_expr_ctx_t; /* Opaque. One per request. */
+typedef struct store_expr store_expr_t;         /* Opaque. One parsed expression. */
+
+typedef enum store_expr_kind {
+    STORE_EXPR_CONDITION,     /* ConditionExpression. */
+    STORE_EXPR_FILTER,        /* FilterExpression (same grammar, own message prefix). */
+    STORE_EXPR_KEY_CONDITION, /* KeyConditionExpression. */
+    STORE_EXPR_PROJECTION,    /* ProjectionExpression. */
+    STORE_EXPR_UPDATE,        /* UpdateExpression. */
+} store_expr_kind_t;
+
+/* Comparison operators, also the sort-key condition of a Query. */
+typedef enum store_expr_op {
+    STORE_EXPR_OP_NONE = 0, /* No sort-key condition. */
+    STORE_EXPR_OP_EQ,
+    STORE_EXPR_OP_NE,
+    STORE_EXPR_OP_LT,
+    STORE_EXPR_OP_LE,
+    STORE_EXPR_OP_GT,
+    STORE_EXPR_OP_GE,
+    STORE_EXPR_OP_BETWEEN,     /* values[0] <= x <= values[1]. */
+    STORE_EXPR_OP_BEGINS_WITH, /* values[0] is the prefix. */
+} store_expr_op_t;
+
+/* Create the context of one request from its ExpressionAttributeNames and
+ * ExpressionAttributeValues (either may be NULL). Both are borrowed and must
+ * outlive the context and every expression parsed with it. The context
+ * records which names and values the request's expressions use.
+ * Returns 0 or ENG_EINVAL with DynamoDB's message in `why` (empty map,
+ * malformed key). On 0 the caller owns *out (store_expr_ctx_destroy).
+ * Pure computation; any thread, one thread at a time per context. */
+int store_expr_ctx_create(const cJSON *names, const cJSON *values, store_expr_ctx_t **out,
+                          eng_buf_t *why);
+
+/* Destroy a context. NULL is a no-op. Expressions parsed with it stay valid
+ * as long as the names/values JSON lives. */
+void store_expr_ctx_destroy(store_expr_ctx_t *ctx);
+
+/* After every expression of the request was parsed: 0, or ENG_EINVAL with
+ * "Value provided in ExpressionAttributeNames unused in expressions: keys:
+ * {#a, #b}" (names are checked first, then values) in `why`. */
+int store_expr_ctx_check_unused(const store_expr_ctx_t *ctx, eng_buf_t *why);
+
+/* Parse `text` (len bytes) as an expression of `kind`, resolving #names and
+ * :values through `ctx` (marking them used). On 0 the caller owns *out
+ * (store_expr_destroy); it borrows ctx's names/values JSON. Returns 0 or
+ * ENG_EINVAL with DynamoDB's full message, prefix included ("Invalid
+ * UpdateExpression: Syntax error; token: \"=\", near: \"a = = :v\""), in `why`. */
+int store_expr_parse(store_expr_ctx_t *ctx, store_expr_kind_t kind, const char *text, size_t len,
+                     store_expr_t **out, eng_buf_t *why);
+
+/* Destroy an expression. NULL is a no-op. */
+void store_expr_destroy(store_expr_t *expr);
+
+/* The kind an expression was parsed (or built) as. */
+store_expr_kind_t store_expr_kind(const store_expr_t *expr);
+
+/* Evaluate a CONDITION, FILTER or KEY_CONDITION expression against `item`
+ * (a DynamoDB-JSON object; NULL means no item). Comparisons follow DynamoDB:
+ * numbers numerically, S and B bytewise, different types never equal, a
+ * missing attribute never compares true (except with <>). Never fails. */
+bool store_expr_eval(const store_expr_t *expr, const cJSON *item);
+
+/* Apply an UPDATE expression to `item` (a DynamoDB-JSON object, modified in
+ * place; pass an empty object for a new item). Operands read the item as it
+ * was before the update. Returns 0, or ENG_EINVAL with DynamoDB's runtime
+ * message in `why` ("The provided expression refers to an attribute that
+ * does not exist in the item", "An operand in the update expression has an
+ * incorrect data type", "The document path provided in the update expression
+ * is invalid for update", number overflow...); on error `item` is unchanged. */
+int store_expr_update(const store_expr_t *expr, cJSON *item, eng_buf_t *why);
+
+/* Build the projection of `item` by a PROJECTION expression: nested paths
+ * keep their structure and selected list elements collapse in index order.
+ * *out is a new object owned by the caller (eng_json_delete); attributes
+ * that do not exist are left out. Never fails. */
+void store_expr_project(const store_expr_t *expr, const cJSON *item, cJSON **out);
+
+/* The parts of a KEY_CONDITION a Query needs. Values are borrowed from the
+ * expression (and through it from the request JSON). */
+typedef struct store_key_cond {
+    const cJSON *pk_value;       /* {"S":"x"}: the partition key equality value. */
+    store_expr_op_t sk_op;       /* STORE_EXPR_OP_NONE when there is no sort-key condition. */
+    const cJSON *sk_values[2];   /* One value, two for BETWEEN. */
+} store_key_cond_t;
+
+/* Check a KEY_CONDITION against the key schema (`range_name` NULL for a
+ * hash-only table or index) and extract its parts. Returns 0 or ENG_EINVAL
+ * with DynamoDB's message in `why` ("Query condition missed key schema
+ * element: id", "Query key condition not supported"). */
+int store_expr_key_cond(const store_expr_t *expr, const char *hash_name, const char *range_name,
+                        store_key_cond_t *out, eng_buf_t *why);
+
+/* Check that a request does not mix expression and legacy parameters.
+ * `legacy` and `modern` are NULL-terminated lists of the parameter names
+ * present in the request. Returns 0, or ENG_EINVAL with "Can not use both
+ * expression and non-expression parameters in the same request:
+ * Non-expression parameters: {AttributesToGet} Expression parameters:
+ * {ProjectionExpression}" in `why`. */
+int store_expr_check_mixed(const char *const *legacy, const char *const *modern, eng_buf_t *why);
+
+/* Legacy parameters, translated into the same AST (the result is owned by
+ * the caller, store_expr_destroy, and copies what it needs from the JSON):
+ * - KeyConditions, QueryFilter, ScanFilter: `conds` maps attribute names to
+ *   {"ComparisonOperator":"EQ","AttributeValueList":[...]}; `kind` is
+ *   KEY_CONDITION or FILTER; `conditional_operator` is "AND", "OR" or NULL.
+ * - Expected: as conditions, and also the {"Value":..,"Exists":..} form;
+ *   kind CONDITION.
+ * Returns 0 or ENG_EINVAL with DynamoDB's message in `why`. */
+int store_expr_from_legacy_conditions(store_expr_kind_t kind, const cJSON *conds,
+                                      const char *conditional_operator, store_expr_t **out,
+                                      eng_buf_t *why);
+
+/* AttributesToGet (an array of names) as a PROJECTION. Returns 0 or ENG_EINVAL
+ * ("One or more parameter values were invalid: Duplicate value in attribute
+ * name: a"). */
+int store_expr_from_legacy_attributes(const cJSON *names, store_expr_t **out, eng_buf_t *why);
+
+/* AttributeUpdates ({"a":{"Action":"PUT","Value":{...}}}) as an UPDATE.
+ * Returns 0 or ENG_EINVAL with DynamoDB's message. */
+int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng_buf_t *why);
+
 
 #endif
