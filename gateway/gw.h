@@ -121,6 +121,10 @@ struct gw_post {
  * recover the enclosing struct. */
 void gw_req_post(gw_req_t *req, gw_post_t *post, gw_post_cb cb);
 
+/* Register the gateway's own admin routes (GET /_eddy/health answers 200
+ * {"status":"ok"}). Before gw_start only. Returns 0 or ENG_EEXIST. */
+int gw_admin_register(gw_t *gw);
+
 /* ---- The DynamoDB JSON 1.0 front door (gateway/ddb*.c) ---------------- */
 
 typedef struct gw_ddb gw_ddb_t; /* Opaque. Per-thread readers and scratch buffers. */

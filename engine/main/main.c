@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT
+ * main.c: the eddy command line. Parses flags from one table, validates
+ * everything (flags, data directory, listening address) before starting any
+ * thread, so a bad start is one stderr line and exit code 2; then wires the
+ * modules together, prints the ready line and waits for SIGTERM/SIGINT to
+ * drain and exit 0. The only file that knows every module. */
+#include "engine/err.h"
+#include "engine/log.h"
+#include "engine/mem.h"
+#include "gateway/gw.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2 /* Bad flag, busy port, unusable data directory. */
+
+typedef struct serve_opts {
+    gw_config_t gw;            /* Gateway settings; gw.host points into host. */
+    const char *data_dir;      /* Borrowed from argv or a literal. */
+    const char *region;        /* Borrowed from argv or a literal. */
+    eng_log_level_t log_level; /* Minimum level written to stderr. */
+    char host[256];            /* Listen address without brackets. */
+} serve_opts_t;
+
+typedef enum flag_kind { FLAG_STR, FLAG_UINT, FLAG_SIZE, FLAG_FN } flag_kind_t;
+
+typedef struct flag {
+    const char *name;    /* Without the leading "--". */
+    const char *metavar; /* For --help. */
+    const char *help;    /* One line for --help. */
+    flag_kind_t kind;    /* How the value is stored at `offset`. */
+    size_t offset;       /* Into serve_opts_t. */
+    unsigned long long min, max; /* Accepted range for FLAG_UINT and FLAG_SIZE. */
+    int (*parse)(serve_opts_t *o, const char *value); /* FLAG_FN: 0 or ENG_EINVAL. */
+} flag_t;
+
+static int parse_listen(serve_opts_t *o, const char *value);
+static int parse_log_level(serve_opts_t *o, const char *value);
+
+#define OPT(field) offsetof(serve_opts_t, field)
+#define MS_MAX 86400000ULL /* One day. */
+
+/* Every flag of `eddy serve`. Add new flags here; nothing else needs to know. */
+static const flag_t serve_flags[] = {
+    {"listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8000; port 0 picks one)",
+     FLAG_FN, 0, 0, 0, parse_listen},
+    {"data", "DIR", "data directory, created if missing (default ./eddy-data)", FLAG_STR,
+     OPT(data_dir), 0, 0, NULL},
+    {"threads", "N", "I/O threads (default: one per core)", FLAG_UINT, OPT(gw.threads), 1, 1024,
+     NULL},
+    {"region", "R", "AWS region reported in ARNs (default us-east-1)", FLAG_STR, OPT(region), 0,
+     0, NULL},
+    {"log-level", "L", "debug, info, warn, error or off (default info)", FLAG_FN, 0, 0, 0,
+     parse_log_level},
+    {"max-header-bytes", "N", "request line + headers limit, else 431 (default 16384)",
+     FLAG_SIZE, OPT(gw.max_header_bytes), 64, 1ULL << 30, NULL},
+    {"max-body-bytes", "N", "request body limit, else 413 (default 16 MiB)", FLAG_SIZE,
+     OPT(gw.max_body_bytes), 0, 1ULL << 40, NULL},
+    {"idle-timeout-ms", "MS", "close idle keep-alive connections after (default 60000)",
+     FLAG_UINT, OPT(gw.idle_timeout_ms), 1, MS_MAX, NULL},
+    {"header-timeout-ms", "MS", "time allowed to send headers (default 10000)", FLAG_UINT,
+     OPT(gw.header_timeout_ms), 1, MS_MAX, NULL},
+    {"body-timeout-ms", "MS", "time allowed to send a body (default 60000)", FLAG_UINT,
+     OPT(gw.body_timeout_ms), 1, MS_MAX, NULL},
+    {"max-conns", "N", "open connections; more are refused (default 20000)", FLAG_UINT,
+     OPT(gw.max_conns), 1, 10000000, NULL},
+    {"drain-timeout-ms", "MS", "on SIGTERM, time allowed for in-flight requests (default 10000)",
+     FLAG_UINT, OPT(gw.drain_timeout_ms), 0, MS_MAX, NULL},
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("eddy: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(EXIT_USAGE);
+}
+
+static int parse_listen(serve_opts_t *o, const char *value)
+{
+    const char *colon = strrchr(value, ':');
+    const char *host = value;
+    size_t host_len = colon ? (size_t)(colon - value) : 0;
+    if (host_len >= 2 && value[0] == '[' && value[host_len - 1] == ']') {
+        host++;
+        host_len -= 2;
+    }
+    if (!colon || host_len == 0 || host_len >= sizeof o->host || !colon[1])
+        return ENG_EINVAL;
+    char *end;
+    errno = 0;
+    const unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno || *end || port > 65535 || colon[1] == '-' || colon[1] == '+')
+        return ENG_EINVAL;
+    memcpy(o->host, host, host_len);
+    o->host[host_len] = '\0';
+    o->gw.host = o->host;
+    o->gw.port = (int)port;
+    return 0;
+}
+
+static int parse_log_level(serve_opts_t *o, const char *value)
+{
+    return eng_log_level_parse(value, &o->log_level);
+}
+
+static int parse_number(const flag_t *f, const char *value, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    const unsigned long long v = strtoull(value, &end, 10);
+    if (errno || end == value || *end || value[0] == '-' || v < f->min || v > f->max)
+        return ENG_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int apply_flag(serve_opts_t *o, const flag_t *f, const char *value)
+{
+    char *field = (char *)o + f->offset;
+    unsigned long long v = 0;
+    switch (f->kind) {
+    case FLAG_STR:
+        if (!*value)
+            return ENG_EINVAL;
+        *(const char **)(void *)field = value;
+        return 0;
+    case FLAG_UINT:
+        if (parse_number(f, value, &v) < 0)
+            return ENG_EINVAL;
+        *(unsigned *)(void *)field = (unsigned)v;
+        return 0;
+    case FLAG_SIZE:
+        if (parse_number(f, value, &v) < 0)
+            return ENG_EINVAL;
+        *(size_t *)(void *)field = (size_t)v;
+        return 0;
+    case FLAG_FN:
+        return f->parse(o, value);
+    }
+    return ENG_EINVAL;
+}
+
+static const flag_t *find_flag(const char *name, size_t len)
+{
+    for (size_t i = 0; i < ENG_ARRAY_LEN(serve_flags); i++) {
+        if (strlen(serve_flags[i].name) == len && memcmp(serve_flags[i].name, name, len) == 0)
+            return &serve_flags[i];
+    }
+    return NULL;
+}
+
+static void print_serve_help(FILE *out)
+{
+    fputs("usage: eddy serve [flags]\n\nServe tables, streams and functions over the AWS "
+          "wire protocols.\n\nflags:\n",
+          out);
+    for (size_t i = 0; i < ENG_ARRAY_LEN(serve_flags); i++) {
+        const flag_t *f = &serve_flags[i];
+        fprintf(out, "  --%s %-10s %s\n", f->name, f->metavar, f->help);
+    }
+    fputs("  --help               show this help\n", out);
+}
+
+/* Parse `eddy serve` arguments: --flag VALUE or --flag=VALUE. Exits on error. */
+static void parse_serve_args(serve_opts_t *o, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_serve_help(stdout);
+            exit(0);
+        }
+        if (strncmp(arg, "--", 2) != 0)
+            die("unexpected argument '%s' (see eddy serve --help)", arg);
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        const size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        const flag_t *f = find_flag(name, name_len);
+        if (!f)
+            die("unknown flag '--%.*s' (see eddy serve --help)", (int)name_len, name);
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value)
+            die("flag --%s needs a value (%s)", f->name, f->metavar);
+        if (apply_flag(o, f, value) < 0)
+            die("invalid value '%s' for --%s (%s)", value, f->name, f->metavar);
+    }
+}
+
+/* mkdir -p `path`, then require a writable directory. Returns 0, or an errno
+ * value describing why it is unusable. */
+static int prepare_data_dir(const char *path)
+{
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return ENAMETOOLONG;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return errno;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    if (!S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    if (access(path, W_OK | X_OK) != 0)
+        return errno;
+    return 0;
+}
+
+/* Many keep-alive connections need many descriptors: take all we may. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static const char *bind_error(int err)
+{
+    switch (err) {
+    case ENG_EBUSY:
+        return "address already in use";
+    case ENG_EACCES:
+        return "permission denied";
+    case ENG_EINVAL:
+        return "invalid address";
+    default:
+        return eng_strerror(err);
+    }
+}
+
+static void print_ready(const serve_opts_t *o, int port)
+{
+    const bool is_v6 = strchr(o->host, ':') != NULL;
+    printf("eddy listening on http://%s%s%s:%d\n", is_v6 ? "[" : "", o->host, is_v6 ? "]" : "",
+           port);
+    fflush(stdout);
+}
+
+static int wait_for_stop(const sigset_t *stop)
+{
+    int sig = 0;
+    while (sigwait(stop, &sig) != 0)
+        ;
+    return sig;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    serve_opts_t o = {.data_dir = "./eddy-data", .region = "us-east-1"};
+    gw_config_default(&o.gw);
+    strcpy(o.host, "127.0.0.1");
+    o.gw.host = o.host;
+    o.log_level = eng_log_get_level();
+    parse_serve_args(&o, argc, argv);
+    eng_log_set_level(o.log_level);
+
+    /* Step 1: signals. Blocked before any thread exists so that every thread
+     * inherits the mask and only sigwait below ever sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    /* Step 2: the data directory. */
+    const int dir_err = prepare_data_dir(o.data_dir);
+    if (dir_err)
+        die("cannot use data directory '%s': %s", o.data_dir, strerror(dir_err));
+
+    /* ---- Storage and the DynamoDB front door (issue "Tables") go here:
+     * store_open(o.data_dir, ...) then, after gw_create, gw_ddb_create(gw,
+     * store, o.region, ...), with a --durability full|relaxed|none flag in
+     * serve_flags. Tear down in reverse after gw_destroy. ---- */
+
+    /* Step 3: bind (a busy port fails here), register routes, start. */
+    gw_t *gw = NULL;
+    int err = gw_create(&o.gw, &gw);
+    if (err < 0)
+        die("cannot listen on %s:%d: %s", o.host, o.gw.port, bind_error(err));
+    err = gw_admin_register(gw);
+    if (err == 0)
+        err = gw_start(gw);
+    if (err < 0) {
+        gw_destroy(gw);
+        die("cannot start the gateway: %s", eng_strerror(err));
+    }
+    print_ready(&o, gw_port(gw));
+    ENG_INFO("engine", "serving %s on port %d with %u I/O threads (region %s)", o.data_dir,
+             gw_port(gw), gw_threads(gw), o.region);
+
+    /* Step 4: wait, then drain and stop in reverse order. */
+    const int sig = wait_for_stop(&stop);
+    ENG_INFO("engine", "%s received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    gw_shutdown(gw);
+    gw_destroy(gw);
+    ENG_INFO("engine", "stopped");
+    return 0;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} command_t;
+
+static const command_t commands[] = {
+    {"serve", cmd_serve, "run the server"},
+};
+
+static void print_help(FILE *out)
+{
+    fputs("usage: eddy <command> [flags]\n       eddy --help | --version\n\ncommands:\n", out);
+    for (size_t i = 0; i < ENG_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fputs("\nRun 'eddy <command> --help' for a command's flags.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("eddy %s\n", EDDY_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < ENG_ARRAY_LEN(commands); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    }
+    die("unknown command '%s' (see eddy --help)", argv[1]);
+}
