@@ -8,6 +8,7 @@
 #include "engine/log.h"
 #include "engine/mem.h"
 #include "gateway/gw.h"
+#include "storage/store.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@ typedef struct serve_opts {
     const char *data_dir;      /* Borrowed from argv or a literal. */
     const char *region;        /* Borrowed from argv or a literal. */
     eng_log_level_t log_level; /* Minimum level written to stderr. */
+    store_durability_t durability; /* When commits reach the disk. */
     char host[256];            /* Listen address without brackets. */
 } serve_opts_t;
 
@@ -47,6 +49,7 @@ typedef struct flag {
 
 static int parse_listen(serve_opts_t *o, const char *value);
 static int parse_log_level(serve_opts_t *o, const char *value);
+static int parse_durability(serve_opts_t *o, const char *value);
 
 #define OPT(field) offsetof(serve_opts_t, field)
 #define MS_MAX 86400000ULL /* One day. */
@@ -63,6 +66,8 @@ static const flag_t serve_flags[] = {
      0, NULL},
     {"log-level", "L", "debug, info, warn, error or off (default info)", FLAG_FN, 0, 0, 0,
      parse_log_level},
+    {"durability", "D", "full (fsync each commit), relaxed (within 1 s) or none (default full)",
+     FLAG_FN, 0, 0, 0, parse_durability},
     {"max-header-bytes", "N", "request line + headers limit, else 431 (default 16384)",
      FLAG_SIZE, OPT(gw.max_header_bytes), 64, 1ULL << 30, NULL},
     {"max-body-bytes", "N", "request body limit, else 413 (default 16 MiB)", FLAG_SIZE,
@@ -113,6 +118,11 @@ static int parse_listen(serve_opts_t *o, const char *value)
     o->gw.host = o->host;
     o->gw.port = (int)port;
     return 0;
+}
+
+static int parse_durability(serve_opts_t *o, const char *value)
+{
+    return store_durability_parse(value, &o->durability);
 }
 
 static int parse_log_level(serve_opts_t *o, const char *value)
@@ -295,21 +305,30 @@ static int cmd_serve(int argc, char **argv)
     if (dir_err)
         die("cannot use data directory '%s': %s", o.data_dir, strerror(dir_err));
 
-    /* ---- Storage and the DynamoDB front door (issue "Tables") go here:
-     * store_open(o.data_dir, ...) then, after gw_create, gw_ddb_create(gw,
-     * store, o.region, ...), with a --durability full|relaxed|none flag in
-     * serve_flags. Tear down in reverse after gw_destroy. ---- */
+    /* Step 2b: storage (issue "Tables"). */
+    store_t *store = NULL;
+    const store_config_t scfg = {.dir = o.data_dir, .durability = o.durability, .region = o.region};
+    int err = store_open(&scfg, &store);
+    if (err < 0)
+        die("cannot open the store in '%s': %s", o.data_dir, eng_strerror(err));
 
     /* Step 3: bind (a busy port fails here), register routes, start. */
     gw_t *gw = NULL;
-    int err = gw_create(&o.gw, &gw);
-    if (err < 0)
+    gw_ddb_t *ddb = NULL;
+    err = gw_create(&o.gw, &gw);
+    if (err < 0) {
+        store_close(store);
         die("cannot listen on %s:%d: %s", o.host, o.gw.port, bind_error(err));
+    }
     err = gw_admin_register(gw);
+    if (err == 0)
+        err = gw_ddb_create(gw, store, o.region, &ddb);
     if (err == 0)
         err = gw_start(gw);
     if (err < 0) {
         gw_destroy(gw);
+        gw_ddb_destroy(ddb);
+        store_close(store);
         die("cannot start the gateway: %s", eng_strerror(err));
     }
     print_ready(&o, gw_port(gw));
@@ -321,6 +340,8 @@ static int cmd_serve(int argc, char **argv)
     ENG_INFO("engine", "%s received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
     gw_shutdown(gw);
     gw_destroy(gw);
+    gw_ddb_destroy(ddb);
+    store_close(store);
     ENG_INFO("engine", "stopped");
     return 0;
 }

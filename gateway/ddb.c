@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT
+ * ddb.c: the DynamoDB JSON 1.0 front door: per-thread state, the dispatch of
+ * X-Amz-Target operations through a sorted table, replies and errors in
+ * DynamoDB's shapes, the per-thread schema cache and the pool of write
+ * requests whose replies wait for the writer's commit (durable before
+ * visible). The operations themselves live in ddb_table.c, ddb_item.c,
+ * ddb_scan.c and ddb_batch.c. */
+#include "gateway/ddb_int.h"
+
+#include "engine/err.h"
+#include "engine/log.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TARGET_PREFIX "DynamoDB_20120810."
+#define CONTENT_TYPE "application/x-amz-json-1.0"
+
+static void on_request(gw_req_t *req, void *arg);
+static void on_batch_done(store_batch_t *batch);
+static void on_posted(gw_post_t *post);
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+typedef struct op_entry {
+    const char *name;
+    void (*fn)(ddb_call_t *c);
+} op_entry_t;
+
+static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
+    {.name = "BatchGetItem", .fn = ddb__op_batch_get},
+    {.name = "BatchWriteItem", .fn = ddb__op_batch_write},
+    {.name = "CreateTable", .fn = ddb__op_create_table},
+    {.name = "DeleteItem", .fn = ddb__op_delete_item},
+    {.name = "DeleteTable", .fn = ddb__op_delete_table},
+    {.name = "DescribeTable", .fn = ddb__op_describe_table},
+    {.name = "GetItem", .fn = ddb__op_get_item},
+    {.name = "ListTables", .fn = ddb__op_list_tables},
+    {.name = "PutItem", .fn = ddb__op_put_item},
+    {.name = "Scan", .fn = ddb__op_scan},
+    {.name = "UpdateTable", .fn = ddb__op_update_table},
+};
+
+typedef struct op_key {
+    const char *ptr;
+    size_t len;
+} op_key_t;
+
+static int op_cmp(const void *key, const void *entry)
+{
+    const op_key_t *k = key;
+    const char *name = ((const op_entry_t *)entry)->name;
+    size_t n = strlen(name);
+    int r = strncmp(k->ptr, name, k->len < n ? k->len : n);
+    return r ? r : (k->len > n) - (k->len < n);
+}
+
+static const op_entry_t *op_find(eng_slice_t target)
+{
+    size_t plen = sizeof(TARGET_PREFIX) - 1;
+    if (target.len <= plen)
+        return NULL;
+    op_key_t k = {.ptr = target.ptr + plen, .len = target.len - plen};
+    return bsearch(&k, OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]), op_cmp);
+}
+
+static void on_request(gw_req_t *req, void *arg)
+{
+    gw_ddb_t *ddb = arg;
+    ddb_thread_t *th = &ddb->threads[gw_req_thread(req)];
+    eng_slice_t target = {0};
+    gw_req_header(req, "X-Amz-Target", &target);
+    const op_entry_t *op = op_find(target);
+    if (!op) {
+        ddb__reply_err(th, req, DDB_E_UNKNOWN_OP, NULL);
+        return;
+    }
+    eng_slice_t body = gw_req_body(req);
+    cJSON *root = NULL;
+    if (eng_json_parse(body.ptr ? body.ptr : "", body.len, &root) < 0 || !cJSON_IsObject(root)) {
+        eng_json_delete(root);
+        ddb__reply_err(th, req, DDB_E_SERIALIZATION,
+                       body.len ? "Start of structure or map found where not expected."
+                                : "Request body is not valid JSON");
+        return;
+    }
+    ddb_call_t c = {.ddb = ddb, .th = th, .req = req, .body = root};
+    op->fn(&c);
+    if (c.is_reading)
+        store_read_end(th->reader);
+    eng_json_delete(root);
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+typedef struct err_entry {
+    const char *type;
+    int status;
+} err_entry_t;
+
+static const err_entry_t ERRS[] = {
+    [DDB_E_VALIDATION] = {"com.amazonaws.dynamodb.v20120810#ValidationException", 400},
+    [DDB_E_NOT_FOUND] = {"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", 400},
+    [DDB_E_IN_USE] = {"com.amazonaws.dynamodb.v20120810#ResourceInUseException", 400},
+    [DDB_E_SERIALIZATION] = {"com.amazon.coral.service#SerializationException", 400},
+    [DDB_E_UNKNOWN_OP] = {"com.amazon.coral.service#UnknownOperationException", 400},
+    [DDB_E_INTERNAL] = {"com.amazonaws.dynamodb.v20120810#InternalServerError", 500},
+    [DDB_E_CONDITION] = {"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", 400},
+};
+
+static void respond(ddb_thread_t *th, gw_req_t *req, int status, eng_slice_t body)
+{
+    char id[40];
+    int n = snprintf(id, sizeof(id), "EDDY%02u%016" PRIX64 "AEMVJF66Q9ASUAAJG", th->index % 100u,
+                     ++th->n_requests);
+    gw_header_t h[] = {{.name = "x-amzn-RequestId", .value = eng_slice(id, (size_t)n)}};
+    gw_respond(req, status, CONTENT_TYPE, body, h, ENG_ARRAY_LEN(h));
+}
+
+void ddb__reply(ddb_thread_t *th, gw_req_t *req, eng_slice_t body)
+{
+    respond(th, req, 200, body);
+}
+
+void ddb__reply_err(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *msg)
+{
+    eng_buf_t *out = &th->out;
+    eng_buf_reset(out);
+    eng_buf_append_str(out, "{\"__type\":");
+    eng_json_append_string(out, ERRS[type].type, strlen(ERRS[type].type));
+    if (msg) {
+        eng_buf_append_str(out, ",\"message\":");
+        eng_json_append_string(out, msg, strlen(msg));
+    }
+    eng_buf_append_char(out, '}');
+    respond(th, req, ERRS[type].status, eng_slice(out->ptr, out->len));
+}
+
+void ddb__reply_validation(ddb_thread_t *th, gw_req_t *req, const char *fmt, ...)
+{
+    eng_buf_t msg = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    eng_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    ddb__reply_err(th, req, DDB_E_VALIDATION, msg.ptr ? msg.ptr : "");
+    eng_buf_free(&msg);
+}
+
+void ddb__reply_store_err(ddb_thread_t *th, gw_req_t *req, int err)
+{
+    switch (err) {
+    case ENG_ENOTFOUND:
+        ddb__reply_err(th, req, DDB_E_NOT_FOUND, "Requested resource not found");
+        break;
+    case ENG_ECONDITION:
+        ddb__reply_err(th, req, DDB_E_CONDITION, "The conditional request failed");
+        break;
+    case ENG_EINVAL:
+        ddb__reply_err(th, req, DDB_E_VALIDATION, "Invalid request");
+        break;
+    default:
+        ENG_WARN("ddb", "request failed: %s", eng_strerror(err));
+        ddb__reply_err(th, req, DDB_E_INTERNAL, "Internal server error");
+    }
+}
+
+/* ---- validation helpers ------------------------------------------------ */
+
+static bool is_name_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '.' || ch == '-';
+}
+
+int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field, const char **why)
+{
+    eng_buf_t *m = &th->why;
+    eng_buf_reset(m);
+    if (!name) {
+        eng_buf_printf(m, "1 validation error detected: Value null at '%s' failed to satisfy "
+                          "constraint: Member must not be null", field);
+        *why = m->ptr;
+        return ENG_EINVAL;
+    }
+    const char *s = name;
+    size_t len = strlen(s);
+    bool is_pattern_ok = len > 0;
+    for (size_t i = 0; i < len; i++)
+        is_pattern_ok = is_pattern_ok && is_name_char((unsigned char)s[i]);
+    const char *errs[2];
+    int n = 0;
+    if (!is_pattern_ok)
+        errs[n++] = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+";
+    if (len < 3)
+        errs[n++] = "Member must have length greater than or equal to 3";
+    else if (len > 255)
+        errs[n++] = "Member must have length less than or equal to 255";
+    if (n == 0)
+        return 0;
+    eng_buf_printf(m, "%d validation error%s detected: ", n, n > 1 ? "s" : "");
+    for (int i = 0; i < n; i++)
+        eng_buf_printf(m, "%sValue '%s' at '%s' failed to satisfy constraint: %s", i ? "; " : "", s,
+                       field, errs[i]);
+    *why = m->ptr;
+    return ENG_EINVAL;
+}
+
+int ddb__read(ddb_call_t *c)
+{
+    if (c->is_reading)
+        return 0;
+    int err = store_read_begin(c->th->reader);
+    c->is_reading = err == 0;
+    return err;
+}
+
+static int key_type(const cJSON *defs, const char *name, store_ktype_t *out)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, defs)
+    {
+        const char *n = eng_json_get_str(d, "AttributeName");
+        const char *t = eng_json_get_str(d, "AttributeType");
+        if (n && t && strcmp(n, name) == 0 && strlen(t) == 1 && strchr("SNB", t[0])) {
+            *out = (store_ktype_t)t[0];
+            return 0;
+        }
+    }
+    return ENG_ECORRUPT;
+}
+
+int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
+{
+    cJSON *root = NULL;
+    int err = eng_json_parse(meta.ptr, meta.len, &root);
+    if (err < 0)
+        return ENG_ECORRUPT;
+    *s = (ddb_schema_t){.is_set = true};
+    err = ENG_ECORRUPT;
+    const cJSON *defs = eng_json_get(root, "AttributeDefinitions");
+    const cJSON *k;
+    cJSON_ArrayForEach(k, eng_json_get(root, "KeySchema"))
+    {
+        const char *name = eng_json_get_str(k, "AttributeName");
+        const char *type = eng_json_get_str(k, "KeyType");
+        if (!name || !type || strlen(name) > DDB_NAME_MAX)
+            goto out;
+        bool is_hash = strcmp(type, "HASH") == 0;
+        snprintf(is_hash ? s->pk : s->sk, DDB_NAME_MAX + 1, "%s", name);
+        if (key_type(defs, name, is_hash ? &s->pk_type : &s->sk_type) < 0)
+            goto out;
+        s->has_sk = s->has_sk || !is_hash;
+    }
+    err = s->pk[0] ? 0 : ENG_ECORRUPT;
+out:
+    eng_json_delete(root);
+    return err;
+}
+
+int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
+{
+    int err = ddb__read(c);
+    if (err < 0)
+        return err;
+    if ((err = store_table_get(c->th->reader, eng_slice_cstr(name), t)) < 0)
+        return err;
+    /* Key schemas never change and table ids are never reused: a slot
+     * tagged with the id stays right for the life of the process. */
+    ddb_schema_t *slot = &c->th->cache[t->id % DDB_SCHEMA_CACHE];
+    if (!slot->is_set || slot->table_id != t->id) {
+        if ((err = ddb__schema_parse(t->meta, slot)) < 0) {
+            slot->is_set = false;
+            return err;
+        }
+        slot->table_id = t->id;
+    }
+    *s = slot;
+    return 0;
+}
+
+int ddb__rcc(const cJSON *body)
+{
+    const char *v = eng_json_get_str(body, "ReturnConsumedCapacity");
+    if (!v || strcmp(v, "NONE") == 0)
+        return 0;
+    if (strcmp(v, "TOTAL") == 0)
+        return 1;
+    if (strcmp(v, "INDEXES") == 0)
+        return 2;
+    return -1;
+}
+
+void ddb__append_capacity(eng_buf_t *out, int rcc, const char *table, double units)
+{
+    if (rcc <= 0)
+        return;
+    ddb__sep(out);
+    eng_buf_append_str(out, "\"ConsumedCapacity\":");
+    ddb__capacity_obj(out, rcc, table, units);
+}
+
+void ddb__capacity_obj(eng_buf_t *out, int rcc, const char *table, double units)
+{
+    eng_buf_append_str(out, "{\"TableName\":");
+    eng_json_append_string(out, table, strlen(table));
+    eng_buf_printf(out, ",\"CapacityUnits\":%.1f", units);
+    if (rcc == 2)
+        eng_buf_printf(out, ",\"Table\":{\"CapacityUnits\":%.1f}", units);
+    eng_buf_append_char(out, '}');
+}
+
+/* ---- base64 ------------------------------------------------------------ */
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_val(unsigned char ch)
+{
+    const char *p = ch ? strchr(B64, ch) : NULL;
+    return p ? (int)(p - B64) : -1;
+}
+
+int ddb__b64_decode(const char *s, size_t len, eng_buf_t *out)
+{
+    if (len % 4 != 0)
+        return ENG_EINVAL;
+    for (size_t i = 0; i < len; i += 4) {
+        bool is_last = i + 4 == len;
+        int pad = is_last ? (s[i + 3] == '=') + (s[i + 3] == '=' && s[i + 2] == '=') : 0;
+        uint32_t w = 0;
+        for (int k = 0; k < 4; k++) {
+            int v = k >= 4 - pad ? 0 : b64_val((unsigned char)s[i + k]);
+            if (v < 0)
+                return ENG_EINVAL;
+            w = w << 6 | (uint32_t)v;
+        }
+        char bytes[3] = {(char)(w >> 16), (char)(w >> 8), (char)w};
+        eng_buf_append(out, bytes, (size_t)(3 - pad));
+    }
+    return 0;
+}
+
+void ddb__b64_encode(const unsigned char *p, size_t len, eng_buf_t *out)
+{
+    for (size_t i = 0; i < len; i += 3) {
+        size_t n = len - i < 3 ? len - i : 3;
+        uint32_t w = (uint32_t)p[i] << 16 | (n > 1 ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (n > 2 ? (uint32_t)p[i + 2] : 0);
+        char q[4] = {B64[w >> 18 & 63], B64[w >> 12 & 63], n > 1 ? B64[w >> 6 & 63] : '=',
+                     n > 2 ? B64[w & 63] : '='};
+        eng_buf_append(out, q, 4);
+    }
+}
+
+/* ---- write requests ---------------------------------------------------- */
+
+ddb_wreq_t *ddb__wreq_get(ddb_call_t *c, ddb_wdone_fn on_done)
+{
+    ddb_thread_t *th = c->th;
+    ddb_wreq_t *w = th->pool;
+    if (w) {
+        th->pool = w->next_free;
+        th->pool_len--;
+    } else {
+        w = eng_calloc(1, sizeof(*w));
+    }
+    w->req = c->req;
+    w->ddb = c->ddb;
+    w->th = th;
+    w->on_done = on_done;
+    w->n_writes = 0;
+    w->mode = 0;
+    w->rcc = 0;
+    w->units = 0;
+    w->new_size = 0;
+    w->table[0] = '\0';
+    eng_buf_reset(&w->data);
+    eng_buf_reset(&w->aux);
+    return w;
+}
+
+store_write_t *ddb__wreq_add(ddb_wreq_t *w)
+{
+    if (w->n_writes == w->cap_writes) {
+        w->cap_writes = w->cap_writes ? w->cap_writes * 2 : 4;
+        w->writes = eng_realloc(w->writes, w->cap_writes * sizeof(*w->writes));
+        w->offs = eng_realloc(w->offs, w->cap_writes * sizeof(*w->offs));
+    }
+    store_write_t *sw = &w->writes[w->n_writes];
+    w->offs[w->n_writes] = (ddb_woff_t){0};
+    w->n_writes++;
+    *sw = (store_write_t){.kind = STORE_W_PUT};
+    return sw;
+}
+
+void ddb__wreq_mark(ddb_wreq_t *w, size_t off, bool is_item)
+{
+    ddb_woff_t *o = &w->offs[w->n_writes - 1];
+    if (is_item) {
+        o->item_off = off;
+        o->item_len = w->data.len - off;
+    } else {
+        o->keys_off = off;
+        o->keys_len = w->data.len - off;
+    }
+}
+
+void ddb__wreq_submit(ddb_wreq_t *w, bool is_atomic)
+{
+    for (size_t i = 0; i < w->n_writes; i++) {
+        const ddb_woff_t *o = &w->offs[i];
+        if (o->item_len)
+            w->writes[i].item = eng_slice(w->data.ptr + o->item_off, o->item_len);
+        if (o->keys_len)
+            w->writes[i].keys_json = eng_slice(w->data.ptr + o->keys_off, o->keys_len);
+    }
+    w->batch = (store_batch_t){
+        .writes = w->writes,
+        .n_writes = w->n_writes,
+        .is_atomic = is_atomic,
+        .done = on_batch_done,
+        .arg = w,
+    };
+    store_submit(w->ddb->store, &w->batch);
+}
+
+static void on_batch_done(store_batch_t *batch) /* Writer thread. */
+{
+    ddb_wreq_t *w = container_of(batch, ddb_wreq_t, batch);
+    gw_req_post(w->req, &w->post, on_posted);
+}
+
+static void on_posted(gw_post_t *post) /* Back on the request's loop thread. */
+{
+    ddb_wreq_t *w = container_of(post, ddb_wreq_t, post);
+    w->on_done(w);
+    ddb__wreq_put(w);
+}
+
+void ddb__wreq_put(ddb_wreq_t *w)
+{
+    for (size_t i = 0; i < w->n_writes; i++)
+        eng_buf_free(&w->writes[i].old);
+    w->n_writes = 0;
+    ddb_thread_t *th = w->th;
+    if (th->pool_len < DDB_WREQ_POOL && w->data.cap < (1u << 20)) {
+        w->next_free = th->pool;
+        th->pool = w;
+        th->pool_len++;
+        return;
+    }
+    eng_free(w->writes);
+    eng_free(w->offs);
+    eng_buf_free(&w->data);
+    eng_buf_free(&w->aux);
+    eng_free(w);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static void thread_free(ddb_thread_t *th)
+{
+    store_reader_destroy(th->reader);
+    eng_buf_free(&th->out);
+    eng_buf_free(&th->canon);
+    eng_buf_free(&th->kbuf);
+    eng_buf_free(&th->why);
+    while (th->pool) {
+        ddb_wreq_t *w = th->pool;
+        th->pool = w->next_free;
+        eng_free(w->writes);
+        eng_free(w->offs);
+        eng_buf_free(&w->data);
+        eng_buf_free(&w->aux);
+        eng_free(w);
+    }
+}
+
+int gw_ddb_create(gw_t *gw, store_t *store, const char *region, gw_ddb_t **out)
+{
+    gw_ddb_t *ddb = eng_calloc(1, sizeof(*ddb));
+    ddb->gw = gw;
+    ddb->store = store;
+    snprintf(ddb->region, sizeof(ddb->region), "%s", region && *region ? region : "us-east-1");
+    ddb->n_threads = gw_threads(gw);
+    ddb->threads = eng_calloc(ddb->n_threads, sizeof(*ddb->threads));
+    int err = 0;
+    for (unsigned i = 0; i < ddb->n_threads && err == 0; i++) {
+        ddb->threads[i].index = i;
+        err = store_reader_create(store, &ddb->threads[i].reader);
+    }
+    if (err == 0)
+        err = gw_route_target(gw, TARGET_PREFIX, on_request, ddb);
+    if (err == 0)
+        err = gw_route_path(gw, "/_eddy/tables/", ddb__admin_handle, ddb);
+    if (err < 0) {
+        ENG_ERROR("ddb", "cannot start the DynamoDB front door: %s", eng_strerror(err));
+        gw_ddb_destroy(ddb);
+        return ENG_EIO;
+    }
+    *out = ddb;
+    return 0;
+}
+
+void gw_ddb_destroy(gw_ddb_t *ddb)
+{
+    if (!ddb)
+        return;
+    for (unsigned i = 0; i < ddb->n_threads; i++)
+        thread_free(&ddb->threads[i]);
+    eng_free(ddb->threads);
+    eng_free(ddb);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT
+ * ddb_int.h: private to gateway/ddb*.c. The DynamoDB front door's shared
+ * pieces: the per-thread state (reader, scratch buffers, schema cache, pool
+ * of write requests), the per-call context, error replies with DynamoDB's
+ * types, key extraction and the write-request lifecycle (submit on the loop
+ * thread, commit on the writer, reply back on the loop thread). */
+#ifndef GW_DDB_INT_H
+#define GW_DDB_INT_H
+
+#include "engine/json.h"
+#include "gateway/gw.h"
+#include "storage/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DDB_ITEM_MAX_BYTES 409600      /* 400 KB, DynamoDB's item size limit. */
+#define DDB_NAME_MAX 255               /* Table and key attribute names. */
+#define DDB_SCHEMA_CACHE 64            /* Direct-mapped per-thread schema slots. */
+#define DDB_WREQ_POOL 256              /* Idle write requests kept per thread. */
+#define DDB_INVALID "One or more parameter values were invalid: "
+#define DDB_NO_MATCH "The provided key element does not match the schema"
+
+typedef enum ddb_err {
+    DDB_E_VALIDATION = 0,  /* ValidationException, 400. */
+    DDB_E_NOT_FOUND,       /* ResourceNotFoundException, 400. */
+    DDB_E_IN_USE,          /* ResourceInUseException, 400. */
+    DDB_E_SERIALIZATION,   /* SerializationException, 400. */
+    DDB_E_UNKNOWN_OP,      /* UnknownOperationException, 400. */
+    DDB_E_INTERNAL,        /* InternalServerError, 500. */
+    DDB_E_CONDITION,       /* ConditionalCheckFailedException, 400. */
+} ddb_err_t;
+
+/* A table's primary key, parsed once from its meta and cached per thread. */
+typedef struct ddb_schema {
+    uint32_t table_id;         /* Cache tag; is_set tells a used slot. */
+    bool is_set;
+    bool has_sk;
+    store_ktype_t pk_type, sk_type;
+    char pk[DDB_NAME_MAX + 1]; /* Partition key attribute name. */
+    char sk[DDB_NAME_MAX + 1]; /* Sort key attribute name; "" when none. */
+} ddb_schema_t;
+
+typedef struct ddb_wreq ddb_wreq_t;
+
+typedef struct ddb_thread {
+    store_reader_t *reader;       /* Owned; this I/O thread only. */
+    eng_buf_t out;                /* Response body scratch, reused. */
+    eng_buf_t canon;              /* Canonical item scratch, reused. */
+    eng_buf_t kbuf;               /* Key value bytes scratch, reused. */
+    eng_buf_t why;                /* Formatted error messages, reused. */
+    ddb_schema_t cache[DDB_SCHEMA_CACHE];
+    uint64_t n_requests;          /* Feeds x-amzn-RequestId. */
+    unsigned index;               /* I/O thread index. */
+    ddb_wreq_t *pool;             /* Idle write requests (singly linked). */
+    size_t pool_len;
+} ddb_thread_t;
+
+struct gw_ddb {
+    gw_t *gw;                 /* Borrowed. */
+    store_t *store;           /* Borrowed. */
+    char region[64];
+    unsigned n_threads;
+    ddb_thread_t *threads;    /* Owned; n_threads of them. */
+};
+
+/* One call being handled inline on a loop thread. */
+typedef struct ddb_call {
+    gw_ddb_t *ddb;
+    ddb_thread_t *th;
+    gw_req_t *req;
+    const cJSON *body;        /* The request object; freed after the op returns. */
+    bool is_reading;          /* store_read_begin was called. */
+} ddb_call_t;
+
+typedef void (*ddb_wdone_fn)(ddb_wreq_t *w);
+
+/* Offsets of one write's texts inside ddb_wreq.data (which may move while it grows). */
+typedef struct ddb_woff {
+    size_t item_off, item_len;
+    size_t keys_off, keys_len;
+    size_t name_off, name_len; /* BatchWriteItem: the write's table name. */
+} ddb_woff_t;
+
+/* A request that needs the writer: lives from submit until its reply is sent. */
+struct ddb_wreq {
+    store_batch_t batch;      /* batch.arg unused; container_of recovers us. */
+    gw_post_t post;           /* Hop from the writer thread back to our loop. */
+    gw_req_t *req;            /* Borrowed until answered. */
+    gw_ddb_t *ddb;
+    ddb_thread_t *th;
+    ddb_wdone_fn on_done;     /* Loop thread: builds and sends the reply. */
+    store_write_t *writes;    /* Owned array of cap_writes. */
+    ddb_woff_t *offs;         /* Owned array of cap_writes. */
+    size_t n_writes, cap_writes;
+    eng_buf_t data;           /* Items and keys texts of all writes. */
+    eng_buf_t aux;            /* Op-specific text (table name, meta, reply). */
+    int mode;                 /* Op-specific (ReturnValues etc.). */
+    int rcc;                  /* ReturnConsumedCapacity: 0 NONE, 1 TOTAL, 2 INDEXES. */
+    double units;             /* Op-specific capacity accumulator. */
+    size_t new_size;          /* PutItem: size of the new item. */
+    char table[DDB_NAME_MAX + 1];
+    ddb_wreq_t *next_free;
+};
+
+/* Append a ',' unless `out` just opened an object or array. */
+static inline void ddb__sep(eng_buf_t *out)
+{
+    if (out->len && out->ptr[out->len - 1] != '{' && out->ptr[out->len - 1] != '[')
+        eng_buf_append_char(out, ',');
+}
+
+/* ---- replies (ddb.c) ---- */
+
+/* Send 200 with `body`. Loop thread; ends the call. */
+void ddb__reply(ddb_thread_t *th, gw_req_t *req, eng_slice_t body);
+/* Send an error of `type` with `msg` (NULL: no message). */
+void ddb__reply_err(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *msg);
+/* Map a storage error (ENG_ENOTFOUND etc.) to a reply. */
+void ddb__reply_store_err(ddb_thread_t *th, gw_req_t *req, int err);
+/* printf into th->why and reply with it as a ValidationException. */
+void ddb__reply_validation(ddb_thread_t *th, gw_req_t *req, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- validation helpers (ddb.c) ---- */
+
+/* Check a table name (NULL: absent) given as member `field` of the request.
+ * Returns 0, or ENG_EINVAL with *why the full message in th->why. */
+int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field, const char **why);
+/* The TableName member's string, or NULL. */
+static inline const char *ddb__name_of(const cJSON *body)
+{
+    return eng_json_get_str(body, "TableName");
+}
+/* Begin the call's read snapshot (idempotent). Returns 0 or ENG_EIO. */
+int ddb__read(ddb_call_t *c);
+/* Find `name` and its schema. Returns 0, ENG_ENOTFOUND or ENG_ECORRUPT. The
+ * table and schema are borrowed until the call's read ends. */
+int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s);
+/* Parse KeySchema + AttributeDefinitions of a meta into `s`. Returns 0 or ENG_ECORRUPT. */
+int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s);
+/* ReturnConsumedCapacity member: 0 NONE/absent, 1 TOTAL, 2 INDEXES, -1 invalid. */
+int ddb__rcc(const cJSON *body);
+/* Append "ConsumedCapacity":{...} (after a separator) when rcc != 0. */
+void ddb__append_capacity(eng_buf_t *out, int rcc, const char *table, double units);
+/* Append one ConsumedCapacity object {"TableName":..,"CapacityUnits":..}. */
+void ddb__capacity_obj(eng_buf_t *out, int rcc, const char *table, double units);
+
+/* ---- base64 (ddb.c) ---- */
+int ddb__b64_decode(const char *s, size_t len, eng_buf_t *out);
+void ddb__b64_encode(const unsigned char *p, size_t len, eng_buf_t *out);
+
+/* ---- keys (ddb_key.c) ---- */
+
+/* Build the primary key of `obj` (an item when !is_exact, a Key object when
+ * is_exact: then it must hold exactly the key attributes). Appends the key's
+ * canonical JSON to `keys_json` when not NULL. Uses th->kbuf.
+ * Returns 0 or ENG_EINVAL with *why DynamoDB's message. */
+int ddb__key_build(ddb_thread_t *th, const ddb_schema_t *s, const cJSON *obj, bool is_exact,
+                   store_key_t *key, eng_buf_t *keys_json, const char **why);
+/* Append {"pk":..,"sk":..} taken from a stored item's text (for LastEvaluatedKey). */
+int ddb__key_of_item(const ddb_schema_t *s, const cJSON *item, eng_buf_t *out);
+/* Validate and canonicalize a whole item (size limit included) into `out`.
+ * Returns 0 or ENG_EINVAL with *why. */
+int ddb__item_canon(ddb_thread_t *th, const cJSON *item, eng_buf_t *out, size_t *size,
+                    const char **why);
+/* The DynamoDB size of a stored item's text; 0 if it does not parse. */
+size_t ddb__item_size(ddb_thread_t *th, eng_slice_t text);
+
+/* ---- projections (ddb_key.c) ---- */
+
+/* Resolve ProjectionExpression + ExpressionAttributeNames into a cJSON array
+ * of top-level names (*names NULL when no projection). Returns 0 or ENG_EINVAL. */
+int ddb__projection(ddb_thread_t *th, const cJSON *body, cJSON **names, const char **why);
+/* Append `item_text` filtered to `names` (NULL: whole text) to `out`. */
+void ddb__project(eng_slice_t item_text, const cJSON *names, eng_buf_t *out);
+
+/* ---- write requests (ddb.c) ---- */
+
+/* Take a write request from the thread's pool. Loop thread. */
+ddb_wreq_t *ddb__wreq_get(ddb_call_t *c, ddb_wdone_fn on_done);
+/* Add a write; its texts are appended to w->data with ddb__wreq_text. */
+store_write_t *ddb__wreq_add(ddb_wreq_t *w);
+/* Record that w->data[off, data.len) is the item (is_item) or keys text of the last write. */
+void ddb__wreq_mark(ddb_wreq_t *w, size_t off, bool is_item);
+/* Fix up the slices and hand the batch to the writer. */
+void ddb__wreq_submit(ddb_wreq_t *w, bool is_atomic);
+/* Return a request to the pool (or free it). Loop thread. */
+void ddb__wreq_put(ddb_wreq_t *w);
+
+/* ---- operations ---- */
+void ddb__op_create_table(ddb_call_t *c);
+void ddb__op_describe_table(ddb_call_t *c);
+void ddb__op_list_tables(ddb_call_t *c);
+void ddb__op_update_table(ddb_call_t *c);
+void ddb__op_delete_table(ddb_call_t *c);
+void ddb__op_put_item(ddb_call_t *c);
+void ddb__op_get_item(ddb_call_t *c);
+void ddb__op_delete_item(ddb_call_t *c);
+void ddb__op_scan(ddb_call_t *c);
+void ddb__op_batch_write(ddb_call_t *c);
+void ddb__op_batch_get(ddb_call_t *c);
+
+/* Admin: GET /_eddy/tables/<name>/log?after=&limit= */
+void ddb__admin_handle(gw_req_t *req, void *arg);
+
+#endif

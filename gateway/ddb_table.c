@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT
+ * ddb_table.c: CreateTable, DescribeTable, ListTables, UpdateTable and
+ * DeleteTable. A table's meta (the JSON this file stores through storage)
+ * holds what DescribeTable needs: name, id, creation time, key schema,
+ * attribute definitions, billing, the stream specification and every stream
+ * the table has had (for the Streams API). Tables are ACTIVE at once;
+ * secondary indexes, tags and TTL are not handled here. */
+#include "gateway/ddb_int.h"
+
+#include "engine/err.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+static void on_create_done(ddb_wreq_t *w);
+static void on_update_done(ddb_wreq_t *w);
+static void on_delete_done(ddb_wreq_t *w);
+
+#define ACCOUNT "000000000000"
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static double now_seconds(struct timespec *ts)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    /* Millisecond precision, as DynamoDB reports it. */
+    return (double)ts->tv_sec + (double)(ts->tv_nsec / 1000000) / 1000.0;
+}
+
+static void uuid4(char out[37])
+{
+    unsigned char b[16] = {0};
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        memcpy(b, &ts, sizeof(ts) < sizeof(b) ? sizeof(ts) : sizeof(b));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+/* A stream label as DynamoDB forms it: the UTC time with milliseconds. */
+static void stream_label(const struct timespec *ts, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03ld", ts->tv_nsec / 1000000);
+}
+
+static cJSON *table_name_arg(ddb_call_t *c)
+{
+    const char *why = NULL;
+    cJSON *name = eng_json_get(c->body, "TableName");
+    if (ddb__check_table_name(c->th, cJSON_IsString(name) ? name->valuestring : NULL, "tableName",
+                              &why) < 0) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return NULL;
+    }
+    return name;
+}
+
+static void reply_table_missing(ddb_call_t *c, const char *name)
+{
+    eng_buf_t msg = {0};
+    eng_buf_printf(&msg, "Requested resource not found: Table: %s not found", name);
+    ddb__reply_err(c->th, c->req, DDB_E_NOT_FOUND, msg.ptr);
+    eng_buf_free(&msg);
+}
+
+/* ---- TableDescription --------------------------------------------------- */
+
+static void copy_member(cJSON *dst, const cJSON *src, const char *name)
+{
+    const cJSON *v = eng_json_get(src, name);
+    if (v)
+        cJSON_AddItemToObject(dst, name, cJSON_Duplicate(v, true));
+}
+
+static void describe_throughput(cJSON *d, const cJSON *meta)
+{
+    cJSON *pt = cJSON_AddObjectToObject(d, "ProvisionedThroughput");
+    cJSON_AddNumberToObject(pt, "NumberOfDecreasesToday", 0);
+    const cJSON *r = eng_json_get(meta, "ReadCapacityUnits");
+    const cJSON *w = eng_json_get(meta, "WriteCapacityUnits");
+    cJSON_AddNumberToObject(pt, "ReadCapacityUnits", cJSON_IsNumber(r) ? r->valuedouble : 0);
+    cJSON_AddNumberToObject(pt, "WriteCapacityUnits", cJSON_IsNumber(w) ? w->valuedouble : 0);
+    const char *mode = eng_json_get_str(meta, "BillingMode");
+    cJSON *bm = cJSON_AddObjectToObject(d, "BillingModeSummary");
+    cJSON_AddStringToObject(bm, "BillingMode", mode ? mode : "PROVISIONED");
+    copy_member(bm, meta, "LastUpdateToPayPerRequestDateTime");
+}
+
+/* Append {"<wrapper>":{TableDescription}} built from `meta`. */
+static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, uint64_t items,
+                     uint64_t bytes, const char *wrapper, eng_buf_t *out)
+{
+    cJSON *meta = NULL;
+    if (eng_json_parse(meta_text.ptr, meta_text.len, &meta) < 0)
+        meta = cJSON_CreateObject();
+    const char *name = eng_json_get_str(meta, "TableName");
+    cJSON *root = cJSON_CreateObject();
+    cJSON *d = cJSON_AddObjectToObject(root, wrapper);
+    copy_member(d, meta, "AttributeDefinitions");
+    copy_member(d, meta, "TableName");
+    copy_member(d, meta, "KeySchema");
+    cJSON_AddStringToObject(d, "TableStatus", status);
+    copy_member(d, meta, "CreationDateTime");
+    describe_throughput(d, meta);
+    cJSON_AddNumberToObject(d, "TableSizeBytes", (double)bytes);
+    cJSON_AddNumberToObject(d, "ItemCount", (double)items);
+    eng_buf_t arn = {0};
+    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s", ddb->region, name ? name : "");
+    cJSON_AddStringToObject(d, "TableArn", arn.ptr);
+    copy_member(d, meta, "TableId");
+    copy_member(d, meta, "StreamSpecification");
+    const char *label = eng_json_get_str(meta, "LatestStreamLabel");
+    if (label) {
+        cJSON_AddStringToObject(d, "LatestStreamLabel", label);
+        eng_buf_printf(&arn, "/stream/%s", label);
+        cJSON_AddStringToObject(d, "LatestStreamArn", arn.ptr);
+    }
+    cJSON_AddBoolToObject(d, "DeletionProtectionEnabled", false);
+    eng_json_print(root, out);
+    eng_buf_free(&arn);
+    eng_json_delete(root);
+    eng_json_delete(meta);
+}
+
+/* ---- CreateTable validation --------------------------------------------- */
+
+static const char *attr_type_ok(const char *t)
+{
+    return t && (strcmp(t, "S") == 0 || strcmp(t, "N") == 0 || strcmp(t, "B") == 0) ? t : NULL;
+}
+
+/* Check KeySchema against AttributeDefinitions; copy both normalized into meta. */
+static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
+{
+    const cJSON *ks = eng_json_get(c->body, "KeySchema");
+    const cJSON *ad = eng_json_get(c->body, "AttributeDefinitions");
+    eng_buf_t *m = &c->th->why;
+    eng_buf_reset(m);
+    if (!cJSON_IsArray(ks) || !cJSON_IsArray(ad)) {
+        eng_buf_printf(m, "1 validation error detected: Value null at '%s' failed to satisfy "
+                          "constraint: Member must not be null", !cJSON_IsArray(ks) ? "keySchema" : "attributeDefinitions");
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    int nk = cJSON_GetArraySize(ks);
+    if (nk < 1 || nk > 2) {
+        eng_buf_printf(m, "1 validation error detected: Value at 'keySchema' failed to satisfy "
+                          "constraint: Member must have length %s",
+                       nk < 1 ? "greater than or equal to 1" : "less than or equal to 2");
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    cJSON *keys = cJSON_AddArrayToObject(meta, "KeySchema");
+    cJSON *defs = cJSON_AddArrayToObject(meta, "AttributeDefinitions");
+    for (int i = 0; i < nk; i++) {
+        const cJSON *k = cJSON_GetArrayItem(ks, i);
+        const char *name = eng_json_get_str(k, "AttributeName");
+        const char *type = eng_json_get_str(k, "KeyType");
+        const char *want = i == 0 ? "HASH" : "RANGE";
+        if (!name || !*name || strlen(name) > DDB_NAME_MAX || !type ||
+            (strcmp(type, "HASH") != 0 && strcmp(type, "RANGE") != 0)) {
+            eng_buf_printf(m, "1 validation error detected: Value '%s' at 'keySchema.%d.member.keyType' "
+                              "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
+                           type ? type : "null", i + 1);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+        if (strcmp(type, want) != 0) {
+            *why = i == 0 ? "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+                          : "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type";
+            return ENG_EINVAL;
+        }
+        if (i == 1 && strcmp(name, eng_json_get_str(cJSON_GetArrayItem(ks, 0), "AttributeName")) == 0) {
+            *why = "Both the Hash Key and the Range Key element in the KeySchema have the same name";
+            return ENG_EINVAL;
+        }
+        cJSON *ke = cJSON_CreateObject();
+        cJSON_AddStringToObject(ke, "AttributeName", name);
+        cJSON_AddStringToObject(ke, "KeyType", type);
+        cJSON_AddItemToArray(keys, ke);
+    }
+    const cJSON *d;
+    int i = 0;
+    cJSON_ArrayForEach(d, ad)
+    {
+        i++;
+        const char *name = eng_json_get_str(d, "AttributeName");
+        const char *type = attr_type_ok(eng_json_get_str(d, "AttributeType"));
+        if (!name || !type) {
+            const char *t = eng_json_get_str(d, "AttributeType");
+            eng_buf_printf(m, "1 validation error detected: Value '%s' at 'attributeDefinitions.%d.member.attributeType' "
+                              "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                           t ? t : "null", i);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+        cJSON *de = cJSON_CreateObject();
+        cJSON_AddStringToObject(de, "AttributeName", name);
+        cJSON_AddStringToObject(de, "AttributeType", type);
+        cJSON_AddItemToArray(defs, de);
+    }
+    if (i != nk) {
+        *why = DDB_INVALID "Number of attributes in KeySchema does not exactly match number of "
+                           "attributes defined in AttributeDefinitions";
+        return ENG_EINVAL;
+    }
+    for (int k = 0; k < nk; k++) {
+        const char *name = eng_json_get_str(cJSON_GetArrayItem(keys, k), "AttributeName");
+        bool is_defined = false;
+        cJSON_ArrayForEach(d, defs)
+            is_defined = is_defined || strcmp(eng_json_get_str(d, "AttributeName"), name) == 0;
+        if (!is_defined) {
+            eng_buf_printf(m, DDB_INVALID "Some index key attributes are not defined in "
+                                          "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]", name);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* BillingMode and ProvisionedThroughput into meta; `is_update` keeps old values. */
+static int check_billing(const cJSON *body, cJSON *meta, bool is_update, const char **why)
+{
+    const char *mode = eng_json_get_str(body, "BillingMode");
+    const cJSON *pt = eng_json_get(body, "ProvisionedThroughput");
+    if (mode && strcmp(mode, "PROVISIONED") != 0 && strcmp(mode, "PAY_PER_REQUEST") != 0) {
+        *why = "1 validation error detected: Value at 'billingMode' failed to satisfy constraint: "
+               "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]";
+        return ENG_EINVAL;
+    }
+    if (!mode)
+        mode = is_update ? eng_json_get_str(meta, "BillingMode") : "PROVISIONED";
+    if (!mode)
+        mode = "PROVISIONED";
+    bool is_ppr = strcmp(mode, "PAY_PER_REQUEST") == 0;
+    if (is_ppr && pt) {
+        *why = DDB_INVALID "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                           "BillingMode is PAY_PER_REQUEST";
+        return ENG_EINVAL;
+    }
+    const cJSON *r = eng_json_get(pt, "ReadCapacityUnits");
+    const cJSON *w = eng_json_get(pt, "WriteCapacityUnits");
+    bool has_old = cJSON_IsNumber(eng_json_get(meta, "ReadCapacityUnits")) &&
+                   eng_json_get(meta, "ReadCapacityUnits")->valuedouble > 0;
+    if (!is_ppr && (!cJSON_IsNumber(r) || !cJSON_IsNumber(w)) && !(is_update && has_old && !pt)) {
+        *why = DDB_INVALID "ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+                           "BillingMode is PROVISIONED";
+        return ENG_EINVAL;
+    }
+    if (!is_ppr && pt && (r->valuedouble < 1 || w->valuedouble < 1)) {
+        *why = "1 validation error detected: Value at 'provisionedThroughput.readCapacityUnits' "
+               "failed to satisfy constraint: Member must have value greater than or equal to 1";
+        return ENG_EINVAL;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "BillingMode");
+    cJSON_AddStringToObject(meta, "BillingMode", mode);
+    if (is_ppr || pt) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "ReadCapacityUnits");
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "WriteCapacityUnits");
+        cJSON_AddNumberToObject(meta, "ReadCapacityUnits", is_ppr ? 0 : r->valuedouble);
+        cJSON_AddNumberToObject(meta, "WriteCapacityUnits", is_ppr ? 0 : w->valuedouble);
+    }
+    return 0;
+}
+
+static const char *const VIEW_TYPES[] = {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"};
+
+/* Turn the stream on in `meta`: a new label and ARN, remembered in "Streams". */
+static void stream_enable(gw_ddb_t *ddb, cJSON *meta, const char *view)
+{
+    struct timespec ts;
+    double now = now_seconds(&ts);
+    char label[32];
+    stream_label(&ts, label);
+    const char *name = eng_json_get_str(meta, "TableName");
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "StreamSpecification");
+    cJSON *spec = cJSON_AddObjectToObject(meta, "StreamSpecification");
+    cJSON_AddBoolToObject(spec, "StreamEnabled", true);
+    cJSON_AddStringToObject(spec, "StreamViewType", view);
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "LatestStreamLabel");
+    cJSON_AddStringToObject(meta, "LatestStreamLabel", label);
+    cJSON *streams = eng_json_get(meta, "Streams");
+    if (!streams)
+        streams = cJSON_AddArrayToObject(meta, "Streams");
+    cJSON *s = cJSON_CreateObject();
+    eng_buf_t arn = {0};
+    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s/stream/%s", ddb->region, name, label);
+    cJSON_AddStringToObject(s, "StreamLabel", label);
+    cJSON_AddStringToObject(s, "StreamArn", arn.ptr);
+    cJSON_AddStringToObject(s, "StreamViewType", view);
+    cJSON_AddNumberToObject(s, "CreationDateTime", now);
+    cJSON_AddItemToArray(streams, s);
+    eng_buf_free(&arn);
+}
+
+static void stream_disable(cJSON *meta)
+{
+    struct timespec ts;
+    double now = now_seconds(&ts);
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "StreamSpecification");
+    cJSON *streams = eng_json_get(meta, "Streams");
+    cJSON *last = streams ? cJSON_GetArrayItem(streams, cJSON_GetArraySize(streams) - 1) : NULL;
+    if (last && !eng_json_get(last, "DisabledDateTime"))
+        cJSON_AddNumberToObject(last, "DisabledDateTime", now);
+}
+
+/* Apply a StreamSpecification to meta. Returns 0 or ENG_EINVAL with *why. */
+static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char **why)
+{
+    const cJSON *spec = eng_json_get(c->body, "StreamSpecification");
+    if (!spec)
+        return 0;
+    const cJSON *on = eng_json_get(spec, "StreamEnabled");
+    const char *view = eng_json_get_str(spec, "StreamViewType");
+    bool is_on = cJSON_IsTrue(on);
+    bool was_on = cJSON_IsTrue(eng_json_get(eng_json_get(meta, "StreamSpecification"), "StreamEnabled"));
+    const char *name = eng_json_get_str(meta, "TableName");
+    eng_buf_t *m = &c->th->why;
+    eng_buf_reset(m);
+    if (!cJSON_IsBool(on)) {
+        *why = "1 validation error detected: Value null at 'streamSpecification.streamEnabled' failed "
+               "to satisfy constraint: Member must not be null";
+        return ENG_EINVAL;
+    }
+    if (is_on) {
+        bool is_known = false;
+        for (size_t i = 0; view && i < ENG_ARRAY_LEN(VIEW_TYPES); i++)
+            is_known = is_known || strcmp(view, VIEW_TYPES[i]) == 0;
+        if (!is_known) {
+            *why = DDB_INVALID "You must specify a StreamViewType when enabling a Stream";
+            return ENG_EINVAL;
+        }
+        if (is_update && was_on) {
+            eng_buf_printf(m, "Table already has an enabled stream: TableName: %s", name);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+        stream_enable(c->ddb, meta, view);
+        return 0;
+    }
+    if (view) {
+        *why = DDB_INVALID "You cannot modify stream view type while disabling a stream";
+        return ENG_EINVAL;
+    }
+    if (is_update && !was_on) {
+        eng_buf_printf(m, "Table has no stream to disable: TableName: %s", name);
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    if (is_update)
+        stream_disable(meta);
+    return 0;
+}
+
+/* ---- CreateTable -------------------------------------------------------- */
+
+static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char **why)
+{
+    int err = check_keys(c, meta, why);
+    if (err == 0)
+        err = check_billing(c->body, meta, false, why);
+    if (err < 0)
+        return err;
+    char id[37];
+    uuid4(id);
+    struct timespec ts;
+    cJSON_AddStringToObject(meta, "TableName", name);
+    cJSON_AddStringToObject(meta, "TableId", id);
+    cJSON_AddNumberToObject(meta, "CreationDateTime", now_seconds(&ts));
+    return apply_stream(c, meta, false, why);
+}
+
+void ddb__op_create_table(ddb_call_t *c)
+{
+    cJSON *name = table_name_arg(c);
+    if (!name)
+        return;
+    const char *why = NULL;
+    cJSON *meta = cJSON_CreateObject();
+    if (create_meta(c, name->valuestring, meta, &why) < 0) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        eng_json_delete(meta);
+        return;
+    }
+    ddb_wreq_t *w = ddb__wreq_get(c, on_create_done);
+    snprintf(w->table, sizeof(w->table), "%s", name->valuestring);
+    eng_json_print(meta, &w->aux);
+    eng_json_delete(meta);
+    store_write_t *sw = ddb__wreq_add(w);
+    sw->kind = STORE_W_TABLE_CREATE;
+    sw->table = eng_slice_cstr(w->table);
+    sw->item = eng_slice(w->aux.ptr, w->aux.len);
+    ddb__wreq_submit(w, false);
+}
+
+static void on_create_done(ddb_wreq_t *w)
+{
+    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    if (err == ENG_EEXIST) {
+        eng_buf_t msg = {0};
+        eng_buf_printf(&msg, "Table already exists: %s", w->table);
+        ddb__reply_err(w->th, w->req, DDB_E_IN_USE, msg.ptr);
+        eng_buf_free(&msg);
+        return;
+    }
+    if (err < 0)
+        {
+            ddb__reply_store_err(w->th, w->req, err);
+            return;
+        }
+    eng_buf_t *out = &w->th->out;
+    eng_buf_reset(out);
+    describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", 0, 0, "TableDescription", out);
+    ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
+}
+
+/* ---- DescribeTable / ListTables ----------------------------------------- */
+
+void ddb__op_describe_table(ddb_call_t *c)
+{
+    cJSON *name = table_name_arg(c);
+    if (!name)
+        return;
+    store_table_t t;
+    int err = ddb__read(c);
+    if (err == 0)
+        err = store_table_get(c->th->reader, eng_slice_cstr(name->valuestring), &t);
+    if (err == ENG_ENOTFOUND)
+        {
+            reply_table_missing(c, name->valuestring);
+            return;
+        }
+    if (err < 0)
+        {
+            ddb__reply_store_err(c->th, c->req, err);
+            return;
+        }
+    eng_buf_t *out = &c->th->out;
+    eng_buf_reset(out);
+    describe(c->ddb, t.meta, "ACTIVE", t.item_count, t.size_bytes, "Table", out);
+    ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
+}
+
+void ddb__op_list_tables(ddb_call_t *c)
+{
+    const cJSON *lim = eng_json_get(c->body, "Limit");
+    int limit = cJSON_IsNumber(lim) ? lim->valueint : 100;
+    if (lim && (!cJSON_IsNumber(lim) || limit < 1 || limit > 100)) {
+        ddb__reply_validation(c->th, c->req, "1 validation error detected: Value '%d' at 'limit' failed to "
+                              "satisfy constraint: Member must have value %s", limit,
+                              limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+        return;
+    }
+    const char *start = eng_json_get_str(c->body, "ExclusiveStartTableName");
+    int err = ddb__read(c);
+    if (err < 0)
+        {
+            ddb__reply_store_err(c->th, c->req, err);
+            return;
+        }
+    eng_buf_t *out = &c->th->out;
+    eng_buf_reset(out);
+    eng_buf_append_str(out, "{\"TableNames\":[");
+    eng_slice_t after = start ? eng_slice_cstr(start) : eng_slice("", 0);
+    store_table_t t;
+    int n = 0;
+    bool has_more = false;
+    while (store_table_next(c->th->reader, after, &t) == 0) {
+        if (n == limit) {
+            has_more = true;
+            break;
+        }
+        ddb__sep(out);
+        eng_json_append_string(out, t.name.ptr, t.name.len);
+        after = t.name;
+        n++;
+    }
+    eng_buf_append_char(out, ']');
+    if (has_more) {
+        eng_buf_append_str(out, ",\"LastEvaluatedTableName\":");
+        eng_json_append_string(out, after.ptr, after.len);
+    }
+    eng_buf_append_char(out, '}');
+    ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
+}
+
+/* ---- UpdateTable -------------------------------------------------------- */
+
+static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
+{
+    const cJSON *b = c->body;
+    if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
+        !eng_json_get(b, "ProvisionedThroughput")) {
+        *why = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+               "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required";
+        return ENG_EINVAL;
+    }
+    bool was_ppr = strcmp(eng_json_get_str(meta, "BillingMode") ? eng_json_get_str(meta, "BillingMode") : "",
+                          "PAY_PER_REQUEST") == 0;
+    int err = check_billing(b, meta, true, why);
+    if (err < 0)
+        return err;
+    bool is_ppr = strcmp(eng_json_get_str(meta, "BillingMode"), "PAY_PER_REQUEST") == 0;
+    if (is_ppr && !was_ppr) {
+        struct timespec ts;
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "LastUpdateToPayPerRequestDateTime");
+        cJSON_AddNumberToObject(meta, "LastUpdateToPayPerRequestDateTime", now_seconds(&ts));
+    }
+    return apply_stream(c, meta, true, why);
+}
+
+void ddb__op_update_table(ddb_call_t *c)
+{
+    cJSON *name = table_name_arg(c);
+    if (!name)
+        return;
+    store_table_t t;
+    int err = ddb__read(c);
+    if (err == 0)
+        err = store_table_get(c->th->reader, eng_slice_cstr(name->valuestring), &t);
+    if (err == ENG_ENOTFOUND)
+        {
+            reply_table_missing(c, name->valuestring);
+            return;
+        }
+    if (err < 0)
+        {
+            ddb__reply_store_err(c->th, c->req, err);
+            return;
+        }
+    cJSON *meta = NULL;
+    const char *why = "Stored table meta is corrupt";
+    if (eng_json_parse(t.meta.ptr, t.meta.len, &meta) < 0 || update_meta(c, meta, &why) < 0) {
+        ddb__reply_err(c->th, c->req, meta ? DDB_E_VALIDATION : DDB_E_INTERNAL, why);
+        eng_json_delete(meta);
+        return;
+    }
+    ddb_wreq_t *w = ddb__wreq_get(c, on_update_done);
+    snprintf(w->table, sizeof(w->table), "%s", name->valuestring);
+    eng_json_print(meta, &w->aux);
+    eng_json_delete(meta);
+    w->units = (double)t.item_count;
+    w->new_size = t.size_bytes;
+    store_write_t *sw = ddb__wreq_add(w);
+    sw->kind = STORE_W_TABLE_UPDATE;
+    sw->table = eng_slice_cstr(w->table);
+    sw->item = eng_slice(w->aux.ptr, w->aux.len);
+    ddb__wreq_submit(w, false);
+}
+
+static void on_update_done(ddb_wreq_t *w)
+{
+    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    if (err < 0)
+        {
+            ddb__reply_store_err(w->th, w->req, err);
+            return;
+        }
+    eng_buf_t *out = &w->th->out;
+    eng_buf_reset(out);
+    describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", (uint64_t)w->units, w->new_size,
+             "TableDescription", out);
+    ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
+}
+
+/* ---- DeleteTable -------------------------------------------------------- */
+
+void ddb__op_delete_table(ddb_call_t *c)
+{
+    cJSON *name = table_name_arg(c);
+    if (!name)
+        return;
+    store_table_t t;
+    int err = ddb__read(c);
+    if (err == 0)
+        err = store_table_get(c->th->reader, eng_slice_cstr(name->valuestring), &t);
+    if (err == ENG_ENOTFOUND)
+        {
+            reply_table_missing(c, name->valuestring);
+            return;
+        }
+    if (err < 0)
+        {
+            ddb__reply_store_err(c->th, c->req, err);
+            return;
+        }
+    ddb_wreq_t *w = ddb__wreq_get(c, on_delete_done);
+    snprintf(w->table, sizeof(w->table), "%s", name->valuestring);
+    eng_buf_append(&w->aux, t.meta.ptr, t.meta.len);
+    w->units = (double)t.item_count;
+    w->new_size = t.size_bytes;
+    store_write_t *sw = ddb__wreq_add(w);
+    sw->kind = STORE_W_TABLE_DELETE;
+    sw->table = eng_slice_cstr(w->table);
+    ddb__wreq_submit(w, false);
+}
+
+static void on_delete_done(ddb_wreq_t *w)
+{
+    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    if (err == ENG_ENOTFOUND) {
+        eng_buf_t msg = {0};
+        eng_buf_printf(&msg, "Requested resource not found: Table: %s not found", w->table);
+        ddb__reply_err(w->th, w->req, DDB_E_NOT_FOUND, msg.ptr);
+        eng_buf_free(&msg);
+        return;
+    }
+    if (err < 0)
+        {
+            ddb__reply_store_err(w->th, w->req, err);
+            return;
+        }
+    eng_buf_t *out = &w->th->out;
+    eng_buf_reset(out);
+    describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "DELETING", (uint64_t)w->units, w->new_size,
+             "TableDescription", out);
+    ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
+}
