@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT
+ * expr_eval.c: evaluating conditions and filters against an item, building
+ * projections, and extracting a Query's key condition. Evaluation never
+ * fails: as in DynamoDB, a missing attribute or a type mismatch makes the
+ * comparison false (only <> is true for different or missing values). */
+#include "engine/err.h"
+#include "engine/json.h"
+#include "storage/expr_int.h"
+
+#include <stdio.h>
+
+/* An operand's value: borrowed from the item or expression, or computed
+ * (size) and owned. */
+typedef struct val {
+    const cJSON *v;
+    cJSON *owned;
+} val_t;
+
+/* DynamoDB counts a string's size in UTF-16 code units. */
+static size_t utf16_units(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue;
+        n += *p >= 0xf0 ? 2 : 1;
+    }
+    return n;
+}
+
+static bool size_of(const cJSON *v, size_t *out)
+{
+    const cJSON *p = NULL;
+    unsigned char *bytes = NULL;
+    switch (expr__type_of(v, &p)) {
+    case EXPR_T_S:
+        *out = utf16_units(cJSON_GetStringValue(p) ? cJSON_GetStringValue(p) : "");
+        return true;
+    case EXPR_T_B:
+        if (!cJSON_GetStringValue(p) || expr__b64_decode(p->valuestring, &bytes, out) < 0)
+            return false;
+        eng_free(bytes);
+        return true;
+    case EXPR_T_SS:
+    case EXPR_T_NS:
+    case EXPR_T_BS:
+    case EXPR_T_L:
+    case EXPR_T_M:
+        *out = (size_t)cJSON_GetArraySize(p);
+        return true;
+    default:
+        return false;
+    }
+}
+
+static val_t operand(const expr_node_t *n, const cJSON *item)
+{
+    val_t r = {0};
+    size_t size;
+    if (n->kind == EXPR_N_PATH) {
+        r.v = expr__path_get(item, &n->path);
+    } else if (n->kind == EXPR_N_VALUE) {
+        r.v = n->value;
+    } else if (n->kind == EXPR_N_FUNC && n->op == EXPR_F_SIZE) {
+        val_t arg = operand(n->args[0], item);
+        if (size_of(arg.v, &size)) {
+            char num[32];
+            snprintf(num, sizeof num, "%zu", size);
+            r.v = r.owned = cJSON_CreateObject();
+            cJSON_AddStringToObject(r.owned, "N", num);
+        }
+        cJSON_Delete(arg.owned);
+    }
+    return r;
+}
+
+static bool compare(store_expr_op_t op, const cJSON *a, const cJSON *b)
+{
+    if (op == STORE_EXPR_OP_EQ || op == STORE_EXPR_OP_NE)
+        return expr__val_eq(a, b) == (op == STORE_EXPR_OP_EQ);
+    int c;
+    if (!a || !b || !expr__val_cmp(a, b, &c))
+        return false;
+    switch (op) {
+    case STORE_EXPR_OP_LT:
+        return c < 0;
+    case STORE_EXPR_OP_LE:
+        return c <= 0;
+    case STORE_EXPR_OP_GT:
+        return c > 0;
+    default:
+        return c >= 0;
+    }
+}
+
+static bool eval_cmp(const expr_node_t *n, const cJSON *item)
+{
+    val_t a = operand(n->args[0], item), b = operand(n->args[1], item);
+    const bool r = compare((store_expr_op_t)n->op, a.v, b.v);
+    cJSON_Delete(a.owned);
+    cJSON_Delete(b.owned);
+    return r;
+}
+
+static bool eval_between(const expr_node_t *n, const cJSON *item)
+{
+    val_t x = operand(n->args[0], item), lo = operand(n->args[1], item),
+          hi = operand(n->args[2], item);
+    const bool r = compare(STORE_EXPR_OP_GE, x.v, lo.v) && compare(STORE_EXPR_OP_LE, x.v, hi.v);
+    cJSON_Delete(x.owned);
+    cJSON_Delete(lo.owned);
+    cJSON_Delete(hi.owned);
+    return r;
+}
+
+static bool eval_in(const expr_node_t *n, const cJSON *item)
+{
+    val_t x = operand(n->args[0], item);
+    bool r = false;
+    for (size_t i = 1; !r && i < n->n_args; i++) {
+        val_t y = operand(n->args[i], item);
+        r = expr__val_eq(x.v, y.v);
+        cJSON_Delete(y.owned);
+    }
+    cJSON_Delete(x.owned);
+    return r;
+}
+
+static bool str_prefix(const char *s, const char *prefix)
+{
+    return s && prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool bin_prefix(const char *s, const char *prefix)
+{
+    unsigned char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0;
+    bool r = s && prefix && expr__b64_decode(s, &a, &al) == 0 &&
+             expr__b64_decode(prefix, &b, &bl) == 0 && bl <= al && memcmp(a, b, bl) == 0;
+    eng_free(a);
+    eng_free(b);
+    return r;
+}
+
+static bool begins_with(const cJSON *a, const cJSON *b)
+{
+    const cJSON *pa, *pb;
+    const expr_type_t t = expr__type_of(a, &pa);
+    if (t != expr__type_of(b, &pb))
+        return false;
+    if (t == EXPR_T_S)
+        return str_prefix(cJSON_GetStringValue(pa), cJSON_GetStringValue(pb));
+    return t == EXPR_T_B && bin_prefix(cJSON_GetStringValue(pa), cJSON_GetStringValue(pb));
+}
+
+/* A set element (string payload) equals another of element type t. */
+static bool elem_eq(expr_type_t t, const cJSON *x, const cJSON *y)
+{
+    const char *a = cJSON_GetStringValue(x), *b = cJSON_GetStringValue(y);
+    if (!a || !b)
+        return false;
+    return t == EXPR_T_N ? expr__num_cmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+static bool contains(const cJSON *a, const cJSON *b)
+{
+    const cJSON *pa, *pb, *x;
+    const expr_type_t ta = expr__type_of(a, &pa), tb = expr__type_of(b, &pb);
+    if (ta == EXPR_T_S && tb == EXPR_T_S)
+        return cJSON_GetStringValue(pa) && cJSON_GetStringValue(pb) &&
+               strstr(pa->valuestring, pb->valuestring) != NULL;
+    const bool set_match = (ta == EXPR_T_SS && tb == EXPR_T_S) ||
+                           (ta == EXPR_T_NS && tb == EXPR_T_N) || (ta == EXPR_T_BS && tb == EXPR_T_B);
+    if (!set_match && ta != EXPR_T_L)
+        return false;
+    cJSON_ArrayForEach(x, pa) {
+        if (ta == EXPR_T_L ? expr__val_eq(x, b) : elem_eq(tb, x, pb))
+            return true;
+    }
+    return false;
+}
+
+static bool eval_func(const expr_node_t *n, const cJSON *item)
+{
+    val_t a = operand(n->args[0], item), b = {0};
+    if (n->n_args > 1)
+        b = operand(n->args[1], item);
+    bool r = false;
+    switch ((expr_func_t)n->op) {
+    case EXPR_F_ATTR_EXISTS:
+        r = a.v != NULL;
+        break;
+    case EXPR_F_ATTR_NOT_EXISTS:
+        r = a.v == NULL;
+        break;
+    case EXPR_F_ATTR_TYPE: {
+        const cJSON *p;
+        r = a.v && expr__type_of(b.v, &p) == EXPR_T_S && cJSON_GetStringValue(p) &&
+            strcmp(expr__type_name(expr__type_of(a.v, NULL)), p->valuestring) == 0;
+        break;
+    }
+    case EXPR_F_BEGINS_WITH:
+        r = begins_with(a.v, b.v);
+        break;
+    case EXPR_F_CONTAINS:
+        r = contains(a.v, b.v);
+        break;
+    default:
+        break;
+    }
+    cJSON_Delete(a.owned);
+    cJSON_Delete(b.owned);
+    return r;
+}
+
+static bool eval(const expr_node_t *n, const cJSON *item)
+{
+    switch (n->kind) {
+    case EXPR_N_AND:
+        return eval(n->args[0], item) && eval(n->args[1], item);
+    case EXPR_N_OR:
+        return eval(n->args[0], item) || eval(n->args[1], item);
+    case EXPR_N_NOT:
+        return !eval(n->args[0], item);
+    case EXPR_N_CMP:
+        return eval_cmp(n, item);
+    case EXPR_N_BETWEEN:
+        return eval_between(n, item);
+    case EXPR_N_IN:
+        return eval_in(n, item);
+    case EXPR_N_FUNC:
+        return eval_func(n, item);
+    default:
+        return false;
+    }
+}
+
+bool store_expr_eval(const store_expr_t *e, const cJSON *item)
+{
+    return e->root ? eval(e->root, item) : true;
+}
+
+/* ---- Projection ------------------------------------------------------------- */
+
+typedef struct sel {
+    const expr_path_t **paths; /* Paths that select through this level. */
+    size_t n;
+    size_t depth;              /* Segment index compared at this level. */
+} sel_t;
+
+static cJSON *project_value(const cJSON *v, const sel_t *s);
+
+/* The child selection of `s` for the member named `name` or index `index`;
+ * *whole is set when a path ends here (the whole child is selected). */
+static sel_t narrow(const sel_t *s, const char *name, size_t index, bool *whole)
+{
+    sel_t r = {.paths = eng_malloc((s->n + 1) * sizeof *r.paths), .depth = s->depth + 1};
+    *whole = false;
+    for (size_t i = 0; i < s->n; i++) {
+        const expr_seg_t *seg = &s->paths[i]->segs[s->depth];
+        const bool hit = name ? !seg->is_index && strcmp(seg->name, name) == 0
+                              : seg->is_index && seg->index == index;
+        if (!hit)
+            continue;
+        if (s->paths[i]->n == s->depth + 1)
+            *whole = true;
+        else
+            r.paths[r.n++] = s->paths[i];
+    }
+    return r;
+}
+
+static cJSON *project_child(const cJSON *child, const sel_t *s, const char *name, size_t index)
+{
+    bool whole;
+    sel_t sub = narrow(s, name, index, &whole);
+    cJSON *r = whole ? cJSON_Duplicate(child, true) : sub.n ? project_value(child, &sub) : NULL;
+    eng_free(sub.paths);
+    return r;
+}
+
+static cJSON *project_members(const cJSON *obj, const sel_t *s)
+{
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *m;
+    cJSON_ArrayForEach(m, obj) {
+        cJSON *c = project_child(m, s, m->string, 0);
+        if (c)
+            cJSON_AddItemToObject(out, m->string, c);
+    }
+    return out;
+}
+
+/* Project a nested value (M or L); NULL when nothing selected exists. */
+static cJSON *project_value(const cJSON *v, const sel_t *s)
+{
+    const cJSON *p;
+    const expr_type_t t = expr__type_of(v, &p);
+    cJSON *inner = NULL;
+    if (t == EXPR_T_M) {
+        inner = project_members(p, s);
+    } else if (t == EXPR_T_L) {
+        inner = cJSON_CreateArray();
+        size_t i = 0;
+        for (const cJSON *x = p->child; x; x = x->next, i++) {
+            cJSON *c = project_child(x, s, NULL, i);
+            if (c)
+                cJSON_AddItemToArray(inner, c); /* Selected elements collapse in order. */
+        }
+    }
+    if (!inner || !inner->child) {
+        cJSON_Delete(inner);
+        return NULL;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, t == EXPR_T_M ? "M" : "L", inner);
+    return out;
+}
+
+void store_expr_project(const store_expr_t *e, const cJSON *item, cJSON **out)
+{
+    sel_t s = {.paths = eng_malloc((e->n_paths + 1) * sizeof *s.paths), .n = e->n_paths};
+    for (size_t i = 0; i < e->n_paths; i++)
+        s.paths[i] = &e->paths[i];
+    *out = item ? project_members(item, &s) : cJSON_CreateObject();
+    eng_free(s.paths);
+}
+
+/* ---- Key conditions --------------------------------------------------------- */
+
+static const char *leaf_key(const expr_node_t *leaf)
+{
+    const expr_node_t *k = leaf->args[0];
+    return k->kind == EXPR_N_PATH ? k->path.segs[0].name : NULL;
+}
+
+/* Fill the sort-key part from a leaf; false if the leaf is not a usable one. */
+static bool sk_from_leaf(const expr_node_t *leaf, store_key_cond_t *out)
+{
+    for (size_t i = 1; i < leaf->n_args; i++)
+        if (leaf->args[i]->kind != EXPR_N_VALUE)
+            return false;
+    if (leaf->kind == EXPR_N_CMP)
+        out->sk_op = (store_expr_op_t)leaf->op;
+    else if (leaf->kind == EXPR_N_BETWEEN)
+        out->sk_op = STORE_EXPR_OP_BETWEEN;
+    else if (leaf->kind == EXPR_N_FUNC && leaf->op == EXPR_F_BEGINS_WITH)
+        out->sk_op = STORE_EXPR_OP_BEGINS_WITH;
+    else
+        return false;
+    out->sk_values[0] = leaf->args[1]->value;
+    out->sk_values[1] = leaf->n_args > 2 ? leaf->args[2]->value : NULL;
+    return true;
+}
+
+int store_expr_key_cond(const store_expr_t *e, const char *hash_name, const char *range_name,
+                        store_key_cond_t *out, eng_buf_t *why)
+{
+    *out = (store_key_cond_t){0};
+    const expr_node_t *r = e->root, *leaves[2] = {r, NULL};
+    if (r->kind == EXPR_N_AND) {
+        leaves[0] = r->args[0];
+        leaves[1] = r->args[1];
+    }
+    const expr_node_t *pk = NULL, *sk = NULL, *other = NULL;
+    for (size_t i = 0; i < 2 && leaves[i]; i++) {
+        const char *k = leaf_key(leaves[i]);
+        if (k && strcmp(k, hash_name) == 0)
+            pk = leaves[i];
+        else if (k && range_name && strcmp(k, range_name) == 0)
+            sk = leaves[i];
+        else
+            other = leaves[i];
+    }
+    if (!pk) {
+        eng_buf_printf(why, "Query condition missed key schema element: %s", hash_name);
+        return ENG_EINVAL;
+    }
+    if (other && range_name) {
+        eng_buf_printf(why, "Query condition missed key schema element: %s", range_name);
+        return ENG_EINVAL;
+    }
+    store_key_cond_t tmp = {0};
+    if (other || !sk_from_leaf(pk, &tmp) || tmp.sk_op != STORE_EXPR_OP_EQ ||
+        (sk && !sk_from_leaf(sk, out))) {
+        *out = (store_key_cond_t){0};
+        eng_buf_append_str(why, "Query key condition not supported");
+        return ENG_EINVAL;
+    }
+    out->pk_value = tmp.sk_values[0];
+    return 0;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT
+ * expr_legacy.c: the pre-expression parameters (KeyConditions, QueryFilter,
+ * ScanFilter, Expected, ConditionalOperator, AttributesToGet,
+ * AttributeUpdates) translated into the same AST the parser builds, so one
+ * evaluator serves both. Values are copied into the expression (its owned
+ * JSON), so the result does not borrow the request. */
+#include "engine/err.h"
+#include "storage/expr_int.h"
+
+#include <strings.h>
+
+static int invalid(eng_buf_t *why, const char *fmt, const char *arg)
+{
+    eng_buf_append_str(why, "One or more parameter values were invalid: ");
+    eng_buf_printf(why, fmt, arg);
+    return ENG_EINVAL;
+}
+
+static expr_node_t *path_node(const char *name)
+{
+    expr_node_t *n = expr__node_new(EXPR_N_PATH, 0, 0);
+    n->path.segs = eng_calloc(1, sizeof *n->path.segs);
+    n->path.segs[0].raw = eng_strdup(name);
+    n->path.segs[0].name = n->path.segs[0].raw;
+    n->path.n = 1;
+    return n;
+}
+
+static expr_node_t *value_node(store_expr_t *e, const cJSON *v)
+{
+    if (!e->owned)
+        e->owned = cJSON_CreateArray();
+    cJSON *copy = cJSON_Duplicate(v, true);
+    cJSON_AddItemToArray(e->owned, copy);
+    expr_node_t *n = expr__node_new(EXPR_N_VALUE, 0, 0);
+    n->value = copy;
+    return n;
+}
+
+typedef struct legacy_op {
+    const char *name;
+    expr_nkind_t kind;
+    int op;          /* store_expr_op_t or expr_func_t. */
+    int n_values;    /* -1: one or more. */
+    bool is_negated; /* NOT_CONTAINS. */
+} legacy_op_t;
+
+static const legacy_op_t legacy_ops[] = {
+    {"EQ", EXPR_N_CMP, STORE_EXPR_OP_EQ, 1, false},
+    {"NE", EXPR_N_CMP, STORE_EXPR_OP_NE, 1, false},
+    {"LT", EXPR_N_CMP, STORE_EXPR_OP_LT, 1, false},
+    {"LE", EXPR_N_CMP, STORE_EXPR_OP_LE, 1, false},
+    {"GT", EXPR_N_CMP, STORE_EXPR_OP_GT, 1, false},
+    {"GE", EXPR_N_CMP, STORE_EXPR_OP_GE, 1, false},
+    {"BETWEEN", EXPR_N_BETWEEN, 0, 2, false},
+    {"IN", EXPR_N_IN, 0, -1, false},
+    {"BEGINS_WITH", EXPR_N_FUNC, EXPR_F_BEGINS_WITH, 1, false},
+    {"CONTAINS", EXPR_N_FUNC, EXPR_F_CONTAINS, 1, false},
+    {"NOT_CONTAINS", EXPR_N_FUNC, EXPR_F_CONTAINS, 1, true},
+    {"NOT_NULL", EXPR_N_FUNC, EXPR_F_ATTR_EXISTS, 0, false},
+    {"NULL", EXPR_N_FUNC, EXPR_F_ATTR_NOT_EXISTS, 0, false},
+};
+
+/* One {"ComparisonOperator":..,"AttributeValueList":[..]} on attribute `name`. */
+static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_node_t **out,
+                      eng_buf_t *why)
+{
+    const char *opname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator"));
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, "AttributeValueList");
+    const legacy_op_t *op = NULL;
+    for (size_t i = 0; opname && i < ENG_ARRAY_LEN(legacy_ops); i++)
+        if (strcmp(legacy_ops[i].name, opname) == 0)
+            op = &legacy_ops[i];
+    if (!op)
+        return invalid(why, "Unsupported ComparisonOperator: %s", opname ? opname : "null");
+    const int n = cJSON_GetArraySize(list);
+    if (op->n_values >= 0 ? n != op->n_values : n < 1)
+        return invalid(why, "Invalid number of argument(s) for the %s ComparisonOperator",
+                       op->name);
+    expr_node_t *node = expr__node_new(op->kind, op->op, 1 + (size_t)n);
+    node->args[0] = path_node(name);
+    size_t i = 1;
+    for (const cJSON *v = list ? list->child : NULL; v; v = v->next)
+        node->args[i++] = value_node(e, v);
+    if (op->is_negated) {
+        expr_node_t *neg = expr__node_new(EXPR_N_NOT, 0, 1);
+        neg->args[0] = node;
+        node = neg;
+    }
+    *out = node;
+    return 0;
+}
+
+/* Expected's {"Value":..,"Exists":..} form. */
+static int build_expected(store_expr_t *e, const char *name, const cJSON *c, expr_node_t **out,
+                          eng_buf_t *why)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "Value");
+    const cJSON *exists = cJSON_GetObjectItemCaseSensitive(c, "Exists");
+    if (cJSON_IsFalse(exists)) {
+        if (value)
+            return invalid(why, "Value cannot be used when Exists is false for Attribute: %s",
+                           name);
+        *out = expr__node_new(EXPR_N_FUNC, EXPR_F_ATTR_NOT_EXISTS, 1);
+        (*out)->args[0] = path_node(name);
+        return 0;
+    }
+    if (!value) {
+        eng_buf_printf(why, "One or more parameter values were invalid: Value must be provided "
+                            "when Exists is %s for Attribute: %s", exists ? "true" : "null", name);
+        return ENG_EINVAL;
+    }
+    *out = expr__node_new(EXPR_N_CMP, STORE_EXPR_OP_EQ, 2);
+    (*out)->args[0] = path_node(name);
+    (*out)->args[1] = value_node(e, value);
+    return 0;
+}
+
+int store_expr_from_legacy_conditions(store_expr_kind_t kind, const cJSON *conds,
+                                      const char *conditional_operator, store_expr_t **out,
+                                      eng_buf_t *why)
+{
+    *out = NULL;
+    const bool is_or = conditional_operator && strcasecmp(conditional_operator, "OR") == 0;
+    store_expr_t *e = eng_calloc(1, sizeof *e);
+    e->kind = kind;
+    int err = 0;
+    for (const cJSON *c = conds ? conds->child : NULL; err == 0 && c; c = c->next) {
+        expr_node_t *n = NULL;
+        const bool is_cmp = cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator") != NULL;
+        err = kind == STORE_EXPR_CONDITION && !is_cmp ? build_expected(e, c->string, c, &n, why)
+                                                      : build_cond(e, c->string, c, &n, why);
+        if (err == 0 && e->root) {
+            expr_node_t *j = expr__node_new(is_or ? EXPR_N_OR : EXPR_N_AND, 0, 2);
+            j->args[0] = e->root;
+            j->args[1] = n;
+            n = j;
+        }
+        if (err == 0)
+            e->root = n;
+    }
+    if (err < 0)
+        store_expr_destroy(e);
+    else
+        *out = e;
+    return err;
+}
+
+int store_expr_from_legacy_attributes(const cJSON *names, store_expr_t **out, eng_buf_t *why)
+{
+    *out = NULL;
+    store_expr_t *e = eng_calloc(1, sizeof *e);
+    e->kind = STORE_EXPR_PROJECTION;
+    e->paths = eng_calloc((size_t)cJSON_GetArraySize(names) + 1, sizeof *e->paths);
+    for (const cJSON *n = names ? names->child : NULL; n; n = n->next) {
+        const char *s = cJSON_GetStringValue(n) ? n->valuestring : "";
+        for (size_t i = 0; i < e->n_paths; i++) {
+            if (strcmp(e->paths[i].segs[0].name, s) == 0) {
+                store_expr_destroy(e);
+                return invalid(why, "Duplicate value in attribute name: %s", s);
+            }
+        }
+        expr_node_t *p = path_node(s);
+        e->paths[e->n_paths++] = p->path;
+        p->path = (expr_path_t){0};
+        expr__node_free(p);
+    }
+    *out = e;
+    return 0;
+}
+
+static int build_update(store_expr_t *e, const cJSON *u, expr_action_t *a, eng_buf_t *why)
+{
+    const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "Action"));
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(u, "Value");
+    if (!action)
+        action = "PUT";
+    expr_node_t *p = path_node(u->string);
+    a->path = p->path;
+    p->path = (expr_path_t){0};
+    expr__node_free(p);
+    if (strcmp(action, "DELETE") == 0) {
+        a->act = value ? EXPR_ACT_DELETE : EXPR_ACT_REMOVE;
+    } else if (!value) {
+        return invalid(why, "Only DELETE action is allowed when no attribute value is "
+                            "specified%s", "");
+    } else {
+        a->act = strcmp(action, "ADD") == 0 ? EXPR_ACT_ADD : EXPR_ACT_SET;
+    }
+    a->val = value ? value_node(e, value) : NULL;
+    return 0;
+}
+
+int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng_buf_t *why)
+{
+    *out = NULL;
+    store_expr_t *e = eng_calloc(1, sizeof *e);
+    e->kind = STORE_EXPR_UPDATE;
+    e->actions = eng_calloc((size_t)cJSON_GetArraySize(updates) + 1, sizeof *e->actions);
+    int err = 0;
+    for (const cJSON *u = updates ? updates->child : NULL; err == 0 && u; u = u->next)
+        err = build_update(e, u, &e->actions[e->n_actions++], why);
+    if (err < 0)
+        store_expr_destroy(e);
+    else
+        *out = e;
+    return err;
+}
+
+static void append_set(eng_buf_t *why, const char *const *names)
+{
+    eng_buf_append_char(why, '{');
+    for (size_t i = 0; names[i]; i++)
+        eng_buf_printf(why, "%s%s", i ? ", " : "", names[i]);
+    eng_buf_append_char(why, '}');
+}
+
+int store_expr_check_mixed(const char *const *legacy, const char *const *modern, eng_buf_t *why)
+{
+    if (!legacy || !legacy[0] || !modern || !modern[0])
+        return 0;
+    eng_buf_append_str(why, "Can not use both expression and non-expression parameters in the "
+                            "same request: Non-expression parameters: ");
+    append_set(why, legacy);
+    eng_buf_append_str(why, " Expression parameters: ");
+    append_set(why, modern);
+    return ENG_EINVAL;
+}

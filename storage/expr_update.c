@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT
+ * expr_update.c: applying an UpdateExpression to an item. Every operand is
+ * read from the item as it was before the update (DynamoDB's semantics), so
+ * values are computed first and applied after; REMOVEs run in descending
+ * path order so list indexes refer to the original list. The update works
+ * on a copy: a runtime error leaves the caller's item untouched. */
+#include "engine/err.h"
+#include "storage/expr_int.h"
+
+#include <stdlib.h>
+
+static const char msg_missing[] =
+    "The provided expression refers to an attribute that does not exist in the item";
+static const char msg_type[] = "An operand in the update expression has an incorrect data type";
+static const char msg_path[] = "The document path provided in the update expression is invalid "
+                               "for update";
+
+static int fail(eng_buf_t *why, const char *msg)
+{
+    eng_buf_append_str(why, msg);
+    return ENG_EINVAL;
+}
+
+static int compute(const expr_node_t *n, const cJSON *item, cJSON **out, eng_buf_t *why);
+
+static int compute_arith(const expr_node_t *n, const cJSON *item, cJSON **out, eng_buf_t *why)
+{
+    cJSON *a = NULL, *b = NULL;
+    const cJSON *pa, *pb;
+    int err = compute(n->args[0], item, &a, why);
+    if (err == 0)
+        err = compute(n->args[1], item, &b, why);
+    if (err == 0 && (expr__type_of(a, &pa) != EXPR_T_N || expr__type_of(b, &pb) != EXPR_T_N ||
+                     !cJSON_IsString(pa) || !cJSON_IsString(pb)))
+        err = fail(why, msg_type);
+    eng_buf_t num = {0};
+    const char *msg = NULL;
+    if (err == 0 && (err = expr__num_add(pa->valuestring, pb->valuestring,
+                                         n->kind == EXPR_N_MINUS, &num, &msg)) < 0)
+        fail(why, msg);
+    if (err == 0) {
+        *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(*out, "N", num.ptr);
+    }
+    eng_buf_free(&num);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return err;
+}
+
+static int compute_list_append(const expr_node_t *n, const cJSON *item, cJSON **out,
+                               eng_buf_t *why)
+{
+    cJSON *a = NULL, *b = NULL;
+    const cJSON *pa, *pb;
+    int err = compute(n->args[0], item, &a, why);
+    if (err == 0)
+        err = compute(n->args[1], item, &b, why);
+    if (err == 0 && (expr__type_of(a, &pa) != EXPR_T_L || expr__type_of(b, &pb) != EXPR_T_L))
+        err = fail(why, msg_type);
+    if (err == 0) {
+        cJSON *la = cJSON_GetObjectItemCaseSensitive(a, "L");
+        cJSON *lb = cJSON_GetObjectItemCaseSensitive(b, "L");
+        while (lb->child)
+            cJSON_AddItemToArray(la, cJSON_DetachItemViaPointer(lb, lb->child));
+        *out = a;
+        a = NULL;
+    }
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return err;
+}
+
+/* Evaluate a SET operand against the original item into a new value. */
+static int compute(const expr_node_t *n, const cJSON *item, cJSON **out, eng_buf_t *why)
+{
+    *out = NULL;
+    const cJSON *v;
+    switch (n->kind) {
+    case EXPR_N_VALUE:
+        *out = cJSON_Duplicate(n->value, true);
+        return 0;
+    case EXPR_N_PATH:
+        if (!(v = expr__path_get(item, &n->path)))
+            return fail(why, msg_missing);
+        *out = cJSON_Duplicate(v, true);
+        return 0;
+    case EXPR_N_PLUS:
+    case EXPR_N_MINUS:
+        return compute_arith(n, item, out, why);
+    case EXPR_N_FUNC:
+        if (n->op == EXPR_F_LIST_APPEND)
+            return compute_list_append(n, item, out, why);
+        if ((v = expr__path_get(item, &n->args[0]->path)))
+            *out = cJSON_Duplicate(v, true);
+        return v ? 0 : compute(n->args[1], item, out, why);
+    default:
+        return fail(why, msg_type);
+    }
+}
+
+/* The container a path's last segment lives in (the item itself, or the
+ * payload of an M or L), or NULL when it does not exist or has the wrong type. */
+static cJSON *parent_of(cJSON *item, const expr_path_t *path)
+{
+    if (path->n == 1)
+        return item;
+    const expr_path_t up = {.segs = path->segs, .n = path->n - 1};
+    const cJSON *p = NULL;
+    const expr_type_t t = expr__type_of(expr__path_get(item, &up), &p);
+    const bool is_index = path->segs[path->n - 1].is_index;
+    return (is_index ? t == EXPR_T_L : t == EXPR_T_M) ? (cJSON *)p : NULL;
+}
+
+/* Store `v` (taken over) at `path`. Past the end of a list, it is appended. */
+static int assign(cJSON *item, const expr_path_t *path, cJSON *v, eng_buf_t *why)
+{
+    cJSON *parent = parent_of(item, path);
+    const expr_seg_t *last = &path->segs[path->n - 1];
+    if (!parent) {
+        cJSON_Delete(v);
+        return fail(why, msg_path);
+    }
+    if (!last->is_index) {
+        if (cJSON_GetObjectItemCaseSensitive(parent, last->name))
+            cJSON_ReplaceItemInObjectCaseSensitive(parent, last->name, v);
+        else
+            cJSON_AddItemToObject(parent, last->name, v);
+    } else if (last->index < (size_t)cJSON_GetArraySize(parent)) {
+        cJSON_ReplaceItemInArray(parent, (int)last->index, v);
+    } else {
+        cJSON_AddItemToArray(parent, v);
+    }
+    return 0;
+}
+
+static void remove_at(cJSON *item, const expr_path_t *path)
+{
+    cJSON *parent = parent_of(item, path);
+    const expr_seg_t *last = &path->segs[path->n - 1];
+    if (!parent)
+        return; /* Removing what does not exist changes nothing. */
+    if (!last->is_index)
+        cJSON_DeleteItemFromObjectCaseSensitive(parent, last->name);
+    else if (last->index < (size_t)cJSON_GetArraySize(parent))
+        cJSON_DeleteItemFromArray(parent, (int)last->index);
+}
+
+static bool set_has(expr_type_t st, const cJSON *set, const cJSON *x)
+{
+    const cJSON *y;
+    cJSON_ArrayForEach(y, set) {
+        const char *a = cJSON_GetStringValue(x), *b = cJSON_GetStringValue(y);
+        if (a && b && (st == EXPR_T_NS ? expr__num_cmp(a, b) == 0 : strcmp(a, b) == 0))
+            return true;
+    }
+    return false;
+}
+
+static bool is_set(expr_type_t t)
+{
+    return t == EXPR_T_SS || t == EXPR_T_NS || t == EXPR_T_BS;
+}
+
+/* ADD: numbers add, sets unite, a missing attribute takes the value. */
+static int apply_add(cJSON *item, const expr_action_t *a, eng_buf_t *why)
+{
+    const cJSON *old = expr__path_get(item, &a->path), *po, *pv;
+    const expr_type_t to = expr__type_of(old, &po), tv = expr__type_of(a->val->value, &pv);
+    if (!old)
+        return assign(item, &a->path, cJSON_Duplicate(a->val->value, true), why);
+    if (to != tv || (to != EXPR_T_N && !is_set(to)))
+        return fail(why, msg_type);
+    cJSON *nv = cJSON_Duplicate(old, true);
+    if (to == EXPR_T_N) {
+        eng_buf_t num = {0};
+        const char *msg = NULL;
+        const int err = expr__num_add(cJSON_GetStringValue(po) ? po->valuestring : "",
+                                      cJSON_GetStringValue(pv) ? pv->valuestring : "", false,
+                                      &num, &msg);
+        if (err == 0)
+            cJSON_SetValuestring(nv->child, num.ptr);
+        eng_buf_free(&num);
+        if (err < 0) {
+            cJSON_Delete(nv);
+            return fail(why, msg);
+        }
+    } else {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, pv) {
+            if (!set_has(to, nv->child, x))
+                cJSON_AddItemToArray(nv->child, cJSON_Duplicate(x, true));
+        }
+    }
+    return assign(item, &a->path, nv, why);
+}
+
+/* DELETE: remove the given elements from a set; an emptied set disappears. */
+static int apply_delete(cJSON *item, const expr_action_t *a, eng_buf_t *why)
+{
+    const cJSON *old = expr__path_get(item, &a->path), *po, *pv;
+    const expr_type_t to = expr__type_of(old, &po), tv = expr__type_of(a->val->value, &pv);
+    if (!old)
+        return 0;
+    if (to != tv || !is_set(to))
+        return fail(why, msg_type);
+    cJSON *nv = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(nv, expr__type_name(to));
+    const cJSON *x;
+    cJSON_ArrayForEach(x, po) {
+        if (!set_has(to, pv, x))
+            cJSON_AddItemToArray(arr, cJSON_Duplicate(x, true));
+    }
+    if (arr->child)
+        return assign(item, &a->path, nv, why);
+    cJSON_Delete(nv);
+    remove_at(item, &a->path);
+    return 0;
+}
+
+/* Descending path order, so later list elements go first. */
+static int cmp_remove_desc(const void *pa, const void *pb)
+{
+    const expr_path_t *a = &(*(const expr_action_t *const *)pa)->path;
+    const expr_path_t *b = &(*(const expr_action_t *const *)pb)->path;
+    for (size_t i = 0; i < a->n && i < b->n; i++) {
+        const expr_seg_t *x = &a->segs[i], *y = &b->segs[i];
+        int c = x->is_index && y->is_index ? (x->index > y->index) - (x->index < y->index)
+                : !x->is_index && !y->is_index ? strcmp(x->name, y->name)
+                                               : (int)x->is_index - (int)y->is_index;
+        if (c)
+            return -c;
+    }
+    return (a->n < b->n) - (a->n > b->n);
+}
+
+static void apply_removes(const store_expr_t *e, cJSON *work)
+{
+    const expr_action_t **rm = eng_malloc((e->n_actions + 1) * sizeof *rm);
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_actions; i++)
+        if (e->actions[i].act == EXPR_ACT_REMOVE)
+            rm[n++] = &e->actions[i];
+    qsort(rm, n, sizeof *rm, cmp_remove_desc);
+    for (size_t i = 0; i < n; i++)
+        remove_at(work, &rm[i]->path);
+    eng_free(rm);
+}
+
+/* Apply the SET values, computed beforehand, then REMOVE, ADD and DELETE. */
+static int apply_all(const store_expr_t *e, cJSON *work, cJSON **vals, eng_buf_t *why)
+{
+    int err = 0;
+    for (size_t i = 0; err == 0 && i < e->n_actions; i++) {
+        if (e->actions[i].act == EXPR_ACT_SET) {
+            err = assign(work, &e->actions[i].path, vals[i], why);
+            vals[i] = NULL;
+        }
+    }
+    if (err == 0)
+        apply_removes(e, work);
+    for (size_t i = 0; err == 0 && i < e->n_actions; i++) {
+        if (e->actions[i].act == EXPR_ACT_ADD)
+            err = apply_add(work, &e->actions[i], why);
+        else if (e->actions[i].act == EXPR_ACT_DELETE)
+            err = apply_delete(work, &e->actions[i], why);
+    }
+    return err;
+}
+
+int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
+{
+    cJSON **vals = eng_calloc(e->n_actions + 1, sizeof *vals);
+    cJSON *work = NULL;
+    int err = 0;
+    /* Step 1: every SET operand, read from the original item. */
+    for (size_t i = 0; err == 0 && i < e->n_actions; i++)
+        if (e->actions[i].act == EXPR_ACT_SET)
+            err = compute(e->actions[i].val, item, &vals[i], why);
+    /* Step 2: apply to a copy, so a failure leaves `item` as it was. */
+    if (err == 0) {
+        work = cJSON_Duplicate(item, true);
+        err = apply_all(e, work, vals, why);
+    }
+    /* Step 3: move the result's members into the caller's object. */
+    if (err == 0) {
+        while (item->child)
+            cJSON_Delete(cJSON_DetachItemViaPointer(item, item->child));
+        while (work->child) {
+            cJSON *m = cJSON_DetachItemViaPointer(work, work->child);
+            cJSON_AddItemToObject(item, m->string, m);
+        }
+    }
+    for (size_t i = 0; i < e->n_actions; i++)
+        cJSON_Delete(vals[i]);
+    eng_free(vals);
+    cJSON_Delete(work);
+    return err;
+}
