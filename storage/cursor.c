@@ -40,7 +40,8 @@ static bound_t make_bound(uint32_t tid, const void *tail, size_t len)
 {
     bound_t b = {.len = STORE__TID_BYTES + len};
     store__be32(b.b, tid);
-    memcpy(b.b + STORE__TID_BYTES, tail, len);
+    if (len)
+        memcpy(b.b + STORE__TID_BYTES, tail, len);
     return b;
 }
 

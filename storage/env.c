@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define MAX_DBS 8
-#define GROW_MIN_BYTES (64u << 20) /* Grow by at least this much (and at least double). */
+#define GROW_MIN_BYTES (1u << 20) /* Grow by at least this much (and at least double). */
 
 static const struct {
     const char *name;
