@@ -8,6 +8,7 @@
 #ifndef GW_H
 #define GW_H
 
+#include "engine/fn/fn.h"
 #include "engine/mem.h"
 #include "storage/store.h"
 
@@ -135,5 +136,19 @@ typedef struct gw_ddb gw_ddb_t; /* Opaque. Per-thread readers and scratch buffer
  * Returns 0 or ENG_EIO. Main thread only. */
 int gw_ddb_create(gw_t *gw, store_t *store, const char *region, gw_ddb_t **out);
 void gw_ddb_destroy(gw_ddb_t *ddb);
+
+/* ---- The Lambda REST front door (gateway/lambda*.c) -------------------- */
+
+typedef struct gw_lambda gw_lambda_t; /* Opaque. Routes /2015-03-31/functions. */
+
+/* Serve the Lambda API (CreateFunction with Code.Path, GetFunction,
+ * GetFunctionConfiguration, ListFunctions, DeleteFunction, Invoke) from `fns`
+ * under /2015-03-31/functions. Invocations run on the registry's workers,
+ * never on an I/O thread. Call before gw_start. On 0 the caller owns *out and
+ * must call gw_lambda_destroy after gw_destroy and before
+ * eng_fn_registry_destroy. Returns 0 or ENG_EEXIST (route taken). Main
+ * thread only. */
+int gw_lambda_create(gw_t *gw, eng_fn_registry_t *fns, gw_lambda_t **out);
+void gw_lambda_destroy(gw_lambda_t *lam);
 
 #endif

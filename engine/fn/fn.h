@@ -83,9 +83,11 @@ int eng_fn_delete(eng_fn_registry_t *reg, const char *name);
 
 /* Append a JSON array of FunctionConfiguration objects, sorted by name, to
  * `out`, starting after `marker` (NULL: from the start), at most `max_items`
- * (0: all). *next (if not NULL) gets whether more remain. Thread-safe. */
+ * (0: all). If more remain, *next_marker (when next_marker is not NULL) gets
+ * the marker for the next page, owned by the caller (eng_free); else NULL.
+ * Thread-safe. */
 void eng_fn_list_json(eng_fn_registry_t *reg, const char *marker, unsigned max_items,
-                      eng_buf_t *out, bool *next);
+                      eng_buf_t *out, char **next_marker);
 
 /* Drop a reference from eng_fn_get/eng_fn_create. NULL is a no-op. Thread-safe. */
 void eng_fn_unref(eng_fn_t *fn);

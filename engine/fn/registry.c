@@ -192,7 +192,7 @@ int eng_fn_delete(eng_fn_registry_t *reg, const char *name)
 }
 
 void eng_fn_list_json(eng_fn_registry_t *reg, const char *marker, unsigned max_items,
-                      eng_buf_t *out, bool *next)
+                      eng_buf_t *out, char **next_marker)
 {
     bool found;
     pthread_mutex_lock(&reg->mu);
@@ -207,8 +207,8 @@ void eng_fn_list_json(eng_fn_registry_t *reg, const char *marker, unsigned max_i
         eng_fn_config_json(reg->fns[i], out);
     }
     eng_buf_append_char(out, ']');
-    if (next)
-        *next = i < reg->n_fns;
+    if (next_marker)
+        *next_marker = i < reg->n_fns && n > 0 ? eng_strdup(reg->fns[i - 1]->name) : NULL;
     pthread_mutex_unlock(&reg->mu);
 }
 

@@ -13,7 +13,7 @@ int logs(const eddy_event_t *ev, eddy_ctx_t *ctx)
 {
     (void)ev;
     eddy_log(ctx, "hello from %s", eddy_ctx_function_name(ctx));
-    printf("printed line\n");
+    printf("# printed line\n"); /* A TAP comment if it reaches a test's stdout. */
     for (int i = 0; i < 200; i++)
         eddy_log(ctx, "filler line %03d to push the log past four kilobytes", i);
     eddy_log(ctx, "last line");

@@ -122,7 +122,7 @@ static void test_log(void)
     T_ASSERT(strstr(res.log, "last line"));
     T_ASSERT(res.log_len > 4096);
     if (mode_extra[0] == '\0') /* Only a host can capture stdout. */
-        T_ASSERT(strstr(res.log, "printed line\n"));
+        T_ASSERT(strstr(res.log, "# printed line\n"));
     T_ASSERT(strstr(res.log, "END RequestId: "));
     eng_fn_result_free(&res);
 }

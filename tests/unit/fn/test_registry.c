@@ -21,16 +21,20 @@ static void test_create_get_list_delete(void)
     T_ASSERT_EQ(ENG_ENOTFOUND, eng_fn_get(reg, "nope", &got));
 
     eng_buf_t list = {0};
-    bool next = true;
+    char *next = NULL;
     eng_fn_list_json(reg, NULL, 0, &list, &next);
     cJSON *root = NULL;
     T_ASSERT_OK(eng_json_parse(list.ptr, list.len, &root));
     T_ASSERT_EQ(2, cJSON_GetArraySize(root));
     T_ASSERT_STREQ("a_fn", eng_json_get_str(cJSON_GetArrayItem(root, 0), "FunctionName"));
-    T_ASSERT(!next);
+    T_ASSERT(next == NULL);
     eng_json_delete(root);
     eng_buf_reset(&list);
-    eng_fn_list_json(reg, "a_fn", 1, &list, &next);
+    eng_fn_list_json(reg, NULL, 1, &list, &next);
+    T_ASSERT_STREQ("a_fn", next);
+    eng_buf_reset(&list);
+    eng_fn_list_json(reg, next, 1, &list, NULL);
+    eng_free(next);
     T_ASSERT(strstr(list.ptr, "\"b-fn\"") && !strstr(list.ptr, "\"a_fn\""));
     eng_buf_free(&list);
 
