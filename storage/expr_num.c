@@ -129,6 +129,22 @@ static void spread(const dec_t *x, int emin, unsigned char *w)
         w[shift + i] = (unsigned char)(x->d[x->n - 1 - i] - '0');
 }
 
+static int dec_check_range(const dec_t *x, const char **why)
+{
+    const long adj = (long)x->exp + (long)x->n - 1; /* Exponent in scientific notation. */
+    if (x->n > 0 && adj > 125) {
+        *why = "Number overflow. Attempting to store a number with magnitude larger than "
+               "supported range";
+        return ENG_EINVAL;
+    }
+    if (x->n > 0 && adj < -130) {
+        *why = "Number underflow. Attempting to store a number with magnitude smaller than "
+               "supported range";
+        return ENG_EINVAL;
+    }
+    return 0;
+}
+
 /* r = |big| +/- |small| in the work area, then back into a dec_t. */
 static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t *r, const char **why)
 {
@@ -150,6 +166,9 @@ static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t 
     while (low < top && a[low] == 0)
         low++;
     *r = (dec_t){.is_neg = big->is_neg, .exp = emin + (int)low};
+    const dec_t head = {.exp = emin + (int)top - 1, .n = top > low}; /* Magnitude only. */
+    if (dec_check_range(&head, why) < 0)
+        return ENG_EINVAL;
     if (top - low > EXPR_NUM_DIGITS) {
         *why = "Attempting to store more than 38 significant digits in a Number";
         return ENG_EINVAL;
@@ -157,22 +176,6 @@ static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t 
     for (size_t i = top; i > low; i--)
         r->d[r->n++] = (char)('0' + a[i - 1]);
     dec_trim(r);
-    return 0;
-}
-
-static int dec_check_range(const dec_t *x, const char **why)
-{
-    const long adj = (long)x->exp + (long)x->n - 1; /* Exponent in scientific notation. */
-    if (x->n > 0 && adj > 125) {
-        *why = "Number overflow. Attempting to store a number with magnitude larger than "
-               "supported range";
-        return ENG_EINVAL;
-    }
-    if (x->n > 0 && adj < -130) {
-        *why = "Number underflow. Attempting to store a number with magnitude smaller than "
-               "supported range";
-        return ENG_EINVAL;
-    }
     return 0;
 }
 
