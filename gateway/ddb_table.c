@@ -258,8 +258,10 @@ static int check_billing(const cJSON *body, cJSON *meta, bool is_update, const c
                "failed to satisfy constraint: Member must have value greater than or equal to 1";
         return ENG_EINVAL;
     }
+    char mode_copy[32]; /* `mode` may point into the member replaced below. */
+    snprintf(mode_copy, sizeof(mode_copy), "%s", mode);
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "BillingMode");
-    cJSON_AddStringToObject(meta, "BillingMode", mode);
+    cJSON_AddStringToObject(meta, "BillingMode", mode_copy);
     if (is_ppr || pt) {
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "ReadCapacityUnits");
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "WriteCapacityUnits");
