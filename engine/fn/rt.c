@@ -41,7 +41,7 @@ void fn__iso_time(char *buf, size_t size)
     gmtime_r(&ts.tv_sec, &tm);
     char sec[32];
     strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
+    snprintf(buf, size, "%.20s.%03dZ", sec, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 static rt_ctx_t *ctx_of(const eddy_ctx_t *ctx)
