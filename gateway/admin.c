@@ -12,8 +12,8 @@ static void on_health(gw_req_t *req, void *arg)
     (void)arg;
     static const char body[] = "{\"status\":\"ok\"}";
     if (!eng_slice_eq(gw_req_path(req), ENG_SLICE_LIT("/_eddy/health"))) {
-        gw_respond(req, 404, "application/json", ENG_SLICE_LIT("{\"message\":\"Not Found\"}"),
-                   NULL, 0);
+        gw_respond(req, 404, "application/json", ENG_SLICE_LIT("{\"message\":\"Not Found\"}"), NULL,
+                   0);
         return;
     }
     gw_respond(req, 200, "application/json", ENG_SLICE_LIT(body), NULL, 0);

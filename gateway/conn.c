@@ -235,9 +235,10 @@ void gw__conn_finish(gw_conn_t *conn)
     }
     if (!conn->is_reading && uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
         conn->is_reading = true;
-    const unsigned linger = conn_cfg(conn)->drain_timeout_ms < GW_LINGER_MS
-                                ? conn_cfg(conn)->drain_timeout_ms
-                                : GW_LINGER_MS;
+    /* While draining, the process is about to exit: linger only briefly. */
+    unsigned linger = conn->loop->is_stopping ? GW_LINGER_MS / 10 : GW_LINGER_MS;
+    if (conn->loop->is_stopping && conn_cfg(conn)->drain_timeout_ms < linger)
+        linger = conn_cfg(conn)->drain_timeout_ms;
     set_deadline(conn, uv_now(&conn->loop->uv) + linger);
 }
 
@@ -572,7 +573,8 @@ static int on_headers_complete(llhttp_t *p)
         return 0;
     conn->phase = GW_PH_BODY;
     conn->phase_start_ms = uv_now(&conn->loop->uv);
-    const size_t hint = p->content_length < GW_KEEP_CAP_BYTES ? p->content_length : GW_KEEP_CAP_BYTES;
+    const size_t hint =
+        p->content_length < GW_KEEP_CAP_BYTES ? p->content_length : GW_KEEP_CAP_BYTES;
     eng_buf_reserve(&req->body, (size_t)hint);
     if (p->http_major == 1 && p->http_minor >= 1 && expects_continue(req)) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";

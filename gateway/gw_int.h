@@ -47,39 +47,39 @@ typedef struct gw_loop gw_loop_t;
 typedef struct gw_conn gw_conn_t;
 
 struct gw {
-    gw_config_t cfg;          /* Copied at create; cfg.host points at host below. */
-    char *host;               /* Owned copy of the listen address. */
-    int port;                 /* Bound port (real one when cfg.port was 0). */
-    gw_routes_t targets;      /* By X-Amz-Target prefix; frozen at gw_start. */
-    gw_routes_t paths;        /* By path prefix; frozen at gw_start. */
-    gw_loop_t *loops;         /* Owned array of cfg.threads loops. */
-    atomic_uint n_conns;      /* Open connections across every loop. */
-    atomic_bool is_stopping;  /* Set once by gw_shutdown. */
-    bool is_started;          /* gw_start succeeded; threads must be joined. */
+    gw_config_t cfg;         /* Copied at create; cfg.host points at host below. */
+    char *host;              /* Owned copy of the listen address. */
+    int port;                /* Bound port (real one when cfg.port was 0). */
+    gw_routes_t targets;     /* By X-Amz-Target prefix; frozen at gw_start. */
+    gw_routes_t paths;       /* By path prefix; frozen at gw_start. */
+    gw_loop_t *loops;        /* Owned array of cfg.threads loops. */
+    atomic_uint n_conns;     /* Open connections across every loop. */
+    atomic_bool is_stopping; /* Set once by gw_shutdown. */
+    bool is_started;         /* gw_start succeeded; threads must be joined. */
 };
 
 struct gw_loop {
-    uv_loop_t uv;             /* This thread's loop; only this thread touches it. */
-    uv_tcp_t listener;        /* SO_REUSEPORT socket of its own. */
-    uv_async_t async;         /* Wakes the loop for posts and for shutdown. */
-    uv_timer_t drain_timer;   /* Armed at shutdown: forces the end of the drain. */
-    uv_thread_t thread;       /* Runs loop_main. */
-    gw_t *gw;                 /* Back pointer; outlives the loop. */
-    unsigned index;           /* Position in gw->loops; gw_req_thread's answer. */
-    int fd;                   /* Listening socket until uv_tcp_open takes it; -1 after. */
-    char *rbuf;               /* GW_READ_BUF_BYTES, lent to whichever conn is reading. */
-    eng_buf_t scratch;        /* Response head being formatted; reused. */
-    char date[40];            /* "Date: ...\r\n" for date_sec. */
-    size_t date_len;          /* Bytes in date. */
-    int64_t date_sec;         /* Wall-clock second date was formatted for. */
-    gw_conn_t *conns;         /* Doubly linked list of open conns. */
-    gw_conn_t *abandoned;     /* Conns whose request was unanswered at drain end. */
-    unsigned n_conns;         /* Conns in `conns`. */
-    bool is_stopping;         /* Loop-thread copy of gw->is_stopping, once acted on. */
-    bool is_ending;           /* Handles are closing; the loop will return. */
-    uv_mutex_t post_mu;       /* Guards posts and is_dead. */
-    gw_post_t *posts;         /* LIFO of pending posts; reversed when drained. */
-    bool is_dead;             /* The loop ended: later posts are discarded. */
+    uv_loop_t uv;           /* This thread's loop; only this thread touches it. */
+    uv_tcp_t listener;      /* SO_REUSEPORT socket of its own. */
+    uv_async_t async;       /* Wakes the loop for posts and for shutdown. */
+    uv_timer_t drain_timer; /* Armed at shutdown: forces the end of the drain. */
+    uv_thread_t thread;     /* Runs loop_main. */
+    gw_t *gw;               /* Back pointer; outlives the loop. */
+    unsigned index;         /* Position in gw->loops; gw_req_thread's answer. */
+    int fd;                 /* Listening socket until uv_tcp_open takes it; -1 after. */
+    char *rbuf;             /* GW_READ_BUF_BYTES, lent to whichever conn is reading. */
+    eng_buf_t scratch;      /* Response head being formatted; reused. */
+    char date[40];          /* "Date: ...\r\n" for date_sec. */
+    size_t date_len;        /* Bytes in date. */
+    int64_t date_sec;       /* Wall-clock second date was formatted for. */
+    gw_conn_t *conns;       /* Doubly linked list of open conns. */
+    gw_conn_t *abandoned;   /* Conns whose request was unanswered at drain end. */
+    unsigned n_conns;       /* Conns in `conns`. */
+    bool is_stopping;       /* Loop-thread copy of gw->is_stopping, once acted on. */
+    bool is_ending;         /* Handles are closing; the loop will return. */
+    uv_mutex_t post_mu;     /* Guards posts and is_dead. */
+    gw_post_t *posts;       /* LIFO of pending posts; reversed when drained. */
+    bool is_dead;           /* The loop ended: later posts are discarded. */
 };
 
 /* ---- Connections and requests (conn.c, req.c) ---------------------------- */
@@ -90,56 +90,56 @@ typedef struct gw_hdr_ix {
 } gw_hdr_ix_t;
 
 struct gw_req {
-    eng_buf_t head;      /* URL, then every header name and value, back to back. */
-    eng_buf_t body;      /* Whole de-chunked body. */
-    gw_hdr_ix_t *ix;     /* Owned, cap_ix entries; one per header. */
-    uint32_t n_ix;       /* Headers seen. */
-    uint32_t cap_ix;     /* Entries allocated. */
-    uint32_t url_len;    /* head[0, url_len) is the request target. */
-    uint32_t path_len;   /* head[0, path_len) is the path (before '?'). */
-    uint32_t name_off;   /* Where the header being parsed starts in head. */
-    uint32_t name_len;   /* Its name length, once complete. */
-    uint8_t method;      /* llhttp_method_t. */
-    bool is_keep_alive;  /* llhttp's verdict at message end. */
+    eng_buf_t head;     /* URL, then every header name and value, back to back. */
+    eng_buf_t body;     /* Whole de-chunked body. */
+    gw_hdr_ix_t *ix;    /* Owned, cap_ix entries; one per header. */
+    uint32_t n_ix;      /* Headers seen. */
+    uint32_t cap_ix;    /* Entries allocated. */
+    uint32_t url_len;   /* head[0, url_len) is the request target. */
+    uint32_t path_len;  /* head[0, path_len) is the path (before '?'). */
+    uint32_t name_off;  /* Where the header being parsed starts in head. */
+    uint32_t name_len;  /* Its name length, once complete. */
+    uint8_t method;     /* llhttp_method_t. */
+    bool is_keep_alive; /* llhttp's verdict at message end. */
 };
 
 typedef enum gw_phase {
-    GW_PH_IDLE = 0,  /* Between requests (no byte of the next one seen). */
-    GW_PH_HEADERS,   /* Reading a request line and headers. */
-    GW_PH_BODY,      /* Reading a body. */
-    GW_PH_INFLIGHT,  /* Dispatched; waiting for gw_respond. */
-    GW_PH_LINGER,    /* Final answer sent; discarding input until EOF or timeout. */
-    GW_PH_CLOSED,    /* uv_close called on both handles. */
+    GW_PH_IDLE = 0, /* Between requests (no byte of the next one seen). */
+    GW_PH_HEADERS,  /* Reading a request line and headers. */
+    GW_PH_BODY,     /* Reading a body. */
+    GW_PH_INFLIGHT, /* Dispatched; waiting for gw_respond. */
+    GW_PH_LINGER,   /* Final answer sent; discarding input until EOF or timeout. */
+    GW_PH_CLOSED,   /* uv_close called on both handles. */
 } gw_phase_t;
 
 struct gw_conn {
-    uv_tcp_t tcp;             /* Must stay first-ish: container_of recovers conn. */
-    uv_timer_t timer;         /* One timer for idle, header, body and linger deadlines. */
-    llhttp_t parser;          /* Paused at each message end until answered. */
+    uv_tcp_t tcp;     /* Must stay first-ish: container_of recovers conn. */
+    uv_timer_t timer; /* One timer for idle, header, body and linger deadlines. */
+    llhttp_t parser;  /* Paused at each message end until answered. */
     union {
-        uv_write_t write;     /* The one write in flight (wbuf). */
-        uv_shutdown_t shut;   /* Used only once every write completed. */
+        uv_write_t write;   /* The one write in flight (wbuf). */
+        uv_shutdown_t shut; /* Used only once every write completed. */
     } ureq;
-    gw_req_t req;             /* The request being read or answered. */
-    gw_loop_t *loop;          /* Owner. */
-    gw_conn_t *prev, *next;   /* In loop->conns (or loop->abandoned). */
-    eng_buf_t wbuf;           /* Bytes of the write in flight. */
-    eng_buf_t qbuf;           /* Bytes waiting for that write to finish. */
-    eng_buf_t tail;           /* Unparsed bytes read past a paused message. */
-    size_t tail_off;          /* Bytes of tail already parsed. */
-    size_t header_bytes;      /* Request line + header bytes of this request. */
-    uint64_t phase_start_ms;  /* uv_now when the phase began. */
-    uint64_t deadline_ms;     /* When the current phase times out; UINT64_MAX: never. */
-    uint64_t timer_due_ms;    /* When the armed timer fires; 0 when not armed. */
-    int fail_status;          /* Status a callback asked for when it failed parsing. */
-    uint8_t phase;            /* gw_phase_t. */
-    uint8_t n_handles;        /* Open uv handles (tcp, timer); freed at 0. */
-    bool is_reading;          /* uv_read_start is in effect. */
-    bool is_writing;          /* ureq.write is in flight. */
-    bool is_dispatching;      /* Inside the handler call made by the parser. */
-    bool has_pending_input;   /* Bytes were read past the request in flight. */
-    bool is_close_after;      /* Close gracefully once every write completed. */
-    bool is_abandoned;        /* Closed at drain end with its request unanswered. */
+    gw_req_t req;            /* The request being read or answered. */
+    gw_loop_t *loop;         /* Owner. */
+    gw_conn_t *prev, *next;  /* In loop->conns (or loop->abandoned). */
+    eng_buf_t wbuf;          /* Bytes of the write in flight. */
+    eng_buf_t qbuf;          /* Bytes waiting for that write to finish. */
+    eng_buf_t tail;          /* Unparsed bytes read past a paused message. */
+    size_t tail_off;         /* Bytes of tail already parsed. */
+    size_t header_bytes;     /* Request line + header bytes of this request. */
+    uint64_t phase_start_ms; /* uv_now when the phase began. */
+    uint64_t deadline_ms;    /* When the current phase times out; UINT64_MAX: never. */
+    uint64_t timer_due_ms;   /* When the armed timer fires; 0 when not armed. */
+    int fail_status;         /* Status a callback asked for when it failed parsing. */
+    uint8_t phase;           /* gw_phase_t. */
+    uint8_t n_handles;       /* Open uv handles (tcp, timer); freed at 0. */
+    bool is_reading;         /* uv_read_start is in effect. */
+    bool is_writing;         /* ureq.write is in flight. */
+    bool is_dispatching;     /* Inside the handler call made by the parser. */
+    bool has_pending_input;  /* Bytes were read past the request in flight. */
+    bool is_close_after;     /* Close gracefully once every write completed. */
+    bool is_abandoned;       /* Closed at drain end with its request unanswered. */
 };
 
 /* Accept one connection from `loop`'s listener and start reading it.

@@ -19,21 +19,36 @@ typedef struct status_text {
 } status_text_t;
 
 static const status_text_t status_texts[] = {
-    {100, "Continue"},          {200, "OK"},
-    {201, "Created"},           {202, "Accepted"},
-    {204, "No Content"},        {206, "Partial Content"},
-    {301, "Moved Permanently"}, {302, "Found"},
-    {304, "Not Modified"},      {307, "Temporary Redirect"},
-    {308, "Permanent Redirect"}, {400, "Bad Request"},
-    {401, "Unauthorized"},      {403, "Forbidden"},
-    {404, "Not Found"},         {405, "Method Not Allowed"},
-    {408, "Request Timeout"},   {409, "Conflict"},
-    {411, "Length Required"},   {412, "Precondition Failed"},
-    {413, "Payload Too Large"}, {414, "URI Too Long"},
-    {415, "Unsupported Media Type"}, {429, "Too Many Requests"},
-    {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
-    {501, "Not Implemented"},   {502, "Bad Gateway"},
-    {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+    {100, "Continue"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {206, "Partial Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {304, "Not Modified"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Payload Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
 };
 
 const char *gw__status_text(int status)
@@ -136,8 +151,8 @@ static void append_date(gw_loop_t *loop, eng_buf_t *b)
     if (now != loop->date_sec) {
         struct tm tm;
         gmtime_r(&now, &tm);
-        loop->date_len = strftime(loop->date, sizeof loop->date,
-                                  "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        loop->date_len =
+            strftime(loop->date, sizeof loop->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
         loop->date_sec = now;
     }
     eng_buf_append(b, loop->date, loop->date_len);

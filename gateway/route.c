@@ -72,8 +72,7 @@ static void unknown_operation(gw_req_t *req, void *arg)
 static void not_found(gw_req_t *req, void *arg)
 {
     (void)arg;
-    gw_respond(req, 404, "application/json", ENG_SLICE_LIT("{\"message\":\"Not Found\"}"), NULL,
-               0);
+    gw_respond(req, 404, "application/json", ENG_SLICE_LIT("{\"message\":\"Not Found\"}"), NULL, 0);
 }
 
 void gw__dispatch(gw_conn_t *conn)

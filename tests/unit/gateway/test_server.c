@@ -197,8 +197,8 @@ static bool client_fill(client_t *c)
 
 typedef struct resp {
     int status;
-    char head[4096];   /* Status line and headers, NUL-terminated. */
-    char body[65536];  /* NUL-terminated. */
+    char head[4096];  /* Status line and headers, NUL-terminated. */
+    char body[65536]; /* NUL-terminated. */
     size_t body_len;
 } resp_t;
 
