@@ -36,6 +36,8 @@ void store_reader_destroy(store_reader_t *r)
         store__cursor_free(r->spare);
     if (r->log_cur)
         mdb_cursor_close(r->log_cur);
+    if (r->kv_cur)
+        mdb_cursor_close(r->kv_cur);
     mdb_txn_abort(r->txn);
     eng_free(r);
 }

@@ -135,12 +135,17 @@ typedef enum store_wkind {
     STORE_W_TABLE_CREATE, /* Create table `table` with `meta`; ENG_EEXIST if present. */
     STORE_W_TABLE_UPDATE, /* Replace the meta of `table`; ENG_ENOTFOUND if absent. */
     STORE_W_TABLE_DELETE, /* Delete `table`, its items and its log; ENG_ENOTFOUND if absent. */
+    STORE_W_KV_PUT,       /* Engine record: set key `table` to bytes `item` (the "sys" database). */
+    STORE_W_KV_DELETE,    /* Engine record: delete key `table` (absent: ENG_ENOTFOUND). */
+    STORE_W_LOG_TRIM,     /* Delete change-log records of `table_id` with seq <= trim_upto,
+                           * at most STORE_TRIM_MAX of them, oldest first. */
 } store_wkind_t;
 
 typedef struct store_write store_write_t;
 
 /* Optional hook run on the writer thread inside the write transaction, with
- * the current item (old.ptr NULL when absent). It may veto the write by
+ * the current item (old.ptr NULL when absent), or for TABLE_UPDATE with the
+ * current meta (it may then rewrite w->item, the new meta). It may veto the write by
  * returning ENG_ECONDITION, or rewrite w->kind / w->item / w->item_size (an
  * UpdateItem computes its new item here). Any other negative return fails the
  * write with that code. Must not block. */
@@ -157,12 +162,17 @@ struct store_write {
     store_check_cb check;   /* Optional; see above. */
     void *check_arg;
     bool want_old;          /* Copy the previous item (or table meta) into `old`. */
+    uint64_t trim_upto;     /* LOG_TRIM: the highest sequence number that may go. */
 
     /* Results, set before the batch's done callback runs. */
     int err;                /* 0, ENG_ENOTFOUND, ENG_EEXIST, ENG_ECONDITION, ENG_ENOSPC, ENG_EIO. */
     bool had_old;           /* An item (or table) existed before. */
     eng_buf_t old;          /* want_old && had_old: its text. The caller frees it. */
-    uint64_t seq;           /* Change-log sequence number appended; 0 if nothing changed. */
+    uint64_t seq;           /* Items: change-log sequence number appended; 0 if nothing
+                             * changed. TABLE_UPDATE: the table's last sequence number,
+                             * set before `check` runs (a stream enabled by this update
+                             * starts after it). LOG_TRIM: the highest seq deleted, 0 if
+                             * none. */
 };
 
 typedef struct store_batch store_batch_t;
@@ -228,6 +238,18 @@ int store_cursor_open(store_reader_t *r, uint32_t table_id, const store_range_t 
  * until the next call. Returns 0 or ENG_ENOTFOUND at the end. */
 int store_cursor_next(store_cursor_t *c, eng_slice_t *item, store_key_t *key);
 void store_cursor_close(store_cursor_t *c);
+
+#define STORE_TRIM_MAX 1024 /* Records one LOG_TRIM write deletes at most: keeps commits short. */
+
+/* Read engine record `key` (written with STORE_W_KV_PUT). On 0 *val is
+ * borrowed until store_read_end. Returns 0 or ENG_ENOTFOUND. */
+int store_kv_get(store_reader_t *r, eng_slice_t key, eng_slice_t *val);
+
+/* The first engine record whose key starts with `prefix` and sorts after
+ * `after` (empty: the first with that prefix). On 0 *key and *val are
+ * borrowed until the next call or store_read_end. Returns 0 or ENG_ENOTFOUND. */
+int store_kv_next(store_reader_t *r, eng_slice_t prefix, eng_slice_t after, eng_slice_t *key,
+                  eng_slice_t *val);
 
 /* Read the change-log record of `table_id` with the smallest sequence number
  * greater than `after_seq`. On 0, *seq is its number and *record its stream

@@ -35,6 +35,7 @@ struct store {
     MDB_dbi dbi_items;       /* [u32 id][encoded key] -> [hdr][full key?][canonical text]. */
     MDB_dbi dbi_log;         /* [u32 id][u64 seq] -> stream record JSON. */
     MDB_dbi dbi_counters;    /* [u32 id] -> store__ctr_t; "next_table_id" -> u32. */
+    MDB_dbi dbi_sys;         /* Engine records (mappings, checkpoints): opaque key -> bytes. */
     char *dir;               /* Owned copy of cfg->dir. */
     char *region;            /* Owned copy of cfg->region (default us-east-1). */
     store_durability_t durability;
@@ -93,6 +94,11 @@ int store__apply(store__wctx_t *w, store_write_t *wr);
 /* Table DDL inside w->txn (table.c). Same return contract as store__apply. */
 int store__table_apply(store__wctx_t *w, store_write_t *wr);
 
+/* Engine records and change-log trimming inside w->txn (kv.c). Same return
+ * contract as store__apply. */
+int store__kv_apply(store__wctx_t *w, store_write_t *wr);
+int store__trim_apply(store__wctx_t *w, store_write_t *wr);
+
 /* Read / write a table's counters in `txn`. get: 0 or ENG_ENOTFOUND. */
 int store__ctr_get(store_t *s, MDB_txn *txn, uint32_t tid, store__ctr_t *out);
 int store__ctr_put(store__wctx_t *w, uint32_t tid, const store__ctr_t *c);
@@ -117,6 +123,8 @@ struct store_reader {
     bool is_active;          /* Between store_read_begin and store_read_end (holds map_lock shared). */
     uint64_t gen;            /* Bumped per store_read_begin: cached cursors renew lazily. */
     MDB_cursor *log_cur;     /* Owned; cached for store_log_next. */
+    MDB_cursor *kv_cur;      /* Owned; cached for store_kv_next. */
+    uint64_t kv_gen;         /* gen at which kv_cur was last bound. */
     uint64_t log_gen;        /* gen at which log_cur was last bound. */
     store_cursor_t *spare;   /* Owned; a closed item cursor kept for reuse (with its MDB_cursor). */
 };

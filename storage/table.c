@@ -116,6 +116,26 @@ static int table_drop(store__wctx_t *w, uint32_t id, MDB_val *k)
     return err;
 }
 
+/* Tell the caller where the change log stands (a stream enabled now starts
+ * after it) and let its check hook rewrite the meta from the old one. */
+static int table_update(store__wctx_t *w, store_write_t *wr, MDB_val *k, const MDB_val *v,
+                        uint32_t id)
+{
+    store__ctr_t c;
+    int err = store__ctr_get(w->store, w->txn, id, &c);
+    if (err < 0)
+        return err == ENG_ENOTFOUND ? ENG_ECORRUPT : err;
+    wr->seq = c.last_seq;
+    if (wr->check) {
+        eng_slice_t old = eng_slice((const char *)v->mv_data + STORE__TID_BYTES,
+                                    v->mv_size - STORE__TID_BYTES);
+        err = wr->check(wr, old, wr->check_arg);
+        if (err < 0)
+            return err;
+    }
+    return put_catalog(w, k, id, wr->item);
+}
+
 int store__table_apply(store__wctx_t *w, store_write_t *wr)
 {
     MDB_val k = {.mv_size = wr->table.len, .mv_data = (void *)wr->table.ptr}, v;
@@ -139,7 +159,7 @@ int store__table_apply(store__wctx_t *w, store_write_t *wr)
                        v.mv_size - STORE__TID_BYTES);
     }
     if (wr->kind == STORE_W_TABLE_UPDATE)
-        return put_catalog(w, &k, id, wr->item);
+        return table_update(w, wr, &k, &v, id);
     return table_drop(w, id, &k);
 }
 

@@ -19,6 +19,9 @@ static const apply_fn apply_fns[] = {
     [STORE_W_TABLE_CREATE] = store__table_apply,
     [STORE_W_TABLE_UPDATE] = store__table_apply,
     [STORE_W_TABLE_DELETE] = store__table_apply,
+    [STORE_W_KV_PUT] = store__kv_apply,
+    [STORE_W_KV_DELETE] = store__kv_apply,
+    [STORE_W_LOG_TRIM] = store__trim_apply,
 };
 
 static void fail_batch(store_batch_t *b, int err)
