@@ -516,6 +516,54 @@ static void test_shutdown_answers_inflight(void)
     T_ASSERT(is_closed && idle_closed);
 }
 
+static void test_answer_after_client_hung_up(void)
+{
+    server_t s;
+    T_ASSERT_OK(server_start(&s, NULL));
+    client_t *c = client_open(s.port);
+    client_sends(c, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+    gw_req_t *req = hold_wait(&s.hold);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* Close with a reset. */
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    client_close(c);
+    usleep(20000);
+    start_async(req, 10); /* The request is still valid; the answer goes nowhere. */
+    usleep(50000);
+    c = client_open(s.port);
+    client_sends(c, "GET /e/after HTTP/1.1\r\nHost: t\r\n\r\n");
+    const bool ok = client_read(c, false, &r);
+    client_close(c);
+    server_stop(&s);
+    T_ASSERT(ok);
+    T_ASSERT_EQ(200, r.status);
+}
+
+static void on_never(gw_post_t *post)
+{
+    (void)post;
+    abort(); /* Posts to a loop that ended are discarded. */
+}
+
+static void test_drain_timeout_abandons_unanswered(void)
+{
+    server_t s;
+    gw_config_t cfg;
+    gw_config_default(&cfg);
+    cfg.drain_timeout_ms = 100;
+    T_ASSERT_OK(server_start(&s, &cfg));
+    client_t *c = client_open(s.port);
+    client_sends(c, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+    gw_req_t *req = hold_wait(&s.hold);
+    gw_shutdown(s.gw);
+    const bool is_closed = client_sees_close(c); /* At the drain timeout. */
+    usleep(50000);
+    gw_post_t post;
+    gw_req_post(req, &post, on_never); /* Too late: discarded, never run. */
+    gw_destroy(s.gw);
+    client_close(c);
+    T_ASSERT(is_closed);
+}
+
 static void test_header_timeout(void)
 {
     server_t s;
@@ -609,6 +657,8 @@ int main(void)
     T_RUN(test_route_precedence);
     T_RUN(test_post_from_other_thread);
     T_RUN(test_shutdown_answers_inflight);
+    T_RUN(test_answer_after_client_hung_up);
+    T_RUN(test_drain_timeout_abandons_unanswered);
     T_RUN(test_header_timeout);
     T_RUN(test_max_conns_refuses_extra);
     T_RUN(test_http10_closes);
