@@ -5,7 +5,9 @@
  * modules together, prints the ready line and waits for SIGTERM/SIGINT to
  * drain and exit 0. The only file that knows every module. */
 #include "engine/err.h"
+#include "engine/fn/fn.h"
 #include "engine/log.h"
+#include "engine/main/app.h"
 #include "engine/mem.h"
 #include "gateway/gw.h"
 #include "storage/store.h"
@@ -32,6 +34,7 @@ typedef struct serve_opts {
     const char *region;        /* Borrowed from argv or a literal. */
     eng_log_level_t log_level; /* Minimum level written to stderr. */
     store_durability_t durability; /* When commits reach the disk. */
+    const char *app_path;      /* App manifest applied at start, or NULL. */
     char host[256];            /* Listen address without brackets. */
 } serve_opts_t;
 
@@ -66,6 +69,8 @@ static const flag_t serve_flags[] = {
      0, NULL},
     {"log-level", "L", "debug, info, warn, error or off (default info)", FLAG_FN, 0, 0, 0,
      parse_log_level},
+    {"app", "FILE", "app manifest (tables, functions, mappings) applied at start", FLAG_STR,
+     OPT(app_path), 0, 0, NULL},
     {"durability", "D", "full (fsync each commit), relaxed (within 1 s) or none (default full)",
      FLAG_FN, 0, 0, 0, parse_durability},
     {"max-header-bytes", "N", "request line + headers limit, else 431 (default 16384)",
@@ -280,6 +285,75 @@ static int wait_for_stop(const sigset_t *stop)
     return sig;
 }
 
+/* Every running module, in start order; stopped in reverse. */
+typedef struct engine {
+    store_t *store;
+    eng_fn_registry_t *fns;
+    gw_t *gw;
+    gw_ddb_t *ddb;
+    gw_lambda_t *lambda;
+} engine_t;
+
+/* Stop whatever started, in reverse order. Safe on a partly started engine. */
+static void engine_stop(engine_t *e)
+{
+    if (e->gw)
+        gw_shutdown(e->gw);
+    gw_destroy(e->gw);
+    gw_lambda_destroy(e->lambda);
+    gw_ddb_destroy(e->ddb);
+    eng_fn_registry_destroy(e->fns);
+    store_close(e->store);
+    *e = (engine_t){0};
+}
+
+/* Open storage, create the function registry, bind and start the gateway.
+ * Exits with one stderr line (code 2) on any failure, nothing left running. */
+static void engine_start(engine_t *e, serve_opts_t *o)
+{
+    const store_config_t scfg = {.dir = o->data_dir, .durability = o->durability,
+                                 .region = o->region};
+    int err = store_open(&scfg, &e->store);
+    if (err < 0)
+        die("cannot open the store in '%s': %s", o->data_dir, eng_strerror(err));
+    eng_fn_registry_config_t fcfg;
+    eng_fn_registry_config_default(&fcfg);
+    fcfg.region = o->region;
+    err = eng_fn_registry_create(&fcfg, &e->fns);
+    if (err < 0) {
+        engine_stop(e);
+        die("cannot start the function runtime: %s", eng_strerror(err));
+    }
+    err = gw_create(&o->gw, &e->gw);
+    if (err < 0) {
+        engine_stop(e);
+        die("cannot listen on %s:%d: %s", o->host, o->gw.port, bind_error(err));
+    }
+    err = gw_admin_register(e->gw);
+    if (err == 0)
+        err = gw_ddb_create(e->gw, e->store, o->region, &e->ddb);
+    if (err == 0)
+        err = gw_lambda_create(e->gw, e->fns, &e->lambda);
+    if (err == 0)
+        err = gw_start(e->gw);
+    if (err < 0) {
+        engine_stop(e);
+        die("cannot start the gateway: %s", eng_strerror(err));
+    }
+}
+
+static void apply_app(engine_t *e, const serve_opts_t *o)
+{
+    if (!o->app_path)
+        return;
+    eng_buf_t why = {0};
+    if (eng_app_apply(o->app_path, e->fns, gw_port(e->gw), &why) < 0) {
+        engine_stop(e);
+        die("%s", why.ptr ? why.ptr : "cannot apply the app manifest");
+    }
+    eng_buf_free(&why);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     serve_opts_t o = {.data_dir = "./eddy-data", .region = "us-east-1"};
@@ -300,48 +374,21 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
 
-    /* Step 2: the data directory. */
+    /* Step 2: the data directory, then every module, then the manifest. */
     const int dir_err = prepare_data_dir(o.data_dir);
     if (dir_err)
         die("cannot use data directory '%s': %s", o.data_dir, strerror(dir_err));
-
-    /* Step 2b: storage (issue "Tables"). */
-    store_t *store = NULL;
-    const store_config_t scfg = {.dir = o.data_dir, .durability = o.durability, .region = o.region};
-    int err = store_open(&scfg, &store);
-    if (err < 0)
-        die("cannot open the store in '%s': %s", o.data_dir, eng_strerror(err));
-
-    /* Step 3: bind (a busy port fails here), register routes, start. */
-    gw_t *gw = NULL;
-    gw_ddb_t *ddb = NULL;
-    err = gw_create(&o.gw, &gw);
-    if (err < 0) {
-        store_close(store);
-        die("cannot listen on %s:%d: %s", o.host, o.gw.port, bind_error(err));
-    }
-    err = gw_admin_register(gw);
-    if (err == 0)
-        err = gw_ddb_create(gw, store, o.region, &ddb);
-    if (err == 0)
-        err = gw_start(gw);
-    if (err < 0) {
-        gw_destroy(gw);
-        gw_ddb_destroy(ddb);
-        store_close(store);
-        die("cannot start the gateway: %s", eng_strerror(err));
-    }
-    print_ready(&o, gw_port(gw));
+    engine_t e = {0};
+    engine_start(&e, &o);
+    apply_app(&e, &o);
+    print_ready(&o, gw_port(e.gw));
     ENG_INFO("engine", "serving %s on port %d with %u I/O threads (region %s)", o.data_dir,
-             gw_port(gw), gw_threads(gw), o.region);
+             gw_port(e.gw), gw_threads(e.gw), o.region);
 
-    /* Step 4: wait, then drain and stop in reverse order. */
+    /* Step 3: wait, then drain and stop in reverse order. */
     const int sig = wait_for_stop(&stop);
     ENG_INFO("engine", "%s received: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    gw_shutdown(gw);
-    gw_destroy(gw);
-    gw_ddb_destroy(ddb);
-    store_close(store);
+    engine_stop(&e);
     ENG_INFO("engine", "stopped");
     return 0;
 }

@@ -3,8 +3,7 @@
 # `lambda invoke` and boto3's lambda client (RequestResponse, Event, DryRun,
 # LogType Tail, FunctionError on crash and timeout), plus Create/Get/List/
 # Delete. Native test functions come from the build's tests/functions/ and
-# are declared through `eddy serve --app <manifest>`; the whole file skips
-# until the binary has --app.
+# are declared through `eddy serve --app <manifest>`.
 import base64
 import json
 import os
@@ -18,16 +17,6 @@ from conftest import eddy_bin
 boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
 
-
-def _has_app_flag():
-    try:
-        out = subprocess.run([eddy_bin(), "serve", "--help"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return "--app" in out.stdout + out.stderr
-
-
-pytestmark = pytest.mark.skipif(not _has_app_flag(), reason="eddy serve has no --app yet")
 
 FN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(eddy_bin()))), "tests", "functions")
 CREDS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
