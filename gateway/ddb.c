@@ -218,49 +218,6 @@ int ddb__read(ddb_call_t *c)
     return err;
 }
 
-static int key_type(const cJSON *defs, const char *name, store_ktype_t *out)
-{
-    const cJSON *d;
-    cJSON_ArrayForEach(d, defs)
-    {
-        const char *n = eng_json_get_str(d, "AttributeName");
-        const char *t = eng_json_get_str(d, "AttributeType");
-        if (n && t && strcmp(n, name) == 0 && strlen(t) == 1 && strchr("SNB", t[0])) {
-            *out = (store_ktype_t)t[0];
-            return 0;
-        }
-    }
-    return ENG_ECORRUPT;
-}
-
-int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
-{
-    cJSON *root = NULL;
-    int err = eng_json_parse(meta.ptr, meta.len, &root);
-    if (err < 0)
-        return ENG_ECORRUPT;
-    *s = (ddb_schema_t){.is_set = true};
-    err = ENG_ECORRUPT;
-    const cJSON *defs = eng_json_get(root, "AttributeDefinitions");
-    const cJSON *k;
-    cJSON_ArrayForEach(k, eng_json_get(root, "KeySchema"))
-    {
-        const char *name = eng_json_get_str(k, "AttributeName");
-        const char *type = eng_json_get_str(k, "KeyType");
-        if (!name || !type || strlen(name) > DDB_NAME_MAX)
-            goto out;
-        bool is_hash = strcmp(type, "HASH") == 0;
-        snprintf(is_hash ? s->pk : s->sk, DDB_NAME_MAX + 1, "%s", name);
-        if (key_type(defs, name, is_hash ? &s->pk_type : &s->sk_type) < 0)
-            goto out;
-        s->has_sk = s->has_sk || !is_hash;
-    }
-    err = s->pk[0] ? 0 : ENG_ECORRUPT;
-out:
-    eng_json_delete(root);
-    return err;
-}
-
 int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
 {
     int err = ddb__read(c);
@@ -270,15 +227,15 @@ int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_sche
         return err;
     /* Key schemas never change and table ids are never reused: a slot
      * tagged with the id stays right for the life of the process. */
-    ddb_schema_t *slot = &c->th->cache[t->id % DDB_SCHEMA_CACHE];
+    ddb_slot_t *slot = &c->th->cache[t->id % DDB_SCHEMA_CACHE];
     if (!slot->is_set || slot->table_id != t->id) {
-        if ((err = ddb__schema_parse(t->meta, slot)) < 0) {
-            slot->is_set = false;
+        slot->is_set = false;
+        if ((err = store_schema_parse(t->meta, &slot->s)) < 0)
             return err;
-        }
         slot->table_id = t->id;
+        slot->is_set = true;
     }
-    *s = slot;
+    *s = &slot->s;
     return 0;
 }
 

@@ -32,15 +32,15 @@ typedef enum ddb_err {
     DDB_E_CONDITION,       /* ConditionalCheckFailedException, 400. */
 } ddb_err_t;
 
-/* A table's primary key, parsed once from its meta and cached per thread. */
-typedef struct ddb_schema {
-    uint32_t table_id;         /* Cache tag; is_set tells a used slot. */
+/* A table's primary key: storage's schema (storage/store.h, "Schemas"). */
+typedef store_schema_t ddb_schema_t;
+
+/* One per-thread schema cache slot, tagged with the table id. */
+typedef struct ddb_slot {
+    uint32_t table_id; /* Valid when is_set. */
     bool is_set;
-    bool has_sk;
-    store_ktype_t pk_type, sk_type;
-    char pk[DDB_NAME_MAX + 1]; /* Partition key attribute name. */
-    char sk[DDB_NAME_MAX + 1]; /* Sort key attribute name; "" when none. */
-} ddb_schema_t;
+    ddb_schema_t s;
+} ddb_slot_t;
 
 typedef struct ddb_wreq ddb_wreq_t;
 
@@ -50,7 +50,7 @@ typedef struct ddb_thread {
     eng_buf_t canon;              /* Canonical item scratch, reused. */
     eng_buf_t kbuf;               /* Key value bytes scratch, reused. */
     eng_buf_t why;                /* Formatted error messages, reused. */
-    ddb_schema_t cache[DDB_SCHEMA_CACHE];
+    ddb_slot_t cache[DDB_SCHEMA_CACHE];
     uint64_t n_requests;          /* Feeds x-amzn-RequestId. */
     unsigned index;               /* I/O thread index. */
     ddb_wreq_t *pool;             /* Idle write requests (singly linked). */
@@ -139,7 +139,10 @@ int ddb__read(ddb_call_t *c);
  * table and schema are borrowed until the call's read ends. */
 int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s);
 /* Parse KeySchema + AttributeDefinitions of a meta into `s`. Returns 0 or ENG_ECORRUPT. */
-int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s);
+static inline int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
+{
+    return store_schema_parse(meta, s);
+}
 /* ReturnConsumedCapacity member: 0 NONE/absent, 1 TOTAL, 2 INDEXES, -1 invalid. */
 int ddb__rcc(const cJSON *body);
 /* Append "ConsumedCapacity":{...} (after a separator) when rcc != 0. */
@@ -154,8 +157,9 @@ void ddb__b64_encode(const unsigned char *p, size_t len, eng_buf_t *out);
 /* ---- keys (ddb_key.c) ---- */
 
 /* Build the primary key of `obj` (an item when !is_exact, a Key object when
- * is_exact: then it must hold exactly the key attributes). Appends the key's
- * canonical JSON to `keys_json` when not NULL. Uses th->kbuf.
+ * is_exact: then it must hold exactly the key attributes) with
+ * store_schema_key. Appends the key's canonical JSON to `keys_json` when not
+ * NULL. The message lives in th->why.
  * Returns 0 or ENG_EINVAL with *why DynamoDB's message. */
 int ddb__key_build(ddb_thread_t *th, const ddb_schema_t *s, const cJSON *obj, bool is_exact,
                    store_key_t *key, eng_buf_t *keys_json, const char **why);

@@ -11,154 +11,19 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct keypart {
-    const char *name;
-    store_ktype_t type;
-    const cJSON *value;  /* The AttributeValue's single member. */
-    size_t off, len;     /* Value bytes in th->kbuf. */
-} keypart_t;
-
-static const char *why_fmt(ddb_thread_t *th, const char *fmt, const char *a, const char *b,
-                           const char *c)
+static const char *why_fmt(ddb_thread_t *th, const char *fmt, const char *a)
 {
     eng_buf_reset(&th->why);
-    eng_buf_printf(&th->why, fmt, a, b, c);
+    eng_buf_printf(&th->why, fmt, a);
     return th->why.ptr;
-}
-
-/* The only non-null member of an AttributeValue, or NULL. */
-static const cJSON *av_member(const cJSON *av)
-{
-    const cJSON *found = NULL;
-    for (const cJSON *m = cJSON_IsObject(av) ? av->child : NULL; m; m = m->next) {
-        if (cJSON_IsNull(m))
-            continue;
-        if (found)
-            return NULL;
-        found = m;
-    }
-    return found;
-}
-
-/* Locate and type-check one key attribute of `obj`. */
-static int part_find(ddb_thread_t *th, const cJSON *obj, bool is_exact, keypart_t *p, const char **why)
-{
-    const cJSON *av = eng_json_get(obj, p->name);
-    if (!av) {
-        *why = is_exact ? DDB_NO_MATCH
-                        : why_fmt(th, DDB_INVALID "Missing the key %s in the item", p->name, "", "");
-        return ENG_EINVAL;
-    }
-    const cJSON *m = av_member(av);
-    char want[2] = {(char)p->type, 0};
-    if (!m || !cJSON_IsString(m) || strcmp(m->string, want) != 0) {
-        *why = is_exact ? DDB_NO_MATCH
-                        : why_fmt(th, DDB_INVALID "Type mismatch for key %s expected: %s actual: %s",
-                                  p->name, want, m ? m->string : "NULL");
-        return ENG_EINVAL;
-    }
-    if (m->valuestring[0] == '\0') {
-        *why = why_fmt(th,
-                       "One or more parameter values are not valid. The AttributeValue for a key "
-                       "attribute cannot contain an empty %s value. Key: %s",
-                       p->type == STORE_KT_B ? "binary" : "string", p->name, "");
-        return ENG_EINVAL;
-    }
-    p->value = m;
-    return 0;
-}
-
-/* Append the key value's storage bytes (S raw, N normalized, B decoded) to th->kbuf. */
-static int part_bytes(ddb_thread_t *th, keypart_t *p, const char **why)
-{
-    eng_buf_t *kb = &th->kbuf;
-    p->off = kb->len;
-    const char *v = p->value->valuestring;
-    int err = 0;
-    if (p->type == STORE_KT_S) {
-        eng_buf_append_str(kb, v);
-    } else if (p->type == STORE_KT_N) {
-        const char *w = NULL;
-        if ((err = store_num_normalize(eng_slice_cstr(v), kb, &w)) < 0)
-            *why = w ? w : "The parameter cannot be converted to a numeric value";
-    } else if ((err = ddb__b64_decode(v, strlen(v), kb)) < 0) {
-        *why = "Invalid Base64 value for a binary key attribute";
-    }
-    p->len = kb->len - p->off;
-    return err;
-}
-
-static void part_json(ddb_thread_t *th, const keypart_t *p, eng_buf_t *out)
-{
-    const char *bytes = th->kbuf.ptr + p->off;
-    eng_json_append_string(out, p->name, strlen(p->name));
-    eng_buf_printf(out, ":{\"%c\":", (char)p->type);
-    if (p->type == STORE_KT_S) {
-        eng_json_append_string(out, bytes, p->len);
-    } else {
-        eng_buf_append_char(out, '"');
-        if (p->type == STORE_KT_N)
-            eng_buf_append(out, bytes, p->len);
-        else
-            ddb__b64_encode((const unsigned char *)bytes, p->len, out);
-        eng_buf_append_char(out, '"');
-    }
-    eng_buf_append_char(out, '}');
-}
-
-static int part_limits(const keypart_t *p, bool is_sort, const char **why)
-{
-    if (!is_sort && p->len > 2048) {
-        *why = DDB_INVALID "Size of hashkey has exceeded the maximum size limit of2048 bytes";
-        return ENG_EINVAL;
-    }
-    if (is_sort && p->len > 1024) {
-        *why = DDB_INVALID "Aggregated size of all range keys has exceeded the size limit of 1024 bytes";
-        return ENG_EINVAL;
-    }
-    return 0;
 }
 
 int ddb__key_build(ddb_thread_t *th, const ddb_schema_t *s, const cJSON *obj, bool is_exact,
                    store_key_t *key, eng_buf_t *keys_json, const char **why)
 {
-    keypart_t parts[2] = {{.name = s->pk, .type = s->pk_type}, {.name = s->sk, .type = s->sk_type}};
-    int n = s->has_sk ? 2 : 1;
-    if (!cJSON_IsObject(obj) || (is_exact && cJSON_GetArraySize(obj) != n)) {
-        *why = DDB_NO_MATCH;
-        return ENG_EINVAL;
-    }
-    eng_buf_reset(&th->kbuf);
-    int err = 0;
-    for (int i = 0; i < n && err == 0; i++) {
-        err = part_find(th, obj, is_exact, &parts[i], why);
-        if (err == 0)
-            err = part_bytes(th, &parts[i], why);
-        if (err == 0)
-            err = part_limits(&parts[i], i == 1, why);
-    }
-    if (err < 0)
-        return err;
-    store_keyval_t kv[2];
-    for (int i = 0; i < n; i++)
-        kv[i] = (store_keyval_t){.type = parts[i].type,
-                                 .val = eng_slice(th->kbuf.ptr + parts[i].off, parts[i].len)};
-    if ((err = store_key_encode(&kv[0], n == 2 ? &kv[1] : NULL, key)) < 0) {
-        *why = DDB_NO_MATCH;
-        return err;
-    }
-    if (keys_json) {
-        /* Canonical: names in bytewise order, like any stored map. */
-        bool is_swapped = n == 2 && strcmp(parts[1].name, parts[0].name) < 0;
-        eng_buf_append_char(keys_json, '{');
-        for (int i = 0; i < n; i++) {
-            if (i)
-                eng_buf_append_char(keys_json, ',');
-            part_json(th, &parts[is_swapped ? n - 1 - i : i], keys_json);
-        }
-        eng_buf_append_char(keys_json, '}');
-    }
-    return 0;
+    int err = store_schema_key(s, obj, is_exact, key, keys_json, &th->why);
+    *why = err < 0 ? th->why.ptr : NULL;
+    return err;
 }
 
 int ddb__key_of_item(const ddb_schema_t *s, const cJSON *item, eng_buf_t *out)
@@ -234,7 +99,7 @@ static int proj_add(ddb_thread_t *th, const cJSON *names_map, const char *tok, s
         if (!name) {
             *why = why_fmt(th, "Invalid ProjectionExpression: An expression attribute name used "
                                "in the document path is not defined; attribute name: %s",
-                           buf, "", "");
+                           buf);
             return ENG_EINVAL;
         }
     }

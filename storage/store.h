@@ -389,4 +389,105 @@ int store_expr_from_legacy_attributes(const cJSON *names, store_expr_t **out, en
 int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng_buf_t *why);
 
 
+/* ---- Schemas ------------------------------------------------------------ */
+
+/* A table's (or index's) primary key, as DynamoDB's KeySchema and
+ * AttributeDefinitions declare it. Plain data; copy freely. */
+#define STORE_NAME_MAX 255 /* Longest key attribute name DynamoDB accepts. */
+
+typedef struct store_schema {
+    bool has_sk;                   /* A sort key (RANGE) is declared. */
+    store_ktype_t pk_type, sk_type;
+    char pk[STORE_NAME_MAX + 1];   /* Partition key attribute name. */
+    char sk[STORE_NAME_MAX + 1];   /* Sort key attribute name; "" when none. */
+} store_schema_t;
+
+/* Parse the KeySchema and AttributeDefinitions members of a table meta JSON
+ * (store_table_t.meta, or a CreateTable body). Returns 0 or ENG_ECORRUPT
+ * (missing or inconsistent members). Pure; any thread. */
+int store_schema_parse(eng_slice_t meta, store_schema_t *out);
+
+/* Same, from an already parsed KeySchema array and AttributeDefinitions
+ * array (a secondary index's KeySchema with its table's definitions).
+ * Returns 0 or ENG_ECORRUPT. */
+int store_schema_from_json(const cJSON *key_schema, const cJSON *defs, store_schema_t *out);
+
+/* Build the primary key of `obj`: an item when !is_exact (other attributes
+ * allowed), a Key object when is_exact (exactly the key attributes). On 0
+ * fills *key and, if keys_json is not NULL, appends the key's canonical JSON
+ * ({"id":{"S":"a"},"n":{"N":"1"}}: names sorted, numbers normalized) to it.
+ * Returns 0 or ENG_EINVAL with DynamoDB's message in `why` (reset first):
+ * "The provided key element does not match the schema", "One or more
+ * parameter values were invalid: Missing the key id in the item", "...Type
+ * mismatch for key id expected: S actual: N", empty key values, size limits.
+ * Pure; any thread. */
+int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, store_key_t *key,
+                     eng_buf_t *keys_json, eng_buf_t *why);
+
+/* ---- Conditional and update writes --------------------------------------- */
+
+/* A store_update_t turns one store_write_t into a conditional write or an
+ * UpdateItem: its check callback (run on the writer thread, possibly more
+ * than once for one write when the writer replays a group) evaluates the
+ * condition on the current item and, for an update, computes the new item
+ * with the expression engine (seeded with the key when the item is absent,
+ * as DynamoDB creates it), canonicalizes it and points w->item at it.
+ * Lifecycle: create, attach to a write, submit the batch, read the results
+ * once the batch's done callback ran, destroy. */
+typedef struct store_update store_update_t; /* Opaque. One per write. */
+
+enum {
+    STORE_UPDATE_KEEP_OLD = 1 << 0, /* Keep the current item's text (also when the condition fails). */
+};
+
+/* Create an update from parsed expressions: `update` (kind UPDATE) or NULL
+ * for a conditional Put or Delete; `cond` (kind CONDITION) or NULL. Takes
+ * ownership of both, even on failure; they keep borrowing the request's
+ * names/values JSON, which must outlive *out. `s` is the table's schema:
+ * an update that sets or removes a key attribute is refused here.
+ * `item_max_bytes` is the size limit after the update (0: 400 KB).
+ * Returns 0 or ENG_EINVAL with "One or more parameter values were invalid:
+ * Cannot update attribute id. This attribute is part of the key" in `why`.
+ * On 0 the caller owns *out (store_update_destroy). */
+int store_update_create(const store_schema_t *s, store_expr_t *update, store_expr_t *cond,
+                        unsigned flags, size_t item_max_bytes, store_update_t **out,
+                        eng_buf_t *why);
+
+/* Convenience for staged writes: parse `update_text` (NULL: none) and
+ * `cond_text` (NULL: none) with `names`/`values` (either NULL), reject unused
+ * names and values, then store_update_create. The JSON is borrowed and must
+ * outlive *out. Returns 0 or ENG_EINVAL with DynamoDB's message in `why`. */
+int store_update_parse(const store_schema_t *s, const char *update_text, const char *cond_text,
+                       const cJSON *names, const cJSON *values, unsigned flags,
+                       store_update_t **out, eng_buf_t *why);
+
+/* Attach `u` to `w`: sets w->check and w->check_arg. With an update
+ * expression w becomes a PUT whose item the check computes (w->key and
+ * w->keys_json must be the item's key, from store_schema_key); otherwise w
+ * keeps its kind and item and only the condition is checked. `u` must stay
+ * alive until the batch's done callback ran. */
+void store_update_attach(store_update_t *u, store_write_t *w);
+
+/* After done ran: why the check failed with ENG_EINVAL (DynamoDB's runtime
+ * message, e.g. "The provided expression refers to an attribute that does not
+ * exist in the item" or "Item size to update has exceeded the maximum allowed
+ * size"), or NULL. Borrowed until store_update_destroy. */
+const char *store_update_why(const store_update_t *u);
+
+/* After done ran: the item before the write (with STORE_UPDATE_KEEP_OLD;
+ * {NULL, 0} when it did not exist) and, for an update that applied, the new
+ * item. Canonical text, borrowed until store_update_destroy. */
+eng_slice_t store_update_old(const store_update_t *u);
+eng_slice_t store_update_new(const store_update_t *u);
+
+/* After an update applied: append the attributes it touched, projected from
+ * the old item (is_new false: UPDATED_OLD) or from the new one (UPDATED_NEW),
+ * as a DynamoDB-JSON object ("{}" when none). Needs STORE_UPDATE_KEEP_OLD for
+ * the old side. */
+void store_update_changed(const store_update_t *u, bool is_new, eng_buf_t *out);
+
+/* Destroy an update and its expressions. NULL is a no-op. */
+void store_update_destroy(store_update_t *u);
+
+
 #endif

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT
+ * schema.c: key schemas, from a table's meta JSON to what the key codec
+ * needs. Builds a store_key_t from an item or a Key object with DynamoDB's
+ * messages for missing, mistyped, empty or oversized key attributes, and the
+ * key's canonical JSON for change-log records. Shared by every writer of
+ * items (the DynamoDB front door, the trigger dispatcher's staged writes).
+ * It does not read tables: the caller hands it the meta. */
+#include "storage/expr_int.h"
+#include "storage/store.h"
+
+#include "engine/err.h"
+#include "engine/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define INVALID "One or more parameter values were invalid: "
+#define NO_MATCH "The provided key element does not match the schema"
+
+typedef struct keypart {
+    const char *name;
+    store_ktype_t type;
+    const cJSON *value; /* The AttributeValue's single member ({"S":"x"} -> "x"). */
+    size_t off, len;    /* Value bytes in the scratch buffer. */
+} keypart_t;
+
+static int key_type(const cJSON *defs, const char *name, store_ktype_t *out)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, defs)
+    {
+        const char *n = eng_json_get_str(d, "AttributeName");
+        const char *t = eng_json_get_str(d, "AttributeType");
+        if (n && t && strcmp(n, name) == 0 && strlen(t) == 1 && strchr("SNB", t[0])) {
+            *out = (store_ktype_t)t[0];
+            return 0;
+        }
+    }
+    return ENG_ECORRUPT;
+}
+
+int store_schema_from_json(const cJSON *key_schema, const cJSON *defs, store_schema_t *out)
+{
+    *out = (store_schema_t){0};
+    const cJSON *k;
+    cJSON_ArrayForEach(k, key_schema)
+    {
+        const char *name = eng_json_get_str(k, "AttributeName");
+        const char *type = eng_json_get_str(k, "KeyType");
+        if (!name || !type || !name[0] || strlen(name) > STORE_NAME_MAX)
+            return ENG_ECORRUPT;
+        bool is_hash = strcmp(type, "HASH") == 0;
+        if (!is_hash && strcmp(type, "RANGE") != 0)
+            return ENG_ECORRUPT;
+        snprintf(is_hash ? out->pk : out->sk, STORE_NAME_MAX + 1, "%s", name);
+        if (key_type(defs, name, is_hash ? &out->pk_type : &out->sk_type) < 0)
+            return ENG_ECORRUPT;
+        out->has_sk = out->has_sk || !is_hash;
+    }
+    return out->pk[0] ? 0 : ENG_ECORRUPT;
+}
+
+int store_schema_parse(eng_slice_t meta, store_schema_t *out)
+{
+    cJSON *root = NULL;
+    if (eng_json_parse(meta.ptr, meta.len, &root) < 0)
+        return ENG_ECORRUPT;
+    int err = store_schema_from_json(eng_json_get(root, "KeySchema"),
+                                     eng_json_get(root, "AttributeDefinitions"), out);
+    eng_json_delete(root);
+    return err;
+}
+
+/* The only non-null member of an AttributeValue, or NULL. */
+static const cJSON *av_member(const cJSON *av)
+{
+    const cJSON *found = NULL;
+    for (const cJSON *m = cJSON_IsObject(av) ? av->child : NULL; m; m = m->next) {
+        if (cJSON_IsNull(m))
+            continue;
+        if (found)
+            return NULL;
+        found = m;
+    }
+    return found;
+}
+
+/* Locate and type-check one key attribute of `obj`. */
+static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *why)
+{
+    const cJSON *av = eng_json_get(obj, p->name);
+    if (!av) {
+        if (is_exact)
+            eng_buf_append_str(why, NO_MATCH);
+        else
+            eng_buf_printf(why, INVALID "Missing the key %s in the item", p->name);
+        return ENG_EINVAL;
+    }
+    const cJSON *m = av_member(av);
+    char want[2] = {(char)p->type, 0};
+    if (!m || !cJSON_IsString(m) || strcmp(m->string, want) != 0) {
+        if (is_exact)
+            eng_buf_append_str(why, NO_MATCH);
+        else
+            eng_buf_printf(why, INVALID "Type mismatch for key %s expected: %s actual: %s",
+                           p->name, want, m ? m->string : "NULL");
+        return ENG_EINVAL;
+    }
+    if (m->valuestring[0] == '\0') {
+        eng_buf_printf(why,
+                       "One or more parameter values are not valid. The AttributeValue for a key "
+                       "attribute cannot contain an empty %s value. Key: %s",
+                       p->type == STORE_KT_B ? "binary" : "string", p->name);
+        return ENG_EINVAL;
+    }
+    p->value = m;
+    return 0;
+}
+
+/* Append the key value's storage bytes (S raw, N normalized, B decoded). */
+static int part_bytes(keypart_t *p, eng_buf_t *kb, eng_buf_t *why)
+{
+    p->off = kb->len;
+    const char *v = p->value->valuestring;
+    int err = 0;
+    if (p->type == STORE_KT_S) {
+        eng_buf_append_str(kb, v);
+    } else if (p->type == STORE_KT_N) {
+        const char *w = NULL;
+        if ((err = store_num_normalize(eng_slice_cstr(v), kb, &w)) < 0)
+            eng_buf_append_str(why, w ? w : "The parameter cannot be converted to a numeric value");
+    } else {
+        unsigned char *bytes = NULL;
+        size_t n = 0;
+        if ((err = expr__b64_decode(v, &bytes, &n)) < 0 || n == 0)
+            eng_buf_append_str(why, n == 0 && err == 0
+                                        ? "One or more parameter values are not valid. The "
+                                          "AttributeValue for a key attribute cannot contain an "
+                                          "empty binary value."
+                                        : "Invalid Base64 value for a binary key attribute");
+        if (err == 0 && n == 0)
+            err = ENG_EINVAL;
+        if (err == 0)
+            eng_buf_append(kb, bytes, n);
+        eng_free(bytes);
+    }
+    p->len = kb->len - p->off;
+    return err;
+}
+
+static int part_limits(const keypart_t *p, bool is_sort, eng_buf_t *why)
+{
+    if (!is_sort && p->len > 2048) {
+        eng_buf_append_str(why, INVALID
+                           "Size of hashkey has exceeded the maximum size limit of2048 bytes");
+        return ENG_EINVAL;
+    }
+    if (is_sort && p->len > 1024) {
+        eng_buf_append_str(why, INVALID "Aggregated size of all range keys has exceeded the size "
+                                        "limit of 1024 bytes");
+        return ENG_EINVAL;
+    }
+    return 0;
+}
+
+/* {"name":{"T":...}}: S and B as given (B was checked to decode), N normalized. */
+static void part_json(const keypart_t *p, const eng_buf_t *kb, eng_buf_t *out)
+{
+    eng_json_append_string(out, p->name, strlen(p->name));
+    eng_buf_printf(out, ":{\"%c\":", (char)p->type);
+    if (p->type == STORE_KT_N)
+        eng_json_append_string(out, kb->ptr + p->off, p->len);
+    else
+        eng_json_append_string(out, p->value->valuestring, strlen(p->value->valuestring));
+    eng_buf_append_char(out, '}');
+}
+
+static void keys_json_append(keypart_t *parts, int n, const eng_buf_t *kb, eng_buf_t *out)
+{
+    /* Canonical: names in bytewise order, like any stored map. */
+    bool is_swapped = n == 2 && strcmp(parts[1].name, parts[0].name) < 0;
+    eng_buf_append_char(out, '{');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            eng_buf_append_char(out, ',');
+        part_json(&parts[is_swapped ? n - 1 - i : i], kb, out);
+    }
+    eng_buf_append_char(out, '}');
+}
+
+int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, store_key_t *key,
+                     eng_buf_t *keys_json, eng_buf_t *why)
+{
+    keypart_t parts[2] = {{.name = s->pk, .type = s->pk_type}, {.name = s->sk, .type = s->sk_type}};
+    const int n = s->has_sk ? 2 : 1;
+    eng_buf_t kb;
+    eng_buf_init(&kb, 128); /* Never NULL: key slices point into it. */
+    eng_buf_reset(why);
+    int err = ENG_EINVAL;
+    if (!cJSON_IsObject(obj) || (is_exact && cJSON_GetArraySize(obj) != n)) {
+        eng_buf_append_str(why, NO_MATCH);
+        goto out;
+    }
+    err = 0;
+    for (int i = 0; i < n && err == 0; i++) {
+        err = part_find(obj, is_exact, &parts[i], why);
+        if (err == 0)
+            err = part_bytes(&parts[i], &kb, why);
+        if (err == 0)
+            err = part_limits(&parts[i], i == 1, why);
+    }
+    if (err < 0)
+        goto out;
+    store_keyval_t kv[2];
+    for (int i = 0; i < n; i++)
+        kv[i] = (store_keyval_t){.type = parts[i].type,
+                                 .val = eng_slice(kb.ptr + parts[i].off, parts[i].len)};
+    if ((err = store_key_encode(&kv[0], n == 2 ? &kv[1] : NULL, key)) < 0) {
+        eng_buf_append_str(why, NO_MATCH);
+        goto out;
+    }
+    if (keys_json)
+        keys_json_append(parts, n, &kb, keys_json);
+out:
+    eng_buf_free(&kb);
+    return err;
+}
