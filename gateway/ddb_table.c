@@ -312,6 +312,38 @@ static void stream_disable(cJSON *meta)
         cJSON_AddNumberToObject(last, "DisabledDateTime", now);
 }
 
+/* Record each stream's change-log range: a stream enabled now starts after
+ * `seq`, one disabled now ends at it. CreateTable passes 0. */
+static void stream_bounds(cJSON *meta, uint64_t seq)
+{
+    cJSON *s;
+    cJSON_ArrayForEach(s, eng_json_get(meta, "Streams"))
+    {
+        if (!eng_json_get(s, "StartSeq"))
+            cJSON_AddNumberToObject(s, "StartSeq", (double)(seq + 1));
+        if (eng_json_get(s, "DisabledDateTime") && !eng_json_get(s, "EndSeq"))
+            cJSON_AddNumberToObject(s, "EndSeq", (double)seq);
+    }
+}
+
+/* Writer thread, inside the UpdateTable transaction: storage has set
+ * sw->seq to the table's last seq, so the bounds are exact even while
+ * items are being written. Rewrites the new meta in w->aux. */
+static int on_update_check(store_write_t *sw, eng_slice_t old, void *arg)
+{
+    (void)old;
+    ddb_wreq_t *w = arg;
+    cJSON *meta = NULL;
+    if (eng_json_parse(sw->item.ptr, sw->item.len, &meta) < 0)
+        return ENG_ECORRUPT;
+    stream_bounds(meta, sw->seq);
+    eng_buf_reset(&w->aux);
+    eng_json_print(meta, &w->aux);
+    eng_json_delete(meta);
+    sw->item = eng_slice(w->aux.ptr, w->aux.len);
+    return 0;
+}
+
 /* Apply a StreamSpecification to meta. Returns 0 or ENG_EINVAL with *why. */
 static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char **why)
 {
@@ -373,7 +405,10 @@ static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char 
     cJSON_AddStringToObject(meta, "TableName", name);
     cJSON_AddStringToObject(meta, "TableId", id);
     cJSON_AddNumberToObject(meta, "CreationDateTime", now_seconds(&ts));
-    return apply_stream(c, meta, false, why);
+    err = apply_stream(c, meta, false, why);
+    if (err == 0)
+        stream_bounds(meta, 0);
+    return err;
 }
 
 void ddb__op_create_table(ddb_call_t *c)
@@ -551,6 +586,10 @@ void ddb__op_update_table(ddb_call_t *c)
     sw->kind = STORE_W_TABLE_UPDATE;
     sw->table = eng_slice_cstr(w->table);
     sw->item = eng_slice(w->aux.ptr, w->aux.len);
+    if (eng_json_get(c->body, "StreamSpecification")) {
+        sw->check = on_update_check;
+        sw->check_arg = w;
+    }
     ddb__wreq_submit(w, false);
 }
 
