@@ -137,6 +137,24 @@ typedef struct gw_ddb gw_ddb_t; /* Opaque. Per-thread readers and scratch buffer
 int gw_ddb_create(gw_t *gw, store_t *store, const char *region, gw_ddb_t **out);
 void gw_ddb_destroy(gw_ddb_t *ddb);
 
+/* ---- The DynamoDB Streams front door (gateway/ddbs*.c) ----------------- */
+
+typedef struct gw_ddbs gw_ddbs_t; /* Opaque. Per-thread readers; the iterator secret. */
+
+typedef struct gw_ddbs_config {
+    const char *region;       /* In stream ARNs; NULL or "": us-east-1. Copied. */
+    unsigned iterator_ttl_ms; /* Shard iterator lifetime; 0: DynamoDB's 15 minutes. */
+} gw_ddbs_config_t;
+
+/* Serve DynamoDBStreams_20120810.* targets (ListStreams, DescribeStream,
+ * GetShardIterator, GetRecords) from the change log of `store`, answering
+ * inline on the I/O threads with read transactions. Call before gw_start.
+ * On 0 the caller owns *out and must call gw_ddbs_destroy after gw_destroy
+ * and before store_close. Returns 0, ENG_EEXIST (route taken) or ENG_EIO.
+ * Main thread only. */
+int gw_ddbs_create(gw_t *gw, store_t *store, const gw_ddbs_config_t *cfg, gw_ddbs_t **out);
+void gw_ddbs_destroy(gw_ddbs_t *ddbs);
+
 /* ---- The Lambda REST front door (gateway/lambda*.c) -------------------- */
 
 typedef struct gw_lambda gw_lambda_t; /* Opaque. Routes /2015-03-31/functions. */
