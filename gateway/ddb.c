@@ -40,7 +40,11 @@ static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
     {.name = "GetItem", .fn = ddb__op_get_item},
     {.name = "ListTables", .fn = ddb__op_list_tables},
     {.name = "PutItem", .fn = ddb__op_put_item},
+    {.name = "Query", .fn = ddb__op_query},
     {.name = "Scan", .fn = ddb__op_scan},
+    {.name = "TransactGetItems", .fn = ddb__op_transact_get},
+    {.name = "TransactWriteItems", .fn = ddb__op_transact_write},
+    {.name = "UpdateItem", .fn = ddb__op_update_item},
     {.name = "UpdateTable", .fn = ddb__op_update_table},
 };
 
@@ -87,11 +91,11 @@ static void on_request(gw_req_t *req, void *arg)
                                 : "Request body is not valid JSON");
         return;
     }
-    ddb_call_t c = {.ddb = ddb, .th = th, .req = req, .body = root};
+    ddb_call_t c = {.ddb = ddb, .th = th, .req = req, .body = root, .root = root};
     op->fn(&c);
     if (c.is_reading)
         store_read_end(th->reader);
-    eng_json_delete(root);
+    eng_json_delete(c.root);
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -109,6 +113,9 @@ static const err_entry_t ERRS[] = {
     [DDB_E_UNKNOWN_OP] = {"com.amazon.coral.service#UnknownOperationException", 400},
     [DDB_E_INTERNAL] = {"com.amazonaws.dynamodb.v20120810#InternalServerError", 500},
     [DDB_E_CONDITION] = {"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", 400},
+    [DDB_E_TXN_CANCELED] = {"com.amazonaws.dynamodb.v20120810#TransactionCanceledException", 400},
+    [DDB_E_IDEMPOTENT] = {"com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                          400},
 };
 
 static void respond(ddb_thread_t *th, gw_req_t *req, int status, eng_slice_t body)
@@ -127,6 +134,12 @@ void ddb__reply(ddb_thread_t *th, gw_req_t *req, eng_slice_t body)
 
 void ddb__reply_err(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *msg)
 {
+    ddb__reply_err_extra(th, req, type, msg, (eng_slice_t){0});
+}
+
+void ddb__reply_err_extra(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *msg,
+                          eng_slice_t extra)
+{
     eng_buf_t *out = &th->out;
     eng_buf_reset(out);
     eng_buf_append_str(out, "{\"__type\":");
@@ -134,6 +147,10 @@ void ddb__reply_err(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char 
     if (msg) {
         eng_buf_append_str(out, ",\"message\":");
         eng_json_append_string(out, msg, strlen(msg));
+    }
+    if (extra.len) {
+        eng_buf_append_char(out, ',');
+        eng_buf_append(out, extra.ptr, extra.len);
     }
     eng_buf_append_char(out, '}');
     respond(th, req, ERRS[type].status, eng_slice(out->ptr, out->len));
@@ -334,6 +351,7 @@ ddb_wreq_t *ddb__wreq_get(ddb_call_t *c, ddb_wdone_fn on_done)
     w->units = 0;
     w->new_size = 0;
     w->table[0] = '\0';
+    w->body = NULL;
     eng_buf_reset(&w->data);
     eng_buf_reset(&w->aux);
     return w;
@@ -362,6 +380,28 @@ void ddb__wreq_mark(ddb_wreq_t *w, size_t off, bool is_item)
     } else {
         o->keys_off = off;
         o->keys_len = w->data.len - off;
+    }
+}
+
+int ddb__wreq_update(ddb_wreq_t *w, const ddb_schema_t *s, store_expr_t *upd, store_expr_t *cond,
+                     unsigned flags, const char **why)
+{
+    ddb_woff_t *o = &w->offs[w->n_writes - 1];
+    eng_buf_reset(&w->th->why);
+    int err = store_update_create(s, upd, cond, flags, DDB_ITEM_MAX_BYTES, &o->upd, &w->th->why);
+    if (err < 0) {
+        *why = w->th->why.ptr;
+        return err;
+    }
+    store_update_attach(o->upd, &w->writes[w->n_writes - 1]);
+    return 0;
+}
+
+void ddb__wreq_keep_body(ddb_wreq_t *w, ddb_call_t *c)
+{
+    if (c->root) {
+        w->body = c->root;
+        c->root = NULL;
     }
 }
 
@@ -399,9 +439,14 @@ static void on_posted(gw_post_t *post) /* Back on the request's loop thread. */
 
 void ddb__wreq_put(ddb_wreq_t *w)
 {
-    for (size_t i = 0; i < w->n_writes; i++)
+    for (size_t i = 0; i < w->n_writes; i++) {
         eng_buf_free(&w->writes[i].old);
+        store_update_destroy(w->offs[i].upd);
+        w->offs[i].upd = NULL;
+    }
     w->n_writes = 0;
+    eng_json_delete(w->body);
+    w->body = NULL;
     ddb_thread_t *th = w->th;
     if (th->pool_len < DDB_WREQ_POOL && w->data.cap < (1u << 20)) {
         w->next_free = th->pool;

@@ -219,7 +219,7 @@ typedef struct get_table {
     const cJSON *spec;     /* {"Keys":[..],"ProjectionExpression":..}; borrowed. */
     store_table_t t;
     const ddb_schema_t *s;
-    cJSON *names;          /* Projection; owned. */
+    ddb_exprs_t x;         /* Projection; owned. */
     size_t first_key, n_keys; /* Slice of the shared key array. */
 } get_table_t;
 
@@ -256,7 +256,7 @@ static int get_prepare(ddb_call_t *c, get_table_t *g, store_key_t *keys, size_t 
         ddb__reply_store_err(c->th, c->req, err);
         return err;
     }
-    if ((err = ddb__projection(c->th, g->spec, &g->names, &why)) < 0)
+    if ((err = ddb__exprs_parse(c->th, g->spec, DDB_X_PROJ, &g->x, &why)) < 0)
         return reply_bad(c, why);
     g->first_key = first;
     const cJSON *k;
@@ -316,7 +316,7 @@ static void get_run(ddb_call_t *c, get_table_t *gs, size_t n, const store_key_t 
                 continue;
             bytes += text.len;
             ddb__sep(out);
-            ddb__project(text, gs[g].names, out);
+            ddb__project(text, gs[g].x.proj, out);
         }
         eng_buf_append_char(out, ']');
     }
@@ -358,7 +358,7 @@ void ddb__op_batch_get(ddb_call_t *c)
     ddb__reply(c->th, c->req, eng_slice(c->th->out.ptr, c->th->out.len));
 out:
     for (g = 0; g < n; g++)
-        eng_json_delete(gs[g].names);
+        ddb__exprs_free(&gs[g].x);
     eng_free(gs);
     eng_free(keys);
     eng_free(stop);

@@ -30,6 +30,8 @@ typedef enum ddb_err {
     DDB_E_UNKNOWN_OP,      /* UnknownOperationException, 400. */
     DDB_E_INTERNAL,        /* InternalServerError, 500. */
     DDB_E_CONDITION,       /* ConditionalCheckFailedException, 400. */
+    DDB_E_TXN_CANCELED,    /* TransactionCanceledException, 400. */
+    DDB_E_IDEMPOTENT,      /* IdempotentParameterMismatchException, 400. */
 } ddb_err_t;
 
 /* A table's primary key: storage's schema (storage/store.h, "Schemas"). */
@@ -70,7 +72,8 @@ typedef struct ddb_call {
     gw_ddb_t *ddb;
     ddb_thread_t *th;
     gw_req_t *req;
-    const cJSON *body;        /* The request object; freed after the op returns. */
+    const cJSON *body;        /* The request object; freed after the op returns... */
+    cJSON *root;              /* ...unless an op took it (ddb__wreq_keep_body set this NULL). */
     bool is_reading;          /* store_read_begin was called. */
 } ddb_call_t;
 
@@ -81,6 +84,7 @@ typedef struct ddb_woff {
     size_t item_off, item_len;
     size_t keys_off, keys_len;
     size_t name_off, name_len; /* BatchWriteItem: the write's table name. */
+    store_update_t *upd;       /* Condition/update hook of this write; owned, may be NULL. */
 } ddb_woff_t;
 
 /* A request that needs the writer: lives from submit until its reply is sent. */
@@ -96,6 +100,7 @@ struct ddb_wreq {
     size_t n_writes, cap_writes;
     eng_buf_t data;           /* Items and keys texts of all writes. */
     eng_buf_t aux;            /* Op-specific text (table name, meta, reply). */
+    cJSON *body;              /* The request JSON when its expressions are in flight; owned. */
     int mode;                 /* Op-specific (ReturnValues etc.). */
     int rcc;                  /* ReturnConsumedCapacity: 0 NONE, 1 TOTAL, 2 INDEXES. */
     double units;             /* Op-specific capacity accumulator. */
@@ -117,6 +122,9 @@ static inline void ddb__sep(eng_buf_t *out)
 void ddb__reply(ddb_thread_t *th, gw_req_t *req, eng_slice_t body);
 /* Send an error of `type` with `msg` (NULL: no message). */
 void ddb__reply_err(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *msg);
+/* Same, with raw JSON members (`extra`, e.g. "\"Item\":{...}") appended to the body. */
+void ddb__reply_err_extra(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *msg,
+                          eng_slice_t extra);
 /* Map a storage error (ENG_ENOTFOUND etc.) to a reply. */
 void ddb__reply_store_err(ddb_thread_t *th, gw_req_t *req, int err);
 /* printf into th->why and reply with it as a ValidationException. */
@@ -172,13 +180,60 @@ int ddb__item_canon(ddb_thread_t *th, const cJSON *item, eng_buf_t *out, size_t 
 /* The DynamoDB size of a stored item's text; 0 if it does not parse. */
 size_t ddb__item_size(ddb_thread_t *th, eng_slice_t text);
 
-/* ---- projections (ddb_key.c) ---- */
+/* ---- expressions (ddb_expr.c) ---- */
 
-/* Resolve ProjectionExpression + ExpressionAttributeNames into a cJSON array
- * of top-level names (*names NULL when no projection). Returns 0 or ENG_EINVAL. */
-int ddb__projection(ddb_thread_t *th, const cJSON *body, cJSON **names, const char **why);
-/* Append `item_text` filtered to `names` (NULL: whole text) to `out`. */
-void ddb__project(eng_slice_t item_text, const cJSON *names, eng_buf_t *out);
+enum { /* Which expression parameters (and legacy twins) an operation takes. */
+    DDB_X_PROJ = 1 << 0,   /* ProjectionExpression / AttributesToGet. */
+    DDB_X_FILTER = 1 << 1, /* FilterExpression / ScanFilter / QueryFilter. */
+    DDB_X_KEY = 1 << 2,    /* KeyConditionExpression / KeyConditions. */
+    DDB_X_COND = 1 << 3,   /* ConditionExpression / Expected. */
+    DDB_X_UPDATE = 1 << 4, /* UpdateExpression / AttributeUpdates. */
+};
+
+/* A request's parsed expressions; each NULL when absent. Owned. */
+typedef struct ddb_exprs {
+    store_expr_ctx_t *ctx;
+    store_expr_t *proj, *filter, *key, *cond, *update;
+} ddb_exprs_t;
+
+/* Parse the `which` expressions of `body` (an object holding them and their
+ * ExpressionAttributeNames/Values), refusing mixed styles and unused names
+ * or values. The expressions borrow `body`, which must outlive them.
+ * Returns 0 (free with ddb__exprs_free) or ENG_EINVAL with *why in th->why. */
+int ddb__exprs_parse(ddb_thread_t *th, const cJSON *body, unsigned which, ddb_exprs_t *x,
+                     const char **why);
+/* Free what ddb__exprs_parse made; zeroes *x. */
+void ddb__exprs_free(ddb_exprs_t *x);
+/* Append `item_text` projected by `proj` (NULL: whole text) to `out`. */
+void ddb__project(eng_slice_t item_text, const store_expr_t *proj, eng_buf_t *out);
+/* Does the stored item text pass `filter` (NULL: always)? */
+bool ddb__filter_text(const store_expr_t *filter, eng_slice_t item_text);
+
+/* ---- pages of Scan and Query (ddb_scan.c) ---- */
+
+#define DDB_PAGE_BYTES (1024 * 1024) /* A page ends once the items read reach 1 MB. */
+
+typedef struct ddb_page {
+    const char *table;       /* Borrowed from the body. */
+    int limit;               /* 0: none. */
+    bool is_count;           /* Select COUNT. */
+    int rcc;
+    ddb_exprs_t x;           /* Owned. */
+    const store_expr_t *kcond; /* Query with a sort-key condition: evaluated per item; borrowed. */
+    size_t count, scanned, bytes;
+    bool has_more;
+    eng_buf_t last;          /* Text of the last item read (for LastEvaluatedKey). */
+} ddb_page_t;
+
+/* Limit, Select, ReturnConsumedCapacity, and the `which` expressions. Replies on failure. */
+int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p);
+/* ExclusiveStartKey into *key (has_start false when absent). Replies on failure. */
+int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool *has_start);
+/* Walk the cursor into th->out (after "{\"Items\":[" or "{"). */
+void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p);
+/* Close the Items array, add counts, LastEvaluatedKey and capacity, and reply. */
+void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p);
+void ddb__page_free(ddb_page_t *p);
 
 /* ---- write requests (ddb.c) ---- */
 
@@ -188,6 +243,12 @@ ddb_wreq_t *ddb__wreq_get(ddb_call_t *c, ddb_wdone_fn on_done);
 store_write_t *ddb__wreq_add(ddb_wreq_t *w);
 /* Record that w->data[off, data.len) is the item (is_item) or keys text of the last write. */
 void ddb__wreq_mark(ddb_wreq_t *w, size_t off, bool is_item);
+/* Attach a condition and/or update (owned by the last write from now on,
+ * even on failure) to the last write. Returns 0 or ENG_EINVAL with *why. */
+int ddb__wreq_update(ddb_wreq_t *w, const ddb_schema_t *s, store_expr_t *upd, store_expr_t *cond,
+                     unsigned flags, const char **why);
+/* Keep the call's request JSON alive until the request ends (expressions borrow it). */
+void ddb__wreq_keep_body(ddb_wreq_t *w, ddb_call_t *c);
 /* Fix up the slices and hand the batch to the writer. */
 void ddb__wreq_submit(ddb_wreq_t *w, bool is_atomic);
 /* Return a request to the pool (or free it). Loop thread. */
@@ -203,6 +264,10 @@ void ddb__op_put_item(ddb_call_t *c);
 void ddb__op_get_item(ddb_call_t *c);
 void ddb__op_delete_item(ddb_call_t *c);
 void ddb__op_scan(ddb_call_t *c);
+void ddb__op_query(ddb_call_t *c);
+void ddb__op_update_item(ddb_call_t *c);
+void ddb__op_transact_write(ddb_call_t *c);
+void ddb__op_transact_get(ddb_call_t *c);
 void ddb__op_batch_write(ddb_call_t *c);
 void ddb__op_batch_get(ddb_call_t *c);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * ddb_item.c: PutItem, GetItem and DeleteItem. Reads run inline on the loop
+ * ddb_item.c: PutItem, GetItem, DeleteItem and UpdateItem. Reads run inline on the loop
  * thread against the thread's reader and splice the stored item text into
  * the reply. Writes are validated and canonicalized here, then handed to the
  * writer; the client hears back only after the commit. Condition and update
@@ -12,42 +12,54 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { RV_NONE = 0, RV_ALL_OLD = 1 };
+enum { RV_NONE = 0, RV_ALL_OLD, RV_UPDATED_OLD, RV_ALL_NEW, RV_UPDATED_NEW };
+#define RV_CF_ALL_OLD 0x100 /* ReturnValuesOnConditionCheckFailure ALL_OLD, or'ed into mode. */
 
 static void on_put_done(ddb_wreq_t *w);
 static void on_delete_done(ddb_wreq_t *w);
+static void on_update_done(ddb_wreq_t *w);
 
 /* ---- shared request checks -------------------------------------------- */
 
 typedef struct item_req {
     const char *table;   /* Borrowed from the body. */
     int rcc;
-    int rv;
+    int rv;              /* RV_* | RV_CF_ALL_OLD. */
 } item_req_t;
 
-/* ReturnValues: only NONE and ALL_OLD are valid for Put and Delete. */
-static int return_values(ddb_call_t *c, int *rv)
+static const char *const RV_NAMES[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"};
+
+/* ReturnValues (Put and Delete take only NONE and ALL_OLD) and
+ * ReturnValuesOnConditionCheckFailure. Replies on failure. */
+static int return_values(ddb_call_t *c, bool is_update, int *rv)
 {
-    static const char *const all[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"};
     const char *v = eng_json_get_str(c->body, "ReturnValues");
     *rv = RV_NONE;
-    if (!v || strcmp(v, "NONE") == 0)
-        return 0;
-    if (strcmp(v, "ALL_OLD") == 0) {
-        *rv = RV_ALL_OLD;
-        return 0;
+    for (size_t i = 0; v && i < ENG_ARRAY_LEN(RV_NAMES); i++)
+        if (strcmp(v, RV_NAMES[i]) == 0)
+            *rv = (int)i;
+    if (v && *rv == RV_NONE && strcmp(v, "NONE") != 0) {
+        ddb__reply_validation(c->th, c->req,
+                              "1 validation error detected: Value '%s' at 'returnValues' failed to "
+                              "satisfy constraint: Member must satisfy enum value set: [ALL_NEW, "
+                              "UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", v);
+        return ENG_EINVAL;
     }
-    for (size_t i = 0; i < ENG_ARRAY_LEN(all); i++) {
-        if (strcmp(v, all[i]) == 0) {
-            ddb__reply_validation(c->th, c->req, "ReturnValues can only be ALL_OLD or NONE");
-            return ENG_EINVAL;
-        }
+    if (!is_update && *rv > RV_ALL_OLD) {
+        ddb__reply_validation(c->th, c->req, "ReturnValues can only be ALL_OLD or NONE");
+        return ENG_EINVAL;
     }
-    ddb__reply_validation(c->th, c->req,
-                          "1 validation error detected: Value '%s' at 'returnValues' failed to "
-                          "satisfy constraint: Member must satisfy enum value set: [ALL_NEW, "
-                          "UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", v);
-    return ENG_EINVAL;
+    const char *cf = eng_json_get_str(c->body, "ReturnValuesOnConditionCheckFailure");
+    if (cf && strcmp(cf, "ALL_OLD") == 0) {
+        *rv |= RV_CF_ALL_OLD;
+    } else if (cf && strcmp(cf, "NONE") != 0) {
+        ddb__reply_validation(c->th, c->req,
+                              "1 validation error detected: Value '%s' at "
+                              "'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [ALL_OLD, NONE]", cf);
+        return ENG_EINVAL;
+    }
+    return 0;
 }
 
 /* TableName, `member` present, ReturnConsumedCapacity. Replies on failure. */
@@ -82,70 +94,150 @@ static double write_units(size_t bytes)
     return u < 1 ? 1 : u;
 }
 
+/* Everything a single-item write shares: checks, table, expressions. On 0
+ * *w is a request with one write whose key is built; replies on failure. */
+static int single_begin(ddb_call_t *c, const char *member, const char *field, unsigned which,
+                        item_req_t *r, ddb_exprs_t *x, const ddb_schema_t **s, ddb_wdone_fn done,
+                        ddb_wreq_t **out)
+{
+    const char *why = NULL;
+    store_table_t t;
+    if (common_checks(c, member, field, r) < 0 ||
+        return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
+        return ENG_EINVAL;
+    if (ddb__exprs_parse(c->th, c->body, which, x, &why) < 0) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return ENG_EINVAL;
+    }
+    int err = ddb__table(c, r->table, &t, s);
+    if (err < 0) {
+        ddb__exprs_free(x);
+        ddb__reply_store_err(c->th, c->req, err);
+        return err;
+    }
+    ddb_wreq_t *w = ddb__wreq_get(c, done);
+    store_write_t *sw = ddb__wreq_add(w);
+    sw->table_id = t.id;
+    w->mode = r->rv;
+    w->rcc = r->rcc;
+    snprintf(w->table, sizeof(w->table), "%s", r->table);
+    *out = w;
+    return 0;
+}
+
+/* Hand the exprs to the write (they borrow the body: keep it) and submit. */
+static void single_submit(ddb_call_t *c, ddb_wreq_t *w, const ddb_schema_t *s, ddb_exprs_t *x,
+                          bool is_update)
+{
+    const char *why = NULL;
+    unsigned flags = (is_update || (w->mode & RV_CF_ALL_OLD)) ? STORE_UPDATE_KEEP_OLD : 0;
+    store_expr_t *upd = x->update, *cond = x->cond;
+    x->update = x->cond = NULL;
+    ddb__exprs_free(x);
+    if ((upd || cond) && ddb__wreq_update(w, s, upd, cond, flags, &why) < 0) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        ddb__wreq_put(w);
+        return;
+    }
+    ddb__wreq_keep_body(w, c);
+    ddb__wreq_submit(w, false);
+}
+
 /* ---- PutItem ------------------------------------------------------------ */
 
 void ddb__op_put_item(ddb_call_t *c)
 {
     item_req_t r = {0};
-    if (common_checks(c, "Item", "item", &r) < 0 || return_values(c, &r.rv) < 0)
-        return;
-    store_table_t t;
+    ddb_exprs_t x;
     const ddb_schema_t *s = NULL;
-    int err = ddb__table(c, r.table, &t, &s);
-    if (err < 0)
-        {
-            ddb__reply_store_err(c->th, c->req, err);
-            return;
-        }
-
-    ddb_wreq_t *w = ddb__wreq_get(c, on_put_done);
+    ddb_wreq_t *w = NULL;
+    if (single_begin(c, "Item", "item", DDB_X_COND, &r, &x, &s, on_put_done, &w) < 0)
+        return;
     const cJSON *item = eng_json_get(c->body, "Item");
     const char *why = NULL;
-    store_write_t *sw = ddb__wreq_add(w);
+    store_write_t *sw = &w->writes[0];
     size_t off = w->data.len;
-    err = ddb__item_canon(c->th, item, &w->data, &w->new_size, &why);
+    int err = ddb__item_canon(c->th, item, &w->data, &w->new_size, &why);
     if (err == 0) {
         ddb__wreq_mark(w, off, true);
         off = w->data.len;
         err = ddb__key_build(c->th, s, item, false, &sw->key, &w->data, &why);
     }
     if (err < 0) {
+        ddb__exprs_free(&x);
         ddb__wreq_put(w);
-        {
-            ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
-            return;
-        }
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return;
     }
     ddb__wreq_mark(w, off, false);
     sw->kind = STORE_W_PUT;
-    sw->table_id = t.id;
     sw->item_size = (uint32_t)w->new_size;
-    sw->want_old = r.rv == RV_ALL_OLD || r.rcc > 0;
-    w->mode = r.rv;
-    w->rcc = r.rcc;
-    snprintf(w->table, sizeof(w->table), "%s", r.table);
-    ddb__wreq_submit(w, false);
+    sw->want_old = (r.rv & 0xff) == RV_ALL_OLD || r.rcc > 0;
+    single_submit(c, w, s, &x, false);
 }
 
-/* Reply for a single-item write: Attributes (ALL_OLD) and ConsumedCapacity. */
+/* Errors of a single-item write: condition (with the old item when asked),
+ * runtime validation from the update, storage. */
+static void reply_single_err(ddb_wreq_t *w, int err)
+{
+    const store_update_t *u = w->offs[0].upd;
+    if (err == ENG_ECONDITION && (w->mode & RV_CF_ALL_OLD) && u && store_update_old(u).len) {
+        eng_buf_reset(&w->aux);
+        eng_buf_append_str(&w->aux, "\"Item\":");
+        eng_slice_t old = store_update_old(u);
+        eng_buf_append(&w->aux, old.ptr, old.len);
+        ddb__reply_err_extra(w->th, w->req, DDB_E_CONDITION, "The conditional request failed",
+                             eng_slice(w->aux.ptr, w->aux.len));
+    } else if (err == ENG_EINVAL && u && store_update_why(u)) {
+        ddb__reply_err(w->th, w->req, DDB_E_VALIDATION, store_update_why(u));
+    } else {
+        ddb__reply_store_err(w->th, w->req, err);
+    }
+}
+
+/* The Attributes member per ReturnValues. */
+static void append_attributes(ddb_wreq_t *w, eng_buf_t *out)
+{
+    store_write_t *sw = &w->writes[0];
+    const store_update_t *u = w->offs[0].upd;
+    int rv = w->mode & 0xff;
+    eng_slice_t old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len) : (eng_slice_t){0};
+    if (u && !old.len)
+        old = store_update_old(u);
+    if (rv == RV_ALL_OLD && old.len) {
+        eng_buf_append_str(out, "\"Attributes\":");
+        eng_buf_append(out, old.ptr, old.len);
+    } else if (rv == RV_ALL_NEW && u && store_update_new(u).len) {
+        eng_buf_append_str(out, "\"Attributes\":");
+        eng_buf_append(out, store_update_new(u).ptr, store_update_new(u).len);
+    } else if ((rv == RV_UPDATED_OLD || rv == RV_UPDATED_NEW) && u) {
+        size_t mark = out->len;
+        eng_buf_append_str(out, "\"Attributes\":");
+        size_t at = out->len;
+        store_update_changed(u, rv == RV_UPDATED_NEW, out);
+        if (out->len - at <= 2) /* "{}": nothing to return. */
+            out->len = mark, out->ptr[mark] = '\0';
+    }
+}
+
+/* Reply for a single-item write: Attributes and ConsumedCapacity. */
 static void reply_single(ddb_wreq_t *w, size_t new_size)
 {
     store_write_t *sw = &w->writes[0];
     int err = w->batch.err ? w->batch.err : sw->err;
-    if (err < 0)
-        {
-            ddb__reply_store_err(w->th, w->req, err);
-            return;
-        }
+    if (err < 0) {
+        reply_single_err(w, err);
+        return;
+    }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
     eng_buf_append_char(out, '{');
-    if (w->mode == RV_ALL_OLD && sw->had_old) {
-        eng_buf_append_str(out, "\"Attributes\":");
-        eng_buf_append(out, sw->old.ptr, sw->old.len);
-    }
+    append_attributes(w, out);
     if (w->rcc > 0) {
-        size_t old_size = sw->had_old ? ddb__item_size(w->th, eng_slice(sw->old.ptr, sw->old.len)) : 0;
+        const store_update_t *u = w->offs[0].upd;
+        eng_slice_t old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len)
+                                      : (u ? store_update_old(u) : (eng_slice_t){0});
+        size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
         size_t bytes = old_size > new_size ? old_size : new_size;
         ddb__append_capacity(out, w->rcc, w->table, write_units(bytes));
     }
@@ -163,41 +255,64 @@ static void on_put_done(ddb_wreq_t *w)
 void ddb__op_delete_item(ddb_call_t *c)
 {
     item_req_t r = {0};
-    if (common_checks(c, "Key", "key", &r) < 0 || return_values(c, &r.rv) < 0)
-        return;
-    store_table_t t;
+    ddb_exprs_t x;
     const ddb_schema_t *s = NULL;
-    int err = ddb__table(c, r.table, &t, &s);
-    if (err < 0)
-        {
-            ddb__reply_store_err(c->th, c->req, err);
-            return;
-        }
-    ddb_wreq_t *w = ddb__wreq_get(c, on_delete_done);
-    store_write_t *sw = ddb__wreq_add(w);
+    ddb_wreq_t *w = NULL;
+    if (single_begin(c, "Key", "key", DDB_X_COND, &r, &x, &s, on_delete_done, &w) < 0)
+        return;
+    store_write_t *sw = &w->writes[0];
     const char *why = NULL;
     size_t off = w->data.len;
-    err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
+    int err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
     if (err < 0) {
+        ddb__exprs_free(&x);
         ddb__wreq_put(w);
-        {
-            ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
-            return;
-        }
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return;
     }
     ddb__wreq_mark(w, off, false);
     sw->kind = STORE_W_DELETE;
-    sw->table_id = t.id;
-    sw->want_old = r.rv == RV_ALL_OLD || r.rcc > 0;
-    w->mode = r.rv;
-    w->rcc = r.rcc;
-    snprintf(w->table, sizeof(w->table), "%s", r.table);
-    ddb__wreq_submit(w, false);
+    sw->want_old = (r.rv & 0xff) == RV_ALL_OLD || r.rcc > 0;
+    single_submit(c, w, s, &x, false);
 }
 
 static void on_delete_done(ddb_wreq_t *w)
 {
     reply_single(w, 0);
+}
+
+/* ---- UpdateItem --------------------------------------------------------- */
+
+void ddb__op_update_item(ddb_call_t *c)
+{
+    item_req_t r = {0};
+    ddb_exprs_t x;
+    const ddb_schema_t *s = NULL;
+    ddb_wreq_t *w = NULL;
+    if (single_begin(c, "Key", "key", DDB_X_COND | DDB_X_UPDATE, &r, &x, &s, on_update_done, &w) < 0)
+        return;
+    store_write_t *sw = &w->writes[0];
+    const char *why = NULL;
+    size_t off = w->data.len;
+    int err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
+    if (err < 0) {
+        ddb__exprs_free(&x);
+        ddb__wreq_put(w);
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return;
+    }
+    ddb__wreq_mark(w, off, false);
+    if (!x.update) /* No update at all: the item still gets created with its key. */
+        store_expr_from_legacy_updates(NULL, &x.update, &c->th->why);
+    sw->kind = STORE_W_PUT;
+    single_submit(c, w, s, &x, true);
+}
+
+static void on_update_done(ddb_wreq_t *w)
+{
+    const store_update_t *u = w->offs[0].upd;
+    size_t new_size = u && store_update_new(u).len ? ddb__item_size(w->th, store_update_new(u)) : 0;
+    reply_single(w, new_size);
 }
 
 /* ---- GetItem ------------------------------------------------------------ */
@@ -216,13 +331,12 @@ void ddb__op_get_item(ddb_call_t *c)
     item_req_t r = {0};
     if (common_checks(c, "Key", "key", &r) < 0)
         return;
-    cJSON *names = NULL;
+    ddb_exprs_t x;
     const char *why = NULL;
-    if (ddb__projection(th, c->body, &names, &why) < 0)
-        {
-            ddb__reply_err(th, c->req, DDB_E_VALIDATION, why);
-            return;
-        }
+    if (ddb__exprs_parse(th, c->body, DDB_X_PROJ, &x, &why) < 0) {
+        ddb__reply_err(th, c->req, DDB_E_VALIDATION, why);
+        return;
+    }
     store_table_t t;
     const ddb_schema_t *s = NULL;
     store_key_t key;
@@ -242,7 +356,7 @@ void ddb__op_get_item(ddb_call_t *c)
     eng_buf_append_char(out, '{');
     if (has_item) {
         eng_buf_append_str(out, "\"Item\":");
-        ddb__project(text, names, out);
+        ddb__project(text, x.proj, out);
     }
     if (r.rcc > 0) {
         size_t bytes = has_item ? ddb__item_size(th, text) : 0;
@@ -252,5 +366,5 @@ void ddb__op_get_item(ddb_call_t *c)
     eng_buf_append_char(out, '}');
     ddb__reply(th, c->req, eng_slice(out->ptr, out->len));
 out:
-    eng_json_delete(names);
+    ddb__exprs_free(&x);
 }

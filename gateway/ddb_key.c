@@ -1,22 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * ddb_key.c: from request JSON to what storage needs: primary keys built per
- * the table's key schema (with DynamoDB's messages for missing, mistyped or
- * empty key attributes), whole items validated and sized, and top-level
- * projections. Nested document paths in projections are not handled here;
- * they arrive with the expression engine. */
+ * the table's key schema (storage's store_schema_key, with DynamoDB's
+ * messages), keys taken back out of stored items for LastEvaluatedKey, and
+ * whole items validated and sized against the 400 KB limit. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *why_fmt(ddb_thread_t *th, const char *fmt, const char *a)
-{
-    eng_buf_reset(&th->why);
-    eng_buf_printf(&th->why, fmt, a);
-    return th->why.ptr;
-}
 
 int ddb__key_build(ddb_thread_t *th, const ddb_schema_t *s, const cJSON *obj, bool is_exact,
                    store_key_t *key, eng_buf_t *keys_json, const char **why)
@@ -75,101 +67,4 @@ size_t ddb__item_size(ddb_thread_t *th, eng_slice_t text)
         size = 0;
     eng_json_delete(root);
     return size;
-}
-
-/* ---- projections ------------------------------------------------------- */
-
-static int proj_add(ddb_thread_t *th, const cJSON *names_map, const char *tok, size_t len,
-                    cJSON *names, const char **why)
-{
-    char buf[DDB_NAME_MAX + 2];
-    if (len == 0 || len > DDB_NAME_MAX) {
-        *why = "Invalid ProjectionExpression: Syntax error; token: \",\"";
-        return ENG_EINVAL;
-    }
-    memcpy(buf, tok, len);
-    buf[len] = '\0';
-    if (strpbrk(buf, ".[]")) {
-        *why = "Invalid ProjectionExpression: nested attribute paths are not supported yet";
-        return ENG_EINVAL;
-    }
-    const char *name = buf;
-    if (buf[0] == '#') {
-        name = eng_json_get_str(names_map, buf);
-        if (!name) {
-            *why = why_fmt(th, "Invalid ProjectionExpression: An expression attribute name used "
-                               "in the document path is not defined; attribute name: %s",
-                           buf);
-            return ENG_EINVAL;
-        }
-    }
-    cJSON_AddItemToArray(names, cJSON_CreateString(name));
-    return 0;
-}
-
-int ddb__projection(ddb_thread_t *th, const cJSON *body, cJSON **names, const char **why)
-{
-    *names = NULL;
-    const cJSON *pe = eng_json_get(body, "ProjectionExpression");
-    if (!pe)
-        return 0;
-    if (!cJSON_IsString(pe) || !pe->valuestring[0]) {
-        *why = "Invalid ProjectionExpression: The expression can not be empty;";
-        return ENG_EINVAL;
-    }
-    const cJSON *map = eng_json_get(body, "ExpressionAttributeNames");
-    cJSON *arr = cJSON_CreateArray();
-    const char *p = pe->valuestring;
-    int err = 0;
-    while (err == 0) {
-        const char *comma = strchr(p, ',');
-        const char *end = comma ? comma : p + strlen(p);
-        const char *a = p, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t' || *a == '\n'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
-            b--;
-        err = proj_add(th, map, a, (size_t)(b - a), arr, why);
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    if (err < 0) {
-        eng_json_delete(arr);
-        return err;
-    }
-    *names = arr;
-    return 0;
-}
-
-void ddb__project(eng_slice_t item_text, const cJSON *names, eng_buf_t *out)
-{
-    if (!names) {
-        eng_buf_append(out, item_text.ptr, item_text.len);
-        return;
-    }
-    cJSON *item = NULL;
-    if (eng_json_parse(item_text.ptr, item_text.len, &item) < 0) {
-        eng_buf_append_str(out, "{}");
-        return;
-    }
-    /* Walk the stored (sorted) item so the output stays in canonical order. */
-    eng_buf_append_char(out, '{');
-    bool is_first = true;
-    for (const cJSON *m = item->child; m; m = m->next) {
-        const cJSON *n;
-        bool is_wanted = false;
-        cJSON_ArrayForEach(n, names)
-            is_wanted = is_wanted || strcmp(n->valuestring, m->string) == 0;
-        if (!is_wanted)
-            continue;
-        if (!is_first)
-            eng_buf_append_char(out, ',');
-        is_first = false;
-        eng_json_append_string(out, m->string, strlen(m->string));
-        eng_buf_append_char(out, ':');
-        eng_json_print(m, out);
-    }
-    eng_buf_append_char(out, '}');
-    eng_json_delete(item);
 }

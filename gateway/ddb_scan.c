@@ -3,7 +3,8 @@
  * A page ends at Limit items or once the items read reach 1 MB, as DynamoDB
  * pages; LastEvaluatedKey then names the last item read. Parallel segments
  * are disjoint ranges of the 32-bit partition hash the keys start with.
- * FilterExpression is not handled here yet. */
+ * The page walker here is shared with Query (ddb_query.c): Limit and the
+ * 1 MB cap count items read before FilterExpression, as DynamoDB does. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
@@ -11,15 +12,10 @@
 #include <math.h>
 #include <string.h>
 
-#define PAGE_BYTES (1024 * 1024)
+#define PAGE_BYTES DDB_PAGE_BYTES
 
 typedef struct scan_args {
-    const char *table;
-    int limit;             /* 0: none. */
     int segment, total;    /* total 0: not parallel. */
-    bool is_count;         /* Select COUNT. */
-    int rcc;
-    cJSON *names;          /* Projection or NULL; owned. */
 } scan_args_t;
 
 static int scan_segments(ddb_call_t *c, scan_args_t *a)
@@ -51,45 +47,69 @@ static int scan_segments(ddb_call_t *c, scan_args_t *a)
     return 0;
 }
 
-static int scan_args(ddb_call_t *c, scan_args_t *a)
+static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
+{
+    const char *sel = eng_json_get_str(c->body, "Select");
+    static const char *const ok[] = {"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES",
+                                     "SPECIFIC_ATTRIBUTES", "COUNT"};
+    bool is_known = !sel;
+    for (size_t i = 0; sel && i < ENG_ARRAY_LEN(ok); i++)
+        is_known = is_known || strcmp(sel, ok[i]) == 0;
+    if (!is_known) {
+        *why = "1 validation error detected: Value at 'select' failed to satisfy constraint: Member "
+               "must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
+               "ALL_PROJECTED_ATTRIBUTES]";
+        return ENG_EINVAL;
+    }
+    if (sel && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") == 0 && !eng_json_get(c->body, "IndexName")) {
+        *why = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName";
+        return ENG_EINVAL;
+    }
+    bool has_proj = eng_json_get(c->body, "ProjectionExpression") ||
+                    eng_json_get(c->body, "AttributesToGet");
+    if (sel && has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0) {
+        *why = "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
+               "ALL_ATTRIBUTES or COUNT";
+        *why = strcmp(sel, "COUNT") == 0 ? "Cannot specify the AttributesToGet or "
+               "ProjectionExpression when choosing to get COUNT" : *why;
+        return ENG_EINVAL;
+    }
+    p->is_count = sel && strcmp(sel, "COUNT") == 0;
+    return 0;
+}
+
+int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p)
 {
     const char *why = NULL;
-    a->table = ddb__name_of(c->body);
-    if (ddb__check_table_name(c->th, a->table, "tableName", &why) < 0)
+    p->table = ddb__name_of(c->body);
+    if (ddb__check_table_name(c->th, p->table, "tableName", &why) < 0)
         goto bad;
     const cJSON *lim = eng_json_get(c->body, "Limit");
     if (lim) {
-        a->limit = lim->valueint;
-        if (!cJSON_IsNumber(lim) || a->limit < 1) {
+        p->limit = lim->valueint;
+        if (!cJSON_IsNumber(lim) || p->limit < 1) {
             ddb__reply_validation(c->th, c->req, "1 validation error detected: Value '%d' at 'limit' failed "
                                   "to satisfy constraint: Member must have value greater than or equal to 1",
-                                  a->limit);
+                                  p->limit);
             return ENG_EINVAL;
         }
     }
-    const char *sel = eng_json_get_str(c->body, "Select");
-    if (sel && strcmp(sel, "COUNT") != 0 && strcmp(sel, "ALL_ATTRIBUTES") != 0 &&
-        strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0) {
-        why = "1 validation error detected: Value at 'select' failed to satisfy constraint: Member must "
-              "satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]";
+    if (select_mode(c, p, &why) < 0)
         goto bad;
-    }
-    a->is_count = sel && strcmp(sel, "COUNT") == 0;
-    if ((a->rcc = ddb__rcc(c->body)) < 0) {
+    if ((p->rcc = ddb__rcc(c->body)) < 0) {
         why = "1 validation error detected: Value at 'returnConsumedCapacity' failed to satisfy "
               "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
         goto bad;
     }
-    if (ddb__projection(c->th, c->body, &a->names, &why) < 0)
+    if (ddb__exprs_parse(c->th, c->body, which, &p->x, &why) < 0)
         goto bad;
-    return scan_segments(c, a);
+    return 0;
 bad:
     ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
     return ENG_EINVAL;
 }
 
-/* Where to start: after ExclusiveStartKey, if given. */
-static int scan_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool *has_start)
+int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool *has_start)
 {
     const cJSON *esk = eng_json_get(c->body, "ExclusiveStartKey");
     *has_start = esk != NULL;
@@ -103,52 +123,75 @@ static int scan_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bo
     return err;
 }
 
-typedef struct scan_page {
-    size_t count, scanned, bytes;
-    bool has_more;
-    size_t last_len;           /* Text of the last item read, copied to th->canon. */
-} scan_page_t;
+/* Outcome of one item for the page. */
+typedef enum step { STEP_SKIP, STEP_TAKE, STEP_STOP } step_t;
 
-static void scan_walk(ddb_call_t *c, store_cursor_t *cur, const scan_args_t *a, scan_page_t *p)
+/* Classify the item (parsed only when some expression needs it) and emit it. */
+static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, bool is_peek)
 {
+    const bool needs_json = p->kcond || (!is_peek && (p->x.filter || (p->x.proj && !p->is_count)));
+    cJSON *item = NULL;
+    if (needs_json && eng_json_parse(text.ptr, text.len, &item) < 0)
+        return STEP_SKIP;
+    step_t st = STEP_TAKE;
+    if (p->kcond && !store_expr_eval(p->kcond, item)) /* Matches are one contiguous run. */
+        st = p->scanned ? STEP_STOP : STEP_SKIP;
+    if (st != STEP_TAKE || is_peek)
+        goto out;
+    p->scanned++;
+    p->bytes += ddb__item_size(c->th, text);
+    if (p->x.filter && !store_expr_eval(p->x.filter, item))
+        goto out;
+    p->count++;
+    if (p->is_count)
+        goto out;
     eng_buf_t *out = &c->th->out;
-    eng_buf_t last = {0};
+    ddb__sep(out);
+    if (p->x.proj) {
+        cJSON *sel = NULL;
+        store_expr_project(p->x.proj, item, &sel);
+        eng_json_print(sel, out);
+        eng_json_delete(sel);
+    } else {
+        eng_buf_append(out, text.ptr, text.len);
+    }
+out:
+    eng_json_delete(item);
+    return st;
+}
+
+void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p)
+{
     eng_slice_t text;
     store_key_t key;
     while (store_cursor_next(cur, &text, &key) == 0) {
-        if ((a->limit && p->scanned == (size_t)a->limit) || p->bytes >= PAGE_BYTES) {
-            p->has_more = true;
+        bool is_full = (p->limit && p->scanned == (size_t)p->limit) || p->bytes >= PAGE_BYTES;
+        step_t st = page_item(c, p, text, is_full);
+        if (st == STEP_STOP)
             break;
+        if (is_full) {
+            p->has_more = st == STEP_TAKE;
+            if (p->has_more)
+                break;
+            continue;
         }
-        p->scanned++;
-        p->count++;
-        p->bytes += ddb__item_size(c->th, text);
-        if (!a->is_count) {
-            ddb__sep(out);
-            ddb__project(text, a->names, out);
+        if (st == STEP_TAKE) { /* The last item read names where the next page starts. */
+            eng_buf_reset(&p->last);
+            eng_buf_append(&p->last, text.ptr, text.len);
         }
-        eng_buf_reset(&last);
-        eng_buf_append(&last, text.ptr, text.len);
     }
-    /* The last item read names where the next page starts. */
-    p->last_len = last.len;
-    if (last.len) {
-        eng_buf_reset(&c->th->canon);
-        eng_buf_append(&c->th->canon, last.ptr, last.len);
-    }
-    eng_buf_free(&last);
 }
 
-static void scan_finish(ddb_call_t *c, const scan_args_t *a, const ddb_schema_t *s, scan_page_t *p)
+void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p)
 {
     eng_buf_t *out = &c->th->out;
-    if (!a->is_count)
+    if (!p->is_count)
         eng_buf_append_char(out, ']');
     ddb__sep(out);
     eng_buf_printf(out, "\"Count\":%zu,\"ScannedCount\":%zu", p->count, p->scanned);
-    if (p->has_more && p->last_len) {
+    if (p->has_more && p->last.len) {
         cJSON *item = NULL;
-        if (eng_json_parse(c->th->canon.ptr, c->th->canon.len, &item) == 0) {
+        if (eng_json_parse(p->last.ptr, p->last.len, &item) == 0) {
             eng_buf_append_str(out, ",\"LastEvaluatedKey\":");
             ddb__key_of_item(s, item, out);
         }
@@ -158,27 +201,34 @@ static void scan_finish(ddb_call_t *c, const scan_args_t *a, const ddb_schema_t 
     units = units < 1 ? 0.5 : units / 2;
     if (cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead")))
         units *= 2;
-    ddb__append_capacity(out, a->rcc, a->table, units);
+    ddb__append_capacity(out, p->rcc, p->table, units);
     eng_buf_append_char(out, '}');
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 
+void ddb__page_free(ddb_page_t *p)
+{
+    ddb__exprs_free(&p->x);
+    eng_buf_free(&p->last);
+}
+
 void ddb__op_scan(ddb_call_t *c)
 {
+    ddb_page_t p = {0};
     scan_args_t a = {0};
-    if (scan_args(c, &a) < 0)
-        return;
     store_table_t t;
     const ddb_schema_t *s = NULL;
     store_key_t start;
     bool has_start = false;
     store_cursor_t *cur = NULL;
-    int err = ddb__table(c, a.table, &t, &s);
+    if (ddb__page_args(c, DDB_X_PROJ | DDB_X_FILTER, &p) < 0 || scan_segments(c, &a) < 0)
+        goto out;
+    int err = ddb__table(c, p.table, &t, &s);
     if (err < 0) {
         ddb__reply_store_err(c->th, c->req, err);
         goto out;
     }
-    if (scan_start(c, s, &start, &has_start) < 0)
+    if (ddb__page_start(c, s, &start, &has_start) < 0)
         goto out;
     store_range_t range = {.after = has_start ? &start : NULL, .hash_lo = 0, .hash_hi = UINT32_MAX};
     if (a.total > 0) {
@@ -191,12 +241,11 @@ void ddb__op_scan(ddb_call_t *c)
     }
     eng_buf_t *out = &c->th->out;
     eng_buf_reset(out);
-    eng_buf_append_str(out, a.is_count ? "{" : "{\"Items\":[");
-    scan_page_t p = {0};
-    scan_walk(c, cur, &a, &p);
-    scan_finish(c, &a, s, &p);
+    eng_buf_append_str(out, p.is_count ? "{" : "{\"Items\":[");
+    ddb__page_walk(c, cur, &p);
+    ddb__page_finish(c, s, &p);
 out:
     if (cur)
         store_cursor_close(cur);
-    eng_json_delete(a.names);
+    ddb__page_free(&p);
 }

@@ -438,6 +438,8 @@ typedef struct store_update store_update_t; /* Opaque. One per write. */
 
 enum {
     STORE_UPDATE_KEEP_OLD = 1 << 0, /* Keep the current item's text (also when the condition fails). */
+    STORE_UPDATE_CHECK_ONLY = 1 << 1, /* Only the condition: the write changes nothing (a
+                                       * transaction's ConditionCheck); w->kind is rewritten. */
 };
 
 /* Create an update from parsed expressions: `update` (kind UPDATE) or NULL

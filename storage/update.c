@@ -147,6 +147,19 @@ out:
     return err;
 }
 
+/* Rewrite w into a no-op: the same item back (no change, no record), or a
+ * delete of an absent item. */
+static void check_only(store_update_t *u, store_write_t *w, eng_slice_t old)
+{
+    if (!old.ptr) {
+        w->kind = STORE_W_DELETE;
+        return;
+    }
+    eng_buf_append(&u->item, old.ptr, old.len);
+    w->kind = STORE_W_PUT;
+    w->item = eng_slice(u->item.ptr, u->item.len);
+}
+
 static int on_check(store_write_t *w, eng_slice_t old, void *arg) /* Writer thread. */
 {
     store_update_t *u = arg;
@@ -163,6 +176,8 @@ static int on_check(store_write_t *w, eng_slice_t old, void *arg) /* Writer thre
     int err = 0;
     if (u->cond && !store_expr_eval(u->cond, cur))
         err = ENG_ECONDITION;
+    else if (u->flags & STORE_UPDATE_CHECK_ONLY)
+        check_only(u, w, old);
     else if (u->update)
         err = compute(u, w, cur);
     eng_json_delete(cur);

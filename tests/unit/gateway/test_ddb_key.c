@@ -81,20 +81,25 @@ static void test_key_errors(void)
 static void test_projection(void)
 {
     ddb_thread_t th = {0};
-    const char *body = "{\"ProjectionExpression\":\" #a , b\",\"ExpressionAttributeNames\":{\"#a\":\"a\"}}";
-    cJSON *root = NULL, *names = NULL;
+    const char *body = "{\"ProjectionExpression\":\" #a , b, m.x\",\"ExpressionAttributeNames\":"
+                       "{\"#a\":\"a\"}}";
+    cJSON *root = NULL;
+    ddb_exprs_t x;
     const char *why = NULL;
     T_ASSERT_OK(eng_json_parse(body, strlen(body), &root));
-    T_ASSERT_OK(ddb__projection(&th, root, &names, &why));
+    T_ASSERT_OK(ddb__exprs_parse(&th, root, DDB_X_PROJ, &x, &why));
     eng_buf_t out = {0};
-    const char *item = "{\"a\":{\"S\":\"1\"},\"b\":{\"N\":\"2\"},\"c\":{\"S\":\"3\"}}";
-    ddb__project(eng_slice_cstr(item), names, &out);
+    const char *item = "{\"a\":{\"S\":\"1\"},\"b\":{\"N\":\"2\"},\"c\":{\"S\":\"3\"},"
+                       "\"m\":{\"M\":{\"x\":{\"S\":\"4\"},\"y\":{\"S\":\"5\"}}}}";
+    ddb__project(eng_slice_cstr(item), x.proj, &out);
     char got[256];
     snprintf(got, sizeof(got), "%s", out.ptr);
     eng_buf_free(&out);
-    eng_json_delete(names);
+    ddb__exprs_free(&x);
+    eng_buf_free(&th.why);
     eng_json_delete(root);
-    T_ASSERT_STREQ("{\"a\":{\"S\":\"1\"},\"b\":{\"N\":\"2\"}}", got);
+    T_ASSERT_STREQ("{\"a\":{\"S\":\"1\"},\"b\":{\"N\":\"2\"},\"m\":{\"M\":{\"x\":{\"S\":\"4\"}}}}",
+                   got);
 }
 
 static void test_table_name_messages(void)

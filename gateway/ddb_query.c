@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT
+ * ddb_query.c: Query, inline on the loop thread over one read snapshot. The
+ * partition key equality becomes a cursor prefix (the encoded partition key),
+ * so a Query reads only its partition, in sort-key order or reversed
+ * (ScanIndexForward false). A sort-key condition is evaluated per item;
+ * since matches form one contiguous run in key order, the walk stops at the
+ * first miss after a hit. Pages, Limit, Select and filters are the shared
+ * page walker's (ddb_scan.c). Secondary indexes are not supported yet. */
+#include "gateway/ddb_int.h"
+
+#include "engine/err.h"
+
+#include <string.h>
+
+/* The partition key value of the key condition as a cursor prefix. */
+static int pk_prefix(ddb_call_t *c, const ddb_schema_t *s, const store_key_cond_t *kc,
+                     store_key_t *prefix, const char **why)
+{
+    ddb_schema_t hs = *s;
+    hs.has_sk = false;
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(obj, s->pk, (cJSON *)kc->pk_value);
+    int err = store_schema_key(&hs, obj, false, prefix, NULL, &c->th->why);
+    eng_json_delete(obj);
+    if (err < 0) {
+        bool is_type = strstr(c->th->why.ptr, "Type mismatch") != NULL;
+        *why = is_type ? DDB_INVALID "Condition parameter type does not match schema type"
+                       : c->th->why.ptr;
+    }
+    return err;
+}
+
+/* Validate the key condition against the schema and extract the pk. */
+static int key_condition(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p, store_key_t *prefix)
+{
+    const char *why = NULL;
+    store_key_cond_t kc;
+    if (!p->x.key) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
+                       "Either the KeyConditions or KeyConditionExpression parameter must be "
+                       "specified in the request.");
+        return ENG_EINVAL;
+    }
+    eng_buf_reset(&c->th->why);
+    int err = store_expr_key_cond(p->x.key, s->pk, s->has_sk ? s->sk : NULL, &kc, &c->th->why);
+    if (err < 0)
+        why = c->th->why.ptr;
+    if (err == 0)
+        err = pk_prefix(c, s, &kc, prefix, &why);
+    if (err < 0) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return err;
+    }
+    p->kcond = kc.sk_op != STORE_EXPR_OP_NONE ? p->x.key : NULL;
+    return 0;
+}
+
+void ddb__op_query(ddb_call_t *c)
+{
+    ddb_page_t p = {0};
+    store_table_t t;
+    const ddb_schema_t *s = NULL;
+    store_key_t start, prefix;
+    bool has_start = false;
+    store_cursor_t *cur = NULL;
+    if (ddb__page_args(c, DDB_X_PROJ | DDB_X_FILTER | DDB_X_KEY, &p) < 0)
+        goto out;
+    int err = ddb__table(c, p.table, &t, &s);
+    if (err < 0) {
+        ddb__reply_store_err(c->th, c->req, err);
+        goto out;
+    }
+    const char *index = eng_json_get_str(c->body, "IndexName");
+    if (index) {
+        ddb__reply_validation(c->th, c->req, "The table does not have the specified index: %s", index);
+        goto out;
+    }
+    if (key_condition(c, s, &p, &prefix) < 0 || ddb__page_start(c, s, &start, &has_start) < 0)
+        goto out;
+    const cJSON *fwd = eng_json_get(c->body, "ScanIndexForward");
+    store_range_t range = {.after = has_start ? &start : NULL, .prefix = &prefix, .hash_lo = 0,
+                           .hash_hi = UINT32_MAX, .is_reverse = cJSON_IsFalse(fwd)};
+    if ((err = store_cursor_open(c->th->reader, t.id, &range, &cur)) < 0) {
+        ddb__reply_store_err(c->th, c->req, err);
+        goto out;
+    }
+    eng_buf_t *out = &c->th->out;
+    eng_buf_reset(out);
+    eng_buf_append_str(out, p.is_count ? "{" : "{\"Items\":[");
+    ddb__page_walk(c, cur, &p);
+    ddb__page_finish(c, s, &p);
+out:
+    if (cur)
+        store_cursor_close(cur);
+    ddb__page_free(&p);
+}

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT
+ * ddb_txn.c: TransactWriteItems and TransactGetItems. A write transaction
+ * is validated whole, then goes to the writer as ONE atomic batch (so its
+ * change-log records are appended together); each action's condition runs
+ * on the writer against the item it guards. A ClientRequestToken is kept
+ * as an engine record (written in the same batch) for 10 minutes, so a
+ * retried request is answered without applying twice. A get transaction
+ * reads every key from one snapshot. */
+#include "gateway/ddb_int.h"
+
+#include "engine/err.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define TXN_MAX 100
+#define TOKEN_TTL_MS (10 * 60 * 1000)
+#define TOKEN_PREFIX "ddb/txn-token/"
+
+static void on_write_done(ddb_wreq_t *w);
+
+typedef struct act_kind {
+    const char *name;    /* Member of the TransactItems element. */
+    unsigned which;      /* Expressions it takes. */
+    const char *member;  /* "Item" or "Key". */
+} act_kind_t;
+
+static const act_kind_t ACTS[] = {
+    {.name = "ConditionCheck", .which = DDB_X_COND, .member = "Key"},
+    {.name = "Put", .which = DDB_X_COND, .member = "Item"},
+    {.name = "Delete", .which = DDB_X_COND, .member = "Key"},
+    {.name = "Update", .which = DDB_X_COND | DDB_X_UPDATE, .member = "Key"},
+};
+
+static int bad(ddb_call_t *c, const char *why)
+{
+    ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+    return ENG_EINVAL;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* FNV-1a over the request body: a retry must send the same request. */
+static uint64_t body_hash(eng_slice_t b)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < b.len; i++)
+        h = (h ^ (unsigned char)b.ptr[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The item or key text of one action into the last write. */
+static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSON *a,
+                   const ddb_schema_t *s, const char **why)
+{
+    store_write_t *sw = &w->writes[w->n_writes - 1];
+    const cJSON *obj = eng_json_get(a, k->member);
+    bool is_put = strcmp(k->name, "Put") == 0;
+    int err = 0;
+    if (is_put) {
+        size_t off = w->data.len, size = 0;
+        if ((err = ddb__item_canon(c->th, obj, &w->data, &size, why)) < 0)
+            return err;
+        ddb__wreq_mark(w, off, true);
+        sw->item_size = (uint32_t)size;
+    }
+    size_t off = w->data.len;
+    if ((err = ddb__key_build(c->th, s, obj, !is_put, &sw->key, &w->data, why)) < 0)
+        return err;
+    ddb__wreq_mark(w, off, false);
+    sw->kind = strcmp(k->name, "Delete") == 0 ? STORE_W_DELETE : STORE_W_PUT;
+    for (size_t i = 0; i + 1 < w->n_writes; i++)
+        if (w->writes[i].table_id == sw->table_id && w->writes[i].key.len == sw->key.len &&
+            memcmp(w->writes[i].key.buf, sw->key.buf, sw->key.len) == 0) {
+            *why = "Transaction request cannot include multiple operations on one item";
+            return ENG_EINVAL;
+        }
+    return 0;
+}
+
+/* One TransactItems element into one write of `w`. Replies on failure. */
+static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem)
+{
+    const act_kind_t *k = NULL;
+    const cJSON *a = NULL;
+    for (size_t i = 0; i < ENG_ARRAY_LEN(ACTS) && !k; i++)
+        if ((a = eng_json_get(elem, ACTS[i].name)))
+            k = &ACTS[i];
+    if (!k || !cJSON_IsObject(a))
+        return bad(c, "TransactItems can only contain one of Check, Put, Update or Delete");
+    const char *why = NULL, *table = ddb__name_of(a);
+    if (ddb__check_table_name(c->th, table, "tableName", &why) < 0)
+        return bad(c, why);
+    store_table_t t;
+    const ddb_schema_t *s = NULL;
+    int err = ddb__table(c, table, &t, &s);
+    if (err < 0) {
+        ddb__reply_store_err(c->th, c->req, err);
+        return err;
+    }
+    ddb_exprs_t x;
+    if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
+        return bad(c, why);
+    store_write_t *sw = ddb__wreq_add(w);
+    sw->table_id = t.id;
+    if ((err = act_key(c, w, k, a, s, &why)) < 0) {
+        ddb__exprs_free(&x);
+        return bad(c, why);
+    }
+    const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
+    unsigned flags = (cf && strcmp(cf, "ALL_OLD") == 0) ? STORE_UPDATE_KEEP_OLD : 0;
+    bool is_check = strcmp(k->name, "ConditionCheck") == 0;
+    if (is_check && !x.cond) {
+        ddb__exprs_free(&x);
+        return bad(c, "The ConditionCheck operation requires a ConditionExpression");
+    }
+    if (strcmp(k->name, "Update") == 0 && !x.update)
+        store_expr_from_legacy_updates(NULL, &x.update, &c->th->why);
+    flags |= is_check ? STORE_UPDATE_CHECK_ONLY : 0;
+    store_expr_t *upd = x.update, *cond = x.cond;
+    x.update = x.cond = NULL;
+    ddb__exprs_free(&x);
+    if ((upd || cond) && ddb__wreq_update(w, s, upd, cond, flags, &why) < 0)
+        return bad(c, why);
+    return 0;
+}
+
+/* A token seen within 10 minutes: 1 (same request: already applied), or a
+ * mismatch reply (ENG_EEXIST); 0 when new. */
+static int token_check(ddb_call_t *c, const char *token, uint64_t hash)
+{
+    char key[64 + 40];
+    snprintf(key, sizeof(key), TOKEN_PREFIX "%s", token);
+    eng_slice_t val;
+    if (ddb__read(c) < 0 || store_kv_get(c->th->reader, eng_slice_cstr(key), &val) < 0)
+        return 0;
+    uint64_t h = 0, at = 0;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.*s", (int)(val.len < 63 ? val.len : 63), val.ptr);
+    if (sscanf(buf, "%" SCNx64 " %" SCNu64, &h, &at) != 2 || now_ms() - at > TOKEN_TTL_MS)
+        return 0;
+    if (h == hash)
+        return 1;
+    ddb__reply_err(c->th, c->req, DDB_E_IDEMPOTENT,
+                   "Request parameters do not match the original request with the same "
+                   "ClientRequestToken");
+    return ENG_EEXIST;
+}
+
+/* Add the token record to the batch (aux holds its key, then its value). */
+static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t hash)
+{
+    if (strlen(token) < 1 || strlen(token) > 36)
+        return bad(c, "1 validation error detected: Value at 'clientRequestToken' failed to "
+                      "satisfy constraint: Member must have length less than or equal to 36");
+    eng_buf_printf(&w->aux, TOKEN_PREFIX "%s", token);
+    size_t klen = w->aux.len;
+    eng_buf_printf(&w->aux, "%016" PRIx64 " %" PRIu64, hash, now_ms());
+    store_write_t *sw = ddb__wreq_add(w);
+    /* aux does not grow again before the commit, so these slices stay valid. */
+    sw->kind = STORE_W_KV_PUT;
+    sw->table = eng_slice(w->aux.ptr, klen);
+    sw->item = eng_slice(w->aux.ptr + klen, w->aux.len - klen);
+    return 0;
+}
+
+void ddb__op_transact_write(ddb_call_t *c)
+{
+    const cJSON *items = eng_json_get(c->body, "TransactItems");
+    int n = cJSON_GetArraySize(items);
+    if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
+        bad(c, n > TXN_MAX ? "1 validation error detected: Value at 'transactItems' failed to "
+                             "satisfy constraint: Member must have length less than or equal to 100"
+                           : "1 validation error detected: Value null at 'transactItems' failed "
+                             "to satisfy constraint: Member must not be null");
+        return;
+    }
+    const char *token = eng_json_get_str(c->body, "ClientRequestToken");
+    uint64_t hash = body_hash(gw_req_body(c->req));
+    int seen = token ? token_check(c, token, hash) : 0;
+    if (seen != 0) {
+        if (seen > 0)
+            ddb__reply(c->th, c->req, ENG_SLICE_LIT("{}"));
+        return;
+    }
+    ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, items)
+    {
+        if (act_add(c, w, e) < 0) {
+            ddb__wreq_put(w);
+            return;
+        }
+    }
+    w->units = n;
+    if (token && token_add(c, w, token, hash) < 0) {
+        ddb__wreq_put(w);
+        return;
+    }
+    ddb__wreq_keep_body(w, c);
+    ddb__wreq_submit(w, true);
+}
+
+/* Code and message of one action for CancellationReasons. */
+static void reason(ddb_wreq_t *w, size_t i, int err, eng_buf_t *out, eng_buf_t *names)
+{
+    const store_update_t *u = w->offs[i].upd;
+    const char *code = "None", *msg = NULL;
+    if (err == ENG_ECONDITION) {
+        code = "ConditionalCheckFailed";
+        msg = "The conditional request failed";
+    } else if (err == ENG_EINVAL) {
+        code = "ValidationError";
+        msg = u && store_update_why(u) ? store_update_why(u) : "Invalid request";
+    } else if (err < 0) {
+        code = "InternalError";
+        msg = "Internal server error";
+    }
+    ddb__sep(out);
+    eng_buf_printf(out, "{\"Code\":\"%s\"", code);
+    if (msg) {
+        eng_buf_append_str(out, ",\"Message\":");
+        eng_json_append_string(out, msg, strlen(msg));
+    }
+    if (err == ENG_ECONDITION && u && store_update_old(u).len) {
+        eng_buf_append_str(out, ",\"Item\":");
+        eng_buf_append(out, store_update_old(u).ptr, store_update_old(u).len);
+    }
+    eng_buf_append_char(out, '}');
+    eng_buf_printf(names, "%s%s", names->len ? ", " : "", code);
+}
+
+static void on_write_done(ddb_wreq_t *w)
+{
+    int err = w->batch.err;
+    if (err == 0) {
+        ddb__reply(w->th, w->req, ENG_SLICE_LIT("{}"));
+        return;
+    }
+    if (err != ENG_ECONDITION && err != ENG_EINVAL) {
+        ddb__reply_store_err(w->th, w->req, err);
+        return;
+    }
+    eng_buf_t names = {0};
+    eng_buf_t *aux = &w->aux;
+    eng_buf_reset(aux);
+    eng_buf_append_str(aux, "\"CancellationReasons\":[");
+    size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
+    for (size_t i = 0; i < n; i++)
+        reason(w, i, w->writes[i].err, aux, &names);
+    eng_buf_append_char(aux, ']');
+    eng_buf_t msg = {0};
+    eng_buf_printf(&msg, "Transaction cancelled, please refer cancellation reasons for specific "
+                         "reasons [%s]", names.ptr ? names.ptr : "");
+    ddb__reply_err_extra(w->th, w->req, DDB_E_TXN_CANCELED, msg.ptr, eng_slice(aux->ptr, aux->len));
+    eng_buf_free(&msg);
+    eng_buf_free(&names);
+}
+
+/* ---- TransactGetItems --------------------------------------------------- */
+
+/* Append one Get's response ({} or {"Item":...}). Replies on failure. */
+static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out)
+{
+    const cJSON *g = eng_json_get(elem, "Get");
+    const char *why = NULL, *table = ddb__name_of(g);
+    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, "tableName", &why) < 0)
+        return bad(c, why ? why : "TransactItems can only contain Get");
+    store_table_t t;
+    const ddb_schema_t *s = NULL;
+    int err = ddb__table(c, table, &t, &s);
+    if (err < 0) {
+        ddb__reply_store_err(c->th, c->req, err);
+        return err;
+    }
+    ddb_exprs_t x;
+    if (ddb__exprs_parse(c->th, g, DDB_X_PROJ, &x, &why) < 0)
+        return bad(c, why);
+    store_key_t key;
+    eng_slice_t text;
+    if ((err = ddb__key_build(c->th, s, eng_json_get(g, "Key"), true, &key, NULL, &why)) < 0) {
+        ddb__exprs_free(&x);
+        return bad(c, why);
+    }
+    ddb__sep(out);
+    eng_buf_append_char(out, '{');
+    if (store_item_get(c->th->reader, t.id, &key, &text) == 0) {
+        eng_buf_append_str(out, "\"Item\":");
+        ddb__project(text, x.proj, out);
+    }
+    eng_buf_append_char(out, '}');
+    ddb__exprs_free(&x);
+    return 0;
+}
+
+void ddb__op_transact_get(ddb_call_t *c)
+{
+    const cJSON *items = eng_json_get(c->body, "TransactItems");
+    int n = cJSON_GetArraySize(items);
+    if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
+        bad(c, "1 validation error detected: Value at 'transactItems' failed to satisfy "
+               "constraint: Member must have length less than or equal to 100");
+        return;
+    }
+    eng_buf_t body = {0};
+    eng_buf_append_str(&body, "{\"Responses\":[");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, items)
+    {
+        if (get_one(c, e, &body) < 0)
+            goto out;
+    }
+    eng_buf_append_str(&body, "]}");
+    ddb__reply(c->th, c->req, eng_slice(body.ptr, body.len));
+out:
+    eng_buf_free(&body);
+}
