@@ -11,6 +11,7 @@
 #include "engine/mem.h"
 #include "gateway/gw.h"
 #include "storage/store.h"
+#include "streams/strm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +37,8 @@ typedef struct serve_opts {
     store_durability_t durability; /* When commits reach the disk. */
     const char *app_path;      /* App manifest applied at start, or NULL. */
     char host[256];            /* Listen address without brackets. */
+    strm_retention_config_t retention; /* Change-log retention and trim pace. */
+    unsigned iterator_ttl_ms;  /* Streams shard iterator lifetime; 0: 15 minutes. */
 } serve_opts_t;
 
 typedef enum flag_kind { FLAG_STR, FLAG_UINT, FLAG_SIZE, FLAG_FN } flag_kind_t;
@@ -53,6 +56,7 @@ typedef struct flag {
 static int parse_listen(serve_opts_t *o, const char *value);
 static int parse_log_level(serve_opts_t *o, const char *value);
 static int parse_durability(serve_opts_t *o, const char *value);
+static int parse_retention(serve_opts_t *o, const char *value);
 
 #define OPT(field) offsetof(serve_opts_t, field)
 #define MS_MAX 86400000ULL /* One day. */
@@ -87,6 +91,12 @@ static const flag_t serve_flags[] = {
      OPT(gw.max_conns), 1, 10000000, NULL},
     {"drain-timeout-ms", "MS", "on SIGTERM, time allowed for in-flight requests (default 10000)",
      FLAG_UINT, OPT(gw.drain_timeout_ms), 0, MS_MAX, NULL},
+    {"stream-retention-hours", "H", "keep change-log records this long, decimals allowed (default 24)",
+     FLAG_FN, 0, 0, 0, parse_retention},
+    {"stream-trim-interval-ms", "MS", "pause between log trimming passes (default 60000)",
+     FLAG_UINT, OPT(retention.interval_ms), 1, MS_MAX, NULL},
+    {"stream-iterator-ttl-ms", "MS", "shard iterator lifetime (default 900000, DynamoDB's 15 min)",
+     FLAG_UINT, OPT(iterator_ttl_ms), 1, MS_MAX, NULL},
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -100,6 +110,18 @@ static void die(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     exit(EXIT_USAGE);
+}
+
+static int parse_retention(serve_opts_t *o, const char *value)
+{
+    char *end;
+    errno = 0;
+    const double hours = strtod(value, &end);
+    if (errno || *end || end == value || !(hours > 0) || hours > 24.0 * 365 * 100)
+        return ENG_EINVAL;
+    const double secs = hours * 3600.0;
+    o->retention.retention_s = secs < 1 ? 1 : (uint64_t)secs;
+    return 0;
 }
 
 static int parse_listen(serve_opts_t *o, const char *value)
@@ -291,7 +313,9 @@ typedef struct engine {
     eng_fn_registry_t *fns;
     gw_t *gw;
     gw_ddb_t *ddb;
+    gw_ddbs_t *ddbs;
     gw_lambda_t *lambda;
+    strm_retention_t *retention;
 } engine_t;
 
 /* Stop whatever started, in reverse order. Safe on a partly started engine. */
@@ -302,6 +326,8 @@ static void engine_stop(engine_t *e)
     gw_destroy(e->gw);
     gw_lambda_destroy(e->lambda);
     gw_ddb_destroy(e->ddb);
+    gw_ddbs_destroy(e->ddbs);
+    strm_retention_destroy(e->retention);
     eng_fn_registry_destroy(e->fns);
     store_close(e->store);
     *e = (engine_t){0};
@@ -334,6 +360,13 @@ static void engine_start(engine_t *e, serve_opts_t *o)
         err = gw_ddb_create(e->gw, e->store, o->region, &e->ddb);
     if (err == 0)
         err = gw_lambda_create(e->gw, e->fns, &e->lambda);
+    if (err == 0)
+        err = gw_ddbs_create(e->gw, e->store,
+                             &(gw_ddbs_config_t){.region = o->region,
+                                                 .iterator_ttl_ms = o->iterator_ttl_ms},
+                             &e->ddbs);
+    if (err == 0)
+        err = strm_retention_create(e->store, &o->retention, &e->retention);
     if (err == 0)
         err = gw_start(e->gw);
     if (err < 0) {
