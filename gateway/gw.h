@@ -11,6 +11,7 @@
 #include "engine/fn/fn.h"
 #include "engine/mem.h"
 #include "storage/store.h"
+#include "streams/strm.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -168,5 +169,17 @@ typedef struct gw_lambda gw_lambda_t; /* Opaque. Routes /2015-03-31/functions. *
  * thread only. */
 int gw_lambda_create(gw_t *gw, eng_fn_registry_t *fns, gw_lambda_t **out);
 void gw_lambda_destroy(gw_lambda_t *lam);
+
+typedef struct gw_esm gw_esm_t; /* Opaque. Routes /2015-03-31/event-source-mappings. */
+
+/* Serve Lambda's event-source-mapping API (Create, List, Get, Update,
+ * Delete) under /2015-03-31/event-source-mappings and the dispatcher's admin
+ * reads under /_eddy/mappings (counters; /<uuid>/failures: on-failure
+ * records) from `d`. Create, Update and Delete wait for one storage commit
+ * on the I/O thread. Call before gw_start. On 0 the caller owns *out and
+ * must call gw_esm_destroy after gw_destroy and before
+ * strm_dispatch_destroy. Returns 0 or ENG_EEXIST (route taken). Main thread. */
+int gw_esm_create(gw_t *gw, strm_dispatch_t *d, gw_esm_t **out);
+void gw_esm_destroy(gw_esm_t *e);
 
 #endif

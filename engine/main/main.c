@@ -316,6 +316,8 @@ typedef struct engine {
     gw_ddbs_t *ddbs;
     gw_lambda_t *lambda;
     strm_retention_t *retention;
+    strm_dispatch_t *dispatch; /* Event source mappings (h9). */
+    gw_esm_t *esm;             /* Their Lambda API and /_eddy/mappings (h9). */
 } engine_t;
 
 /* Stop whatever started, in reverse order. Safe on a partly started engine. */
@@ -324,6 +326,8 @@ static void engine_stop(engine_t *e)
     if (e->gw)
         gw_shutdown(e->gw);
     gw_destroy(e->gw);
+    gw_esm_destroy(e->esm);
+    strm_dispatch_destroy(e->dispatch); /* Before the registry its invocations use. */
     gw_lambda_destroy(e->lambda);
     gw_ddb_destroy(e->ddb);
     gw_ddbs_destroy(e->ddbs);
@@ -350,6 +354,14 @@ static void engine_start(engine_t *e, serve_opts_t *o)
         engine_stop(e);
         die("cannot start the function runtime: %s", eng_strerror(err));
     }
+    /* The trigger dispatcher takes the store's commit callback before any write. */
+    err = strm_dispatch_create(&(strm_dispatch_config_t){.store = e->store, .fns = e->fns,
+                                                         .region = o->region},
+                               &e->dispatch);
+    if (err < 0) {
+        engine_stop(e);
+        die("cannot start the trigger dispatcher: %s", eng_strerror(err));
+    }
     err = gw_create(&o->gw, &e->gw);
     if (err < 0) {
         engine_stop(e);
@@ -360,6 +372,8 @@ static void engine_start(engine_t *e, serve_opts_t *o)
         err = gw_ddb_create(e->gw, e->store, o->region, &e->ddb);
     if (err == 0)
         err = gw_lambda_create(e->gw, e->fns, &e->lambda);
+    if (err == 0)
+        err = gw_esm_create(e->gw, e->dispatch, &e->esm);
     if (err == 0)
         err = gw_ddbs_create(e->gw, e->store,
                              &(gw_ddbs_config_t){.region = o->region,
