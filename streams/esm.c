@@ -251,8 +251,8 @@ void strm__cfg_json(const esm_cfg_t *cfg, const char *region, const char *state,
 void strm__cfg_persist(const esm_cfg_t *cfg, const char *region, eng_buf_t *out)
 {
     append_common(cfg, region, out);
-    eng_buf_printf(out, ",\"Enabled\":%s,\"StartAfter\":%" PRIu64 "}",
-                   cfg->is_enabled ? "true" : "false", cfg->start_after);
+    eng_buf_printf(out, ",\"FunctionName\":\"%s\",\"Enabled\":%s,\"StartAfter\":%" PRIu64 "}",
+                   cfg->function, cfg->is_enabled ? "true" : "false", cfg->start_after);
 }
 
 int strm__cfg_load(esm_cfg_t *cfg, eng_slice_t text, const char *region)
