@@ -29,6 +29,12 @@ def table(eddy):
     return t
 
 
+def plain_client(table):
+    """A low-level client. table.meta.client carries the resource's type
+    serializer, which would re-encode {"S": ...} values as maps."""
+    return boto3.client("dynamodb", endpoint_url=table.meta.client.meta.endpoint_url, **CREDS)
+
+
 def ns(items):
     return [int(i["n"]) for i in items]
 
@@ -83,7 +89,7 @@ def test_query_projection_and_legacy(table):
                     ExpressionAttributeNames={"#m": "m", "#i": "in"},
                     ExpressionAttributeValues={":p": "a", ":n": 4})
     assert r["Items"] == [{"m": {"in": Decimal(4)}, "s": "x04"}]
-    c = table.meta.client
+    c = plain_client(table)
     r = c.query(TableName="qtb", KeyConditions={
         "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]},
         "n": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "18"}]}})
@@ -91,7 +97,7 @@ def test_query_projection_and_legacy(table):
 
 
 def test_query_validation(table):
-    c = table.meta.client
+    c = plain_client(table)
     def err(**kw):
         with pytest.raises(ClientError) as ei:
             c.query(TableName="qtb", **kw)
@@ -108,12 +114,16 @@ def test_query_validation(table):
 def test_scan_filter_projection_legacy(table):
     r = table.scan(FilterExpression=Attr("n").gte(18) & Attr("pk").eq("a"), ProjectionExpression="n")
     assert sorted(ns(r["Items"])) == [18, 19] and r["ScannedCount"] == 21
-    c = table.meta.client
+    c = plain_client(table)
     r = c.scan(TableName="qtb", ScanFilter={"n": {"ComparisonOperator": "LT", "AttributeValueList": [{"N": "1"}]}},
                AttributesToGet=["n"])
     assert r["Items"] == [{"n": {"N": "0"}}]
-    g = table.get_item(Key={"pk": "a", "n": 2}, ProjectionExpression="m.other")
+    g = table.get_item(Key={"pk": "a", "n": 2}, ProjectionExpression="m.#o", ExpressionAttributeNames={"#o": "other"})
     assert g["Item"] == {"m": {"other": "o"}}
+    with pytest.raises(ClientError) as ei:  # OTHER is a reserved word.
+        table.get_item(Key={"pk": "a", "n": 2}, ProjectionExpression="m.other")
+    assert ei.value.response["Error"]["Message"] == \
+        "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: other"
     with pytest.raises(ClientError) as ei:
         c.scan(TableName="qtb", FilterExpression="n > :a", ScanFilter={})
     assert "Can not use both expression and non-expression" in ei.value.response["Error"]["Message"]
