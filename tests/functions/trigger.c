@@ -4,8 +4,8 @@
  * batch's first seq and size) so a test can read what was delivered;
  * `fail_on` fails any batch holding an item whose NewImage has fail=true;
  * `report` reports such records as batchItemFailures; `add` (pipeline)
- * stages ADD total :amount on counter item B[id=<NewImage.k>]; `copy`
- * (pipeline stage 2) copies each B image into C. Uses cJSON to read events. */
+ * stages ADD #t :amt (#t = total, a reserved word) on counter item pipeB[id=<NewImage.k>]; `copy`
+ * (pipeline stage 2) copies each pipeB image into pipeC. Uses cJSON to read events. */
 #include "eddy.h"
 
 #include <cjson/cJSON.h>
@@ -112,7 +112,7 @@ static int stage_add(eddy_ctx_t *ctx, const cJSON *r)
     char key[256], vals[128];
     snprintf(key, sizeof key, "{\"id\":{\"S\":\"%s\"}}", k->valuestring);
     snprintf(vals, sizeof vals, "{\":amt\":{\"N\":\"%s\"}}", amt->valuestring);
-    return eddy_stage_update(ctx, "B", key, "ADD total :amt", NULL, vals);
+    return eddy_stage_update(ctx, "pipeB", key, "ADD #t :amt", "{\"#t\":\"total\"}", vals);
 }
 
 int add(const eddy_event_t *ev, eddy_ctx_t *ctx)
@@ -138,7 +138,7 @@ int copy(const eddy_event_t *ev, eddy_ctx_t *ctx)
         if (!img)
             continue;
         char *text = cJSON_PrintUnformatted(img);
-        rc |= eddy_stage_put(ctx, "C", text);
+        rc |= eddy_stage_put(ctx, "pipeC", text);
         cJSON_free(text);
     }
     cJSON_Delete(root);
