@@ -1,17 +1,12 @@
 # SPDX-License-Identifier: MIT
 # ddb.py: the smallest DynamoDB JSON 1.0 client the benchmarks need, over
-# http.client: create a table and bulk-load items with BatchWriteItem from
-# several processes at once (seeding 1,000,000 items must take seconds, not
-# minutes). Items match what wrk/ddb.lua writes and reads: key "k%08d".
+# http.client: create a table and wait for it. Bulk loads go through wrk
+# (wrk/seed.lua via benchlib.wrk.seed), which is much faster than Python.
 import http.client
 import json
-import multiprocessing
-import signal
 import time
 from urllib.parse import urlparse
 
-BATCH = 25
-VALUE = "v" * 64  # Keep in step with wrk/ddb.lua.
 HEADERS = {
     "Content-Type": "application/x-amz-json-1.0",
     "X-Amz-Date": "20240101T000000Z",
@@ -24,10 +19,6 @@ HEADERS = {
 
 class DdbError(Exception):
     """A DynamoDB call answered with an error status."""
-
-
-def item_json(n):
-    return '{"pk":{"S":"k%08d"},"v":{"S":"%s"},"n":{"N":"%d"}}' % (n, VALUE, n)
 
 
 def connect(url, timeout_s=30.0):
@@ -63,45 +54,3 @@ def create_table(url, table, timeout_s=30.0):
         raise DdbError(f"table {table} not ACTIVE after {timeout_s}s")
     finally:
         conn.close()
-
-
-def _load_range(job):
-    """Worker: write keys [first, last) in batches, retrying UnprocessedItems."""
-    url, table, first, last = job
-    conn = connect(url)
-    try:
-        for start in range(first, last, BATCH):
-            puts = ",".join('{"PutRequest":{"Item":%s}}' % item_json(n)
-                            for n in range(start, min(start + BATCH, last)))
-            body = '{"RequestItems":{"%s":[%s]}}' % (table, puts)
-            for _ in range(100):
-                left = call(conn, "BatchWriteItem", body).get("UnprocessedItems") or {}
-                if not left:
-                    break
-                body = json.dumps({"RequestItems": left})
-            else:
-                raise DdbError("BatchWriteItem kept returning UnprocessedItems")
-    finally:
-        conn.close()
-    return last - first
-
-
-def _worker_init():
-    """Workers die quietly on the pool's SIGTERM and leave Ctrl-C to the runner."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def bulk_load(url, table, count, conns=16):
-    """Write items 0..count-1 over `conns` connections; returns items/s."""
-    t0 = time.monotonic()
-    per = max(BATCH, (count // (conns * 4) // BATCH + 1) * BATCH)  # ~4 jobs per connection.
-    jobs = [(url, table, lo, min(lo + per, count)) for lo in range(0, count, per)]
-    pool = multiprocessing.get_context("fork").Pool(min(conns, len(jobs)), initializer=_worker_init)
-    try:
-        done = sum(pool.imap_unordered(_load_range, jobs))
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
-    return done / max(time.monotonic() - t0, 1e-9)

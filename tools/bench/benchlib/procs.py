@@ -16,7 +16,8 @@ import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tools/bench
 ROOT = os.path.dirname(os.path.dirname(HERE))
-EDDY_BIN = os.path.join(ROOT, "build", "release", "engine", "main", "eddy")
+# EDDY_BIN overrides the binary (e.g. an asan build), as in tests/integration.
+EDDY_BIN = os.environ.get("EDDY_BIN") or os.path.join(ROOT, "build", "release", "engine", "main", "eddy")
 DYNALITE_CLI = os.path.join(HERE, "node_modules", "dynalite", "cli.js")
 READY = re.compile(r"listening on (http://[0-9.]+:(\d+))")
 

@@ -12,7 +12,7 @@ class Check:
     """One target: `value op limit` where value is computed by the workload."""
     label: str
     value: float | None  # None: could not be measured (pending or failed).
-    op: str              # ">=" or "<="
+    op: str              # ">=", "<=", or "info" (context only, no target)
     limit: float
     why_none: str = ""   # Why value is None.
 
@@ -20,6 +20,8 @@ class Check:
     def verdict(self):
         if self.value is None:
             return "PENDING"
+        if self.op == "info":
+            return "info"
         ok = self.value >= self.limit if self.op == ">=" else self.value <= self.limit
         return "PASS" if ok else "FAIL"
 
@@ -61,7 +63,8 @@ def render(res):
         out += ["", "| target | measured | required | result |", "|---|---|---|---|"]
         for c in res.checks:
             shown = fmt(c.value, 2) if c.value is not None else c.why_none or "-"
-            out.append(f"| {c.label} | {shown} | {c.op} {c.limit:g} | {c.verdict} |")
+            need = "-" if c.op == "info" else f"{c.op} {c.limit:g}"
+            out.append(f"| {c.label} | {shown} | {need} | {c.verdict} |")
     for n in res.notes:
         out += ["", n]
     return "\n".join(out) + "\n"

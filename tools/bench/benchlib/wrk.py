@@ -3,6 +3,7 @@
 # wrk/result.lua prints. wrk always runs from tools/bench/wrk so the scripts
 # can `require "result"`. Every run is bounded: duration plus a grace period.
 import os
+import time
 import subprocess
 
 from .procs import HERE
@@ -42,3 +43,29 @@ def parse(line):
     r["rps"] = r["requests"] / r["duration_s"] if r["duration_s"] else 0.0
     r["socket_errors"] = sum(r.pop(k) for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
     return r
+
+
+def seed(url, table, count, conns=64, timeout_s=600):
+    """Bulk-load items 0..count-1 with wrk/seed.lua; returns items/s.
+
+    wrk would wait out its -d even after the last batch, so this reads its
+    output and stops it (by PID) at the SEED_DONE line."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["wrk", "-t1", f"-c{conns}", f"-d{timeout_s}s", "-s", "seed.lua", url,
+                             "--", table, str(count)], cwd=WRK_DIR, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    done, errors = None, []
+    try:
+        for line in proc.stdout:
+            if line.startswith("SEED_ERROR"):
+                errors.append(line.strip())
+            if line.startswith("SEED_DONE"):
+                done = dict(tok.split("=") for tok in line.split()[1:])
+                break
+    finally:
+        proc.terminate()
+        proc.wait()
+    elapsed = time.monotonic() - t0
+    if done is None or int(done["failed"]):
+        raise WrkError(f"seeding {table} failed: {done}; {' '.join(errors)[:400]}")
+    return count / max(elapsed, 1e-9)

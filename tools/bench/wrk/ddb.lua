@@ -3,7 +3,8 @@
 -- ceiling and dynalite receive byte-identical requests. All requests are built
 -- once in init() and request() only rotates through them, keeping the
 -- per-request Lua cost near zero (the nginx ceiling must stay near plain wrk).
--- Results are printed by result.lua's done().
+-- Results are printed by result.lua's done(). seed.lua reuses the request
+-- builders (BATCH, ddb_headers, batch_body) and overrides init/request.
 --
 -- Usage (cwd tools/bench/wrk): wrk ... -s ddb.lua URL -- OP TABLE KEYSPACE NREQ SEED
 --   OP get|put|batch: GetItem / PutItem / BatchWriteItem (25 puts per request)
@@ -11,12 +12,12 @@
 
 require "result"
 
-local BATCH = 25
-local VALUE = string.rep("v", 64) -- Keep in step with benchlib/ddb.py item_json.
+BATCH = 25
+local VALUE = string.rep("v", 64) -- About 100-byte items.
 
 -- dynalite insists on a well-formed SigV4 header (it does not verify the
 -- signature); eddy ignores it. Every target gets the same one.
-local function ddb_headers(op)
+function ddb_headers(op)
    return {
       ["Content-Type"] = "application/x-amz-json-1.0",
       ["X-Amz-Target"] = "DynamoDB_20120810." .. op,
@@ -45,7 +46,7 @@ end
 
 -- A batch holds BATCH consecutive keys (DynamoDB rejects duplicates inside one
 -- batch), starting at a random multiple of BATCH.
-local function batch_body(tbl, n)
+function batch_body(tbl, n)
    local first = n - n % BATCH
    local puts = {}
    for j = 0, BATCH - 1 do
