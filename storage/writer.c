@@ -60,7 +60,11 @@ static int apply_one(store__wctx_t *w, store_write_t *wr)
     return apply_fns[wr->kind](w, wr);
 }
 
-/* An atomic batch: a nested txn that is dropped alone on its first failure. */
+/* An atomic batch: a nested txn that is dropped alone if any write fails.
+ * A failed condition does not stop the walk: DynamoDB reports every
+ * action's own outcome (CancellationReasons), and the actions touch
+ * distinct items, so a later check never sees an earlier action's effect
+ * that matters. Any other error stops at once. */
 static void apply_atomic(store__wctx_t *w, store_batch_t *b)
 {
     MDB_txn *parent = w->txn, *child = NULL;
@@ -72,8 +76,12 @@ static void apply_atomic(store__wctx_t *w, store_batch_t *b)
     bool had_records = w->has_records;
     int err = 0;
     w->txn = child;
-    for (size_t i = 0; i < b->n_writes && err == 0; i++)
-        err = b->writes[i].err = apply_one(w, &b->writes[i]);
+    for (size_t i = 0; i < b->n_writes && (err == 0 || err == ENG_ECONDITION) && !w->is_fatal;
+         i++) {
+        int e = b->writes[i].err = apply_one(w, &b->writes[i]);
+        if (e < 0 && (err == 0 || e != ENG_ECONDITION))
+            err = e;
+    }
     w->txn = parent;
     if (err == 0 && !w->is_fatal) {
         rc = mdb_txn_commit(child);
