@@ -146,5 +146,10 @@ int store__apply(store__wctx_t *w, store_write_t *wr)
     }
     if (is_noop(wr, &old))
         return 0;
+    /* Index entries first: validation may still refuse the write, and old.text
+     * (in the items database) stays valid while only the index one changes. */
+    if (ctr.has_index &&
+        (err = store__index_apply(w, wr, wr->had_old ? old.text : (eng_slice_t){0})) < 0)
+        return err;
     return change(w, wr, &k, &old, &ctr);
 }

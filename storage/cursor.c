@@ -105,14 +105,19 @@ static void set_bounds(store_cursor_t *c, uint32_t tid, const store_range_t *rg)
     }
 }
 
-int store_cursor_open(store_reader_t *r, uint32_t table_id, const store_range_t *range,
-                      store_cursor_t **out)
+static int open_on(store_reader_t *r, MDB_dbi dbi, uint32_t table_id, const store_range_t *range,
+                   store_cursor_t **out)
 {
     assert(r->is_active);
     store_cursor_t *c = r->spare ? r->spare : eng_calloc(1, sizeof(*c));
     r->spare = NULL;
     c->r = r;
-    int err = store__cursor_bind(r, r->store->dbi_items, &c->cur, &c->gen);
+    /* A spare cursor may be bound to the other database: rebind it. */
+    if (c->cur && mdb_cursor_dbi(c->cur) != dbi) {
+        mdb_cursor_close(c->cur);
+        c->cur = NULL;
+    }
+    int err = store__cursor_bind(r, dbi, &c->cur, &c->gen);
     if (err < 0) {
         store__cursor_free(c);
         return err;
@@ -122,6 +127,18 @@ int store_cursor_open(store_reader_t *r, uint32_t table_id, const store_range_t 
     set_bounds(c, table_id, range);
     *out = c;
     return 0;
+}
+
+int store_cursor_open(store_reader_t *r, uint32_t table_id, const store_range_t *range,
+                      store_cursor_t **out)
+{
+    return open_on(r, r->store->dbi_items, table_id, range, out);
+}
+
+int store_index_cursor_open(store_reader_t *r, uint32_t index_id, const store_range_t *range,
+                            store_cursor_t **out)
+{
+    return open_on(r, r->store->dbi_index, index_id, range, out);
 }
 
 static int first(store_cursor_t *c, MDB_val *k, MDB_val *v)

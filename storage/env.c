@@ -127,6 +127,8 @@ static int open_dbis(store_t *s)
         rc = mdb_dbi_open(txn, "counters", MDB_CREATE, &s->dbi_counters);
     if (rc == 0)
         rc = mdb_dbi_open(txn, "sys", MDB_CREATE, &s->dbi_sys);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "index", MDB_CREATE, &s->dbi_index);
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
         txn = NULL;

@@ -491,5 +491,46 @@ void store_update_changed(const store_update_t *u, bool is_new, eng_buf_t *out);
 /* Destroy an update and its expressions. NULL is a no-op. */
 void store_update_destroy(store_update_t *u);
 
+/* ---- Indexes ------------------------------------------------------------- */
+
+/* Secondary indexes are declared in the table meta the API layer stores
+ * (members GlobalSecondaryIndexes and LocalSecondaryIndexes, each entry with
+ * IndexName, KeySchema and Projection {ProjectionType, NonKeyAttributes};
+ * key attribute types come from the meta's AttributeDefinitions). Storage
+ * reads them at TABLE_CREATE and TABLE_UPDATE: an index new to the table gets
+ * an id and is backfilled from the table's items in that same transaction,
+ * an index gone from the meta is dropped. From then on every PUT and DELETE
+ * of the table updates the index entries in the write's own transaction:
+ * an item lacking an index key attribute has no entry (sparse), and a PUT
+ * whose index key attribute has the wrong type fails with ENG_EINVAL before
+ * anything changed. Each entry holds the projected item (canonical text) and
+ * is walked with the item cursor API (store_cursor_next, store_cursor_close). */
+
+typedef struct store_index {
+    uint32_t id;          /* Index id: the cursor prefix of its entries. */
+    uint64_t item_count;  /* Entries now in the index. */
+    uint64_t size_bytes;  /* Sum of the projected items' DynamoDB sizes. */
+} store_index_t;
+
+/* Look up index `name` of table `table_id`. Returns 0 or ENG_ENOTFOUND
+ * (ENG_ECORRUPT/ENG_EIO on a damaged store). Any thread, between
+ * store_read_begin and store_read_end. */
+int store_index_get(store_reader_t *r, uint32_t table_id, eng_slice_t name, store_index_t *out);
+
+/* Build the key of one index entry from the index key's partition part
+ * (`ipk`: store_schema_key with the index schema minus its sort key, i.e.
+ * the Query prefix), the whole index key (`ikey`) and the table's primary key
+ * (`tkey`). Entries order by index partition, then index sort key, then table
+ * key. An entry longer than STORE_KEY_MAX is cut and completed by a 128-bit
+ * hash (same ordering caveat as long item keys). Pure; any thread. */
+void store_index_key(const store_key_t *ipk, const store_key_t *ikey, const store_key_t *tkey,
+                     store_key_t *out);
+
+/* Open a cursor over the entries of index `index_id` within `range` (whose
+ * keys are entry keys from store_index_key; hash_lo/hi select index partition
+ * hashes). store_cursor_next yields the projected item text and the entry
+ * key. Valid until store_read_end. Returns 0 or ENG_EIO. */
+int store_index_cursor_open(store_reader_t *r, uint32_t index_id, const store_range_t *range,
+                            store_cursor_t **out);
 
 #endif

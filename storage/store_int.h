@@ -27,6 +27,7 @@ typedef struct store__ctr {
     uint64_t item_count; /* Items now in the table. */
     uint64_t size_bytes; /* Sum of the items' DynamoDB sizes. */
     uint64_t last_seq;   /* Highest change-log sequence number; 0 if none. */
+    bool has_index;      /* The table has secondary indexes (stored as a 25th byte). */
 } store__ctr_t;
 
 struct store {
@@ -36,6 +37,7 @@ struct store {
     MDB_dbi dbi_log;         /* [u32 id][u64 seq] -> stream record JSON. */
     MDB_dbi dbi_counters;    /* [u32 id] -> store__ctr_t; "next_table_id" -> u32. */
     MDB_dbi dbi_sys;         /* Engine records (mappings, checkpoints): opaque key -> bytes. */
+    MDB_dbi dbi_index;       /* [u32 index id][entry key] -> projected item; [u32 tid] -> defs. */
     char *dir;               /* Owned copy of cfg->dir. */
     char *region;            /* Owned copy of cfg->region (default us-east-1). */
     store_durability_t durability;
@@ -112,6 +114,21 @@ void store__log_format(store__wctx_t *w, const store_write_t *wr, uint64_t seq, 
 /* Append w->rec as record `seq` of table `tid` in w->txn. Returns 0 or an
  * ENG_* code (group-fatal). */
 int store__log_put(store__wctx_t *w, uint32_t tid, uint64_t seq);
+
+/* Take the next table id (also used for index ids) in w->txn (table.c). */
+int store__next_id(store__wctx_t *w, uint32_t *id);
+
+/* Secondary indexes (index.c). apply: update the entries of every index of
+ * wr->table_id for a PUT or DELETE whose previous item text is `old_text`
+ * (ptr NULL: none); call only when the table's counters say has_index, before
+ * the item itself is written. Returns 0, ENG_EINVAL (an index key attribute
+ * of the new item has the wrong type; nothing was changed) or a group-fatal
+ * code. sync: bring the index definitions of `tid` in line with its meta
+ * (new ids, dropped entries, backfill). drop_table: remove every index of
+ * `tid`. Both: 0 or an ENG_* code. */
+int store__index_apply(store__wctx_t *w, const store_write_t *wr, eng_slice_t old_text);
+int store__index_sync(store__wctx_t *w, uint32_t tid, eng_slice_t meta_text);
+int store__index_drop_table(store__wctx_t *w, uint32_t tid);
 
 /* Delete every key starting with the 4-byte table id in `dbi` (table drop). */
 int store__drop_prefix(store__wctx_t *w, MDB_dbi dbi, uint32_t tid);

@@ -17,6 +17,7 @@ static void ctr_encode(const store__ctr_t *c, uint8_t *p)
     store__be64(p, c->item_count);
     store__be64(p + 8, c->size_bytes);
     store__be64(p + 16, c->last_seq);
+    p[STORE__CTR_BYTES] = c->has_index; /* Written only when set: see store__ctr_put. */
 }
 
 int store__ctr_get(store_t *s, MDB_txn *txn, uint32_t tid, store__ctr_t *out)
@@ -27,21 +28,23 @@ int store__ctr_get(store_t *s, MDB_txn *txn, uint32_t tid, store__ctr_t *out)
     int rc = mdb_get(txn, s->dbi_counters, &k, &v);
     if (rc != 0)
         return store__err(s, rc, "mdb_get(counters)");
-    if (v.mv_size != STORE__CTR_BYTES)
+    if (v.mv_size != STORE__CTR_BYTES && v.mv_size != STORE__CTR_BYTES + 1)
         return ENG_ECORRUPT;
     const uint8_t *p = v.mv_data;
     *out = (store__ctr_t){.item_count = store__get_be64(p),
                           .size_bytes = store__get_be64(p + 8),
-                          .last_seq = store__get_be64(p + 16)};
+                          .last_seq = store__get_be64(p + 16),
+                          .has_index = v.mv_size > STORE__CTR_BYTES && p[STORE__CTR_BYTES]};
     return 0;
 }
 
 int store__ctr_put(store__wctx_t *w, uint32_t tid, const store__ctr_t *c)
 {
-    uint8_t kb[STORE__TID_BYTES], vb[STORE__CTR_BYTES];
+    uint8_t kb[STORE__TID_BYTES], vb[STORE__CTR_BYTES + 1];
     store__be32(kb, tid);
     ctr_encode(c, vb);
-    MDB_val k = {.mv_size = sizeof(kb), .mv_data = kb}, v = {.mv_size = sizeof(vb), .mv_data = vb};
+    MDB_val k = {.mv_size = sizeof(kb), .mv_data = kb},
+            v = {.mv_size = STORE__CTR_BYTES + c->has_index, .mv_data = vb};
     return store__werr(w, mdb_put(w->txn, w->store->dbi_counters, &k, &v, 0), "mdb_put(counters)");
 }
 
@@ -63,7 +66,7 @@ int store__drop_prefix(store__wctx_t *w, MDB_dbi dbi, uint32_t tid)
     return rc == MDB_NOTFOUND ? 0 : store__werr(w, rc, "drop table");
 }
 
-static int next_id(store__wctx_t *w, uint32_t *id)
+int store__next_id(store__wctx_t *w, uint32_t *id)
 {
     MDB_val k = {.mv_size = sizeof(NEXT_ID_KEY) - 1, .mv_data = (void *)NEXT_ID_KEY}, v;
     int rc = mdb_get(w->txn, w->store->dbi_counters, &k, &v);
@@ -90,11 +93,13 @@ static int put_catalog(store__wctx_t *w, MDB_val *k, uint32_t id, eng_slice_t me
 static int table_create(store__wctx_t *w, store_write_t *wr, MDB_val *k)
 {
     uint32_t id = 0;
-    int err = next_id(w, &id);
+    int err = store__next_id(w, &id);
     if (err == 0)
         err = put_catalog(w, k, id, wr->item);
     if (err == 0)
         err = store__ctr_put(w, id, &(store__ctr_t){0});
+    if (err == 0)
+        err = store__index_sync(w, id, wr->item);
     if (err == 0)
         wr->table_id = id; /* The caller learns the new id here. */
     return err;
@@ -109,6 +114,8 @@ static int table_drop(store__wctx_t *w, uint32_t id, MDB_val *k)
     int err = store__werr(w, mdb_del(w->txn, s->dbi_catalog, k, NULL), "mdb_del(catalog)");
     if (err == 0)
         err = store__werr(w, mdb_del(w->txn, s->dbi_counters, &ck, NULL), "mdb_del(counters)");
+    if (err == 0)
+        err = store__index_drop_table(w, id);
     if (err == 0)
         err = store__drop_prefix(w, s->dbi_items, id);
     if (err == 0)
@@ -133,7 +140,8 @@ static int table_update(store__wctx_t *w, store_write_t *wr, MDB_val *k, const M
         if (err < 0)
             return err;
     }
-    return put_catalog(w, k, id, wr->item);
+    err = put_catalog(w, k, id, wr->item);
+    return err == 0 ? store__index_sync(w, id, wr->item) : err;
 }
 
 int store__table_apply(store__wctx_t *w, store_write_t *wr)
