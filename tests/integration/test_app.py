@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import boto3
 import pytest
@@ -85,3 +86,47 @@ def test_missing_manifest_is_exit_2(tmp_path):
     out = subprocess.run([eddy_bin(), "serve", "--listen", "127.0.0.1:0", "--data", str(tmp_path / "d"),
                           "--app", str(tmp_path / "nope.json")], capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "cannot read manifest" in out.stderr
+
+
+def test_manifest_mapping_by_table_name_fires_and_is_not_duplicated(tmp_path):
+    shutil.copy(os.path.join(FN_DIR, "fn_trigger.so"), tmp_path / "fn_trigger.so")
+    seen = {"TableName": "seen", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}
+    body = {"tables": [TABLE, seen],
+            "functions": [{"FunctionName": "record", "Runtime": "c", "Handler": "record",
+                           "Code": {"Path": "fn_trigger.so"}}],
+            "eventSourceMappings": [{"FunctionName": "record", "TableName": "hello-member",
+                                     "StartingPosition": "TRIM_HORIZON", "BatchSize": 10}]}
+    path = tmp_path / "app.json"
+    path.write_text(json.dumps(body))
+    data = str(tmp_path / "data")
+
+    def wait_seen(e, n):
+        for _ in range(200):
+            items = ddb(e).scan(TableName="seen")["Items"]
+            if len(items) >= n:
+                return items
+            time.sleep(0.05)
+        return ddb(e).scan(TableName="seen")["Items"]
+
+    e = Eddy(["--app", str(path)], data_dir=data)
+    try:
+        ddb(e).put_item(TableName="hello-member", Item={"name": {"S": "Ama"}, "mood": {"S": "Happy"}})
+        assert len(wait_seen(e, 1)) == 1
+        listed = requests.get(f"{e.url}/2015-03-31/event-source-mappings/", params={"FunctionName": "record"}).json()
+        assert len(listed["EventSourceMappings"]) == 1
+        assert listed["EventSourceMappings"][0]["EventSourceArn"].startswith(
+            "arn:aws:dynamodb:us-east-1:000000000000:table/hello-member/stream/")
+    finally:
+        assert e.stop() == 0
+    e = Eddy(["--app", str(path)], data_dir=data)  # Same manifest again.
+    try:
+        ddb(e).put_item(TableName="hello-member", Item={"name": {"S": "Kofi"}, "mood": {"S": "Calm"}})
+        items = wait_seen(e, 2)
+        time.sleep(0.3)
+        assert len(ddb(e).scan(TableName="seen")["Items"]) == 2  # Nothing replayed, nothing doubled.
+        listed = requests.get(f"{e.url}/2015-03-31/event-source-mappings/", params={"FunctionName": "record"}).json()
+        assert len(listed["EventSourceMappings"]) == 1
+    finally:
+        assert e.stop() == 0
