@@ -213,8 +213,11 @@ bool ddb__filter_text(const store_expr_t *filter, eng_slice_t item_text);
 
 #define DDB_PAGE_BYTES (1024 * 1024) /* A page ends once the items read reach 1 MB. */
 
+typedef struct ddb_index ddb_index_t;
+
 typedef struct ddb_page {
     const char *table;       /* Borrowed from the body. */
+    const ddb_index_t *ix;   /* Query/Scan on an index (LastEvaluatedKey adds its keys); NULL otherwise. */
     int limit;               /* 0: none. */
     bool is_count;           /* Select COUNT. */
     int rcc;
@@ -234,6 +237,43 @@ void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p);
 /* Close the Items array, add counts, LastEvaluatedKey and capacity, and reply. */
 void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p);
 void ddb__page_free(ddb_page_t *p);
+
+/* ---- secondary indexes (ddb_index.c) ---- */
+
+/* An index resolved for one Query or Scan. */
+struct ddb_index {
+    uint32_t id;                    /* Storage's index id (cursor prefix). */
+    bool is_gsi;                    /* Global (else local). */
+    bool is_all;                    /* ProjectionType ALL. */
+    ddb_schema_t s;                 /* The index's key schema. */
+    char name[DDB_NAME_MAX + 1];
+};
+
+/* CreateTable: validate the request's GlobalSecondaryIndexes and
+ * LocalSecondaryIndexes against meta's KeySchema and AttributeDefinitions
+ * (already normalized there), copy them normalized into meta, and check that
+ * every AttributeDefinition is used by some key. Returns 0 or ENG_EINVAL with
+ * *why DynamoDB's message (static or in th->why). Loop thread. */
+int ddb__index_create(ddb_call_t *c, cJSON *meta, const char **why);
+/* UpdateTable: apply GlobalSecondaryIndexUpdates (Create, Delete) and the
+ * request's AttributeDefinitions to meta. Returns 0 or ENG_EINVAL with *why
+ * (*is_not_found: the error is a ResourceNotFoundException). */
+int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not_found);
+/* DescribeTable: add GlobalSecondaryIndexes / LocalSecondaryIndexes of meta
+ * to the description `d`; counts come from `r` (NULL: zeros); the GSI named
+ * `creating` (NULL: none) is reported CREATING. `arn` is the table ARN. */
+void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, const char *arn,
+                         const char *creating, cJSON *d);
+/* Resolve IndexName `name` of table `t` (read begun) and check Select and
+ * ConsistentRead against it. Returns 0, or a negative code after replying. */
+int ddb__index_open(ddb_call_t *c, const store_table_t *t, const char *name, ddb_index_t *ix);
+/* ExclusiveStartKey of an index Query/Scan (table and index keys) as an
+ * entry key. Returns 0 or ENG_EINVAL after replying. */
+int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix,
+                     store_key_t *key, bool *has_start);
+/* Append the LastEvaluatedKey of an index page: table and index key attributes of `item`. */
+void ddb__index_last_key(const ddb_schema_t *ts, const ddb_index_t *ix, const cJSON *item,
+                         eng_buf_t *out);
 
 /* ---- write requests (ddb.c) ---- */
 
@@ -270,6 +310,14 @@ void ddb__op_transact_write(ddb_call_t *c);
 void ddb__op_transact_get(ddb_call_t *c);
 void ddb__op_batch_write(ddb_call_t *c);
 void ddb__op_batch_get(ddb_call_t *c);
+/* ddb_ttl.c: TTL, tags and the constant answers. */
+void ddb__op_update_ttl(ddb_call_t *c);
+void ddb__op_describe_ttl(ddb_call_t *c);
+void ddb__op_tag_resource(ddb_call_t *c);
+void ddb__op_untag_resource(ddb_call_t *c);
+void ddb__op_list_tags(ddb_call_t *c);
+void ddb__op_describe_endpoints(ddb_call_t *c);
+void ddb__op_describe_limits(ddb_call_t *c);
 
 /* Admin: GET /_eddy/tables/<name>/log?after=&limit= */
 void ddb__admin_handle(gw_req_t *req, void *arg);

@@ -5,7 +5,8 @@
  * (ScanIndexForward false). A sort-key condition is evaluated per item;
  * since matches form one contiguous run in key order, the walk stops at the
  * first miss after a hit. Pages, Limit, Select and filters are the shared
- * page walker's (ddb_scan.c). Secondary indexes are not supported yet. */
+ * page walker's (ddb_scan.c). With IndexName the same walk runs over the
+ * index's entries (ddb_index.c resolves it; the prefix is the index partition). */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
@@ -71,16 +72,21 @@ void ddb__op_query(ddb_call_t *c)
         goto out;
     }
     const char *index = eng_json_get_str(c->body, "IndexName");
-    if (index) {
-        ddb__reply_validation(c->th, c->req, "The table does not have the specified index: %s", index);
+    ddb_index_t ix;
+    if (index && ddb__index_open(c, &t, index, &ix) < 0)
         goto out;
-    }
-    if (key_condition(c, s, &p, &prefix) < 0 || ddb__page_start(c, s, &start, &has_start) < 0)
+    p.ix = index ? &ix : NULL;
+    if (key_condition(c, index ? &ix.s : s, &p, &prefix) < 0)
+        goto out;
+    if ((index ? ddb__index_start(c, s, &ix, &start, &has_start)
+               : ddb__page_start(c, s, &start, &has_start)) < 0)
         goto out;
     const cJSON *fwd = eng_json_get(c->body, "ScanIndexForward");
     store_range_t range = {.after = has_start ? &start : NULL, .prefix = &prefix, .hash_lo = 0,
                            .hash_hi = UINT32_MAX, .is_reverse = cJSON_IsFalse(fwd)};
-    if ((err = store_cursor_open(c->th->reader, t.id, &range, &cur)) < 0) {
+    err = index ? store_index_cursor_open(c->th->reader, ix.id, &range, &cur)
+                : store_cursor_open(c->th->reader, t.id, &range, &cur);
+    if (err < 0) {
         ddb__reply_store_err(c->th, c->req, err);
         goto out;
     }

@@ -193,7 +193,10 @@ void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p)
         cJSON *item = NULL;
         if (eng_json_parse(p->last.ptr, p->last.len, &item) == 0) {
             eng_buf_append_str(out, ",\"LastEvaluatedKey\":");
-            ddb__key_of_item(s, item, out);
+            if (p->ix)
+                ddb__index_last_key(s, p->ix, item, out);
+            else
+                ddb__key_of_item(s, item, out);
         }
         eng_json_delete(item);
     }
@@ -228,14 +231,22 @@ void ddb__op_scan(ddb_call_t *c)
         ddb__reply_store_err(c->th, c->req, err);
         goto out;
     }
-    if (ddb__page_start(c, s, &start, &has_start) < 0)
+    const char *index = eng_json_get_str(c->body, "IndexName");
+    ddb_index_t ix;
+    if (index && ddb__index_open(c, &t, index, &ix) < 0)
+        goto out;
+    p.ix = index ? &ix : NULL;
+    if ((index ? ddb__index_start(c, s, &ix, &start, &has_start)
+               : ddb__page_start(c, s, &start, &has_start)) < 0)
         goto out;
     store_range_t range = {.after = has_start ? &start : NULL, .hash_lo = 0, .hash_hi = UINT32_MAX};
     if (a.total > 0) {
         range.hash_lo = (uint32_t)(((uint64_t)a.segment << 32) / (uint64_t)a.total);
         range.hash_hi = (uint32_t)((((uint64_t)a.segment + 1) << 32) / (uint64_t)a.total - 1);
     }
-    if ((err = store_cursor_open(c->th->reader, t.id, &range, &cur)) < 0) {
+    err = index ? store_index_cursor_open(c->th->reader, ix.id, &range, &cur)
+                : store_cursor_open(c->th->reader, t.id, &range, &cur);
+    if (err < 0) {
         ddb__reply_store_err(c->th, c->req, err);
         goto out;
     }

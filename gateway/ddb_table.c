@@ -3,8 +3,9 @@
  * DeleteTable. A table's meta (the JSON this file stores through storage)
  * holds what DescribeTable needs: name, id, creation time, key schema,
  * attribute definitions, billing, the stream specification and every stream
- * the table has had (for the Streams API). Tables are ACTIVE at once;
- * secondary indexes, tags and TTL are not handled here. */
+ * the table has had (for the Streams API) and its secondary indexes
+ * (validated and described by ddb_index.c). Tables are ACTIVE at once;
+ * tags and TTL are not handled here. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
@@ -98,7 +99,8 @@ static void describe_throughput(cJSON *d, const cJSON *meta)
 
 /* Append {"<wrapper>":{TableDescription}} built from `meta`. */
 static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, uint64_t items,
-                     uint64_t bytes, const char *wrapper, eng_buf_t *out)
+                     uint64_t bytes, const char *wrapper, eng_buf_t *out, store_reader_t *r,
+                     uint32_t tid, const char *creating)
 {
     cJSON *meta = NULL;
     if (eng_json_parse(meta_text.ptr, meta_text.len, &meta) < 0)
@@ -118,6 +120,7 @@ static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, u
     eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s", ddb->region, name ? name : "");
     cJSON_AddStringToObject(d, "TableArn", arn.ptr);
     copy_member(d, meta, "TableId");
+    ddb__index_describe(r, tid, meta, arn.ptr, creating, d);
     copy_member(d, meta, "StreamSpecification");
     const char *label = eng_json_get_str(meta, "LatestStreamLabel");
     if (label) {
@@ -205,7 +208,9 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
         cJSON_AddStringToObject(de, "AttributeType", type);
         cJSON_AddItemToArray(defs, de);
     }
-    if (i != nk) {
+    bool has_indexes = eng_json_get(c->body, "GlobalSecondaryIndexes") ||
+                       eng_json_get(c->body, "LocalSecondaryIndexes");
+    if (i != nk && !has_indexes) { /* With indexes, ddb__index_create checks the count. */
         *why = DDB_INVALID "Number of attributes in KeySchema does not exactly match number of "
                            "attributes defined in AttributeDefinitions";
         return ENG_EINVAL;
@@ -396,6 +401,8 @@ static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char 
 {
     int err = check_keys(c, meta, why);
     if (err == 0)
+        err = ddb__index_create(c, meta, why);
+    if (err == 0)
         err = check_billing(c->body, meta, false, why);
     if (err < 0)
         return err;
@@ -451,7 +458,8 @@ static void on_create_done(ddb_wreq_t *w)
         }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
-    describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", 0, 0, "TableDescription", out);
+    describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", 0, 0, "TableDescription", out,
+             NULL, 0, NULL);
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
 }
 
@@ -478,7 +486,8 @@ void ddb__op_describe_table(ddb_call_t *c)
         }
     eng_buf_t *out = &c->th->out;
     eng_buf_reset(out);
-    describe(c->ddb, t.meta, "ACTIVE", t.item_count, t.size_bytes, "Table", out);
+    describe(c->ddb, t.meta, "ACTIVE", t.item_count, t.size_bytes, "Table", out, c->th->reader,
+             t.id, NULL);
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 
@@ -531,7 +540,7 @@ static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
 {
     const cJSON *b = c->body;
     if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
-        !eng_json_get(b, "ProvisionedThroughput")) {
+        !eng_json_get(b, "ProvisionedThroughput") && !eng_json_get(b, "GlobalSecondaryIndexUpdates")) {
         *why = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required";
         return ENG_EINVAL;
@@ -547,7 +556,11 @@ static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "LastUpdateToPayPerRequestDateTime");
         cJSON_AddNumberToObject(meta, "LastUpdateToPayPerRequestDateTime", now_seconds(&ts));
     }
-    return apply_stream(c, meta, true, why);
+    err = apply_stream(c, meta, true, why);
+    bool is_not_found = false;
+    if (err == 0 && eng_json_get(b, "GlobalSecondaryIndexUpdates"))
+        err = ddb__index_update(c, meta, why, &is_not_found);
+    return err < 0 && is_not_found ? ENG_ENOTFOUND : err;
 }
 
 void ddb__op_update_table(ddb_call_t *c)
@@ -571,12 +584,17 @@ void ddb__op_update_table(ddb_call_t *c)
         }
     cJSON *meta = NULL;
     const char *why = "Stored table meta is corrupt";
-    if (eng_json_parse(t.meta.ptr, t.meta.len, &meta) < 0 || update_meta(c, meta, &why) < 0) {
-        ddb__reply_err(c->th, c->req, meta ? DDB_E_VALIDATION : DDB_E_INTERNAL, why);
+    int uerr = 0;
+    if (eng_json_parse(t.meta.ptr, t.meta.len, &meta) < 0 || (uerr = update_meta(c, meta, &why)) < 0) {
+        ddb__reply_err(c->th, c->req, !meta ? DDB_E_INTERNAL
+                                            : uerr == ENG_ENOTFOUND ? DDB_E_NOT_FOUND : DDB_E_VALIDATION,
+                       why);
         eng_json_delete(meta);
         return;
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_update_done);
+    if (eng_json_get(c->body, "GlobalSecondaryIndexUpdates"))
+        ddb__wreq_keep_body(w, c); /* on_update_done names the GSI being created. */
     snprintf(w->table, sizeof(w->table), "%s", name->valuestring);
     eng_json_print(meta, &w->aux);
     eng_json_delete(meta);
@@ -603,8 +621,14 @@ static void on_update_done(ddb_wreq_t *w)
         }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
+    const cJSON *upd = w->body ? eng_json_get(w->body, "GlobalSecondaryIndexUpdates") : NULL;
+    const cJSON *u;
+    const char *creating = NULL;
+    cJSON_ArrayForEach(u, upd)
+        creating = eng_json_get(u, "Create") ? eng_json_get_str(eng_json_get(u, "Create"), "IndexName")
+                                             : creating;
     describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", (uint64_t)w->units, w->new_size,
-             "TableDescription", out);
+             "TableDescription", out, NULL, 0, creating);
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
 }
 
@@ -658,6 +682,6 @@ static void on_delete_done(ddb_wreq_t *w)
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
     describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "DELETING", (uint64_t)w->units, w->new_size,
-             "TableDescription", out);
+             "TableDescription", out, NULL, 0, NULL);
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
 }

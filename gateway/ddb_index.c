@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT
+ * ddb_index.c: secondary indexes at the DynamoDB front door: validating
+ * GlobalSecondaryIndexes / LocalSecondaryIndexes at CreateTable and
+ * GlobalSecondaryIndexUpdates at UpdateTable into the table meta (storage
+ * maintains the entries from the meta), describing them, and resolving an
+ * IndexName for Query and Scan. A new GSI is backfilled inside the
+ * UpdateTable transaction: the reply says CREATING, DescribeTable then ACTIVE. */
+#include "gateway/ddb_int.h"
+
+#include "engine/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ACCOUNT "000000000000"
+#define GSI_MAX 20
+#define LSI_MAX 5
+
+/* ---- validation --------------------------------------------------------- */
+
+static bool is_defined(const cJSON *defs, const char *name)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, defs)
+    {
+        const char *n = eng_json_get_str(d, "AttributeName");
+        if (n && strcmp(n, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *key_name(const cJSON *ks, const char *type)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, ks)
+    {
+        const char *t = eng_json_get_str(k, "KeyType");
+        if (t && strcmp(t, type) == 0)
+            return eng_json_get_str(k, "AttributeName");
+    }
+    return NULL;
+}
+
+/* The Projection member, normalized. */
+static int check_projection(ddb_thread_t *th, const cJSON *p, cJSON *out, const char **why)
+{
+    const char *type = eng_json_get_str(p, "ProjectionType");
+    const cJSON *nka = eng_json_get(p, "NonKeyAttributes");
+    static const char *const types[] = {"ALL", "KEYS_ONLY", "INCLUDE"};
+    bool is_known = false;
+    for (size_t i = 0; type && i < ENG_ARRAY_LEN(types); i++)
+        is_known = is_known || strcmp(type, types[i]) == 0;
+    eng_buf_reset(&th->why);
+    if (!is_known) {
+        eng_buf_printf(&th->why, DDB_INVALID "Unknown ProjectionType: %s", type ? type : "null");
+        return *why = th->why.ptr, ENG_EINVAL;
+    }
+    if (nka && strcmp(type, "INCLUDE") != 0) {
+        eng_buf_printf(&th->why, DDB_INVALID "ProjectionType is %s, but NonKeyAttributes is specified",
+                       type);
+        return *why = th->why.ptr, ENG_EINVAL;
+    }
+    cJSON *po = cJSON_AddObjectToObject(out, "Projection");
+    cJSON_AddStringToObject(po, "ProjectionType", type);
+    if (nka)
+        cJSON_AddItemToObject(po, "NonKeyAttributes", cJSON_Duplicate(nka, 1));
+    return 0;
+}
+
+/* One index definition `ix` into a normalized copy appended to `arr`. */
+static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool is_lsi, cJSON *arr,
+                     const char **why)
+{
+    const char *name = eng_json_get_str(ix, "IndexName");
+    const cJSON *ks = eng_json_get(ix, "KeySchema");
+    const cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
+    const char *hash = key_name(ks, "HASH"), *range = key_name(ks, "RANGE");
+    const char *thash = key_name(eng_json_get(meta, "KeySchema"), "HASH");
+    eng_buf_t *m = &th->why;
+    eng_buf_reset(m);
+    if (!name || !*name || strlen(name) < 3 || strlen(name) > DDB_NAME_MAX || !cJSON_IsArray(ks) ||
+        !hash || cJSON_GetArraySize(ks) > 2 || (cJSON_GetArraySize(ks) == 2 && !range)) {
+        eng_buf_printf(m, DDB_INVALID "Invalid index definition%s%s", name ? ": " : "",
+                       name ? name : "");
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    const char *undef = !is_defined(defs, hash) ? hash : range && !is_defined(defs, range) ? range : NULL;
+    if (undef) {
+        eng_buf_printf(m, DDB_INVALID "Some index key attributes are not defined in "
+                          "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]", undef);
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    if (is_lsi && (strcmp(hash, thash) != 0)) {
+        eng_buf_printf(m, DDB_INVALID "Index KeySchema does not have the same leading hash key as "
+                          "table KeySchema for index: %s. index hash key: %s, table hash key: %s",
+                       name, hash, thash);
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    if (is_lsi && !range) {
+        eng_buf_printf(m, DDB_INVALID "Index KeySchema must have a range key for index: %s", name);
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, o);
+    cJSON_AddStringToObject(o, "IndexName", name);
+    cJSON_AddItemToObject(o, "KeySchema", cJSON_Duplicate(ks, 1));
+    if (!is_lsi && eng_json_get(ix, "ProvisionedThroughput"))
+        cJSON_AddItemToObject(o, "ProvisionedThroughput",
+                              cJSON_Duplicate(eng_json_get(ix, "ProvisionedThroughput"), 1));
+    return check_projection(th, eng_json_get(ix, "Projection"), o, why);
+}
+
+static bool name_taken(const cJSON *meta, const char *name)
+{
+    static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(members); i++) {
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(meta, members[i]))
+        {
+            const char *n = eng_json_get_str(ix, "IndexName");
+            if (n && strcmp(n, name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Every index of body member `member` into meta, names unique across both kinds. */
+static int check_list(ddb_thread_t *th, const cJSON *body, cJSON *meta, const char *member,
+                      bool is_lsi, const char **why)
+{
+    const cJSON *list = eng_json_get(body, member);
+    if (!list)
+        return 0;
+    int n = cJSON_GetArraySize(list);
+    eng_buf_reset(&th->why);
+    if (n > (is_lsi ? LSI_MAX : GSI_MAX) || n == 0) {
+        *why = n == 0 ? DDB_INVALID "List of secondary indexes is empty"
+               : is_lsi ? DDB_INVALID "Number of LocalSecondaryIndexes exceeds per-table limit of 5"
+                        : DDB_INVALID "GlobalSecondaryIndex count exceeds the per-table limit of 20";
+        return ENG_EINVAL;
+    }
+    if (is_lsi && !key_name(eng_json_get(meta, "KeySchema"), "RANGE")) {
+        *why = DDB_INVALID "Table KeySchema does not have a range key, which is required when "
+                           "specifying a LocalSecondaryIndex";
+        return ENG_EINVAL;
+    }
+    cJSON *arr = cJSON_AddArrayToObject(meta, member);
+    const cJSON *ix;
+    cJSON_ArrayForEach(ix, list)
+    {
+        const char *name = eng_json_get_str(ix, "IndexName");
+        if (name && name_taken(meta, name)) {
+            eng_buf_printf(&th->why, DDB_INVALID "Duplicate index name: %s", name);
+            return *why = th->why.ptr, ENG_EINVAL;
+        }
+        if (check_one(th, ix, meta, is_lsi, arr, why) < 0)
+            return ENG_EINVAL;
+    }
+    return 0;
+}
+
+static void add_used(cJSON *used, const cJSON *ks)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, ks)
+    {
+        const char *n = eng_json_get_str(k, "AttributeName");
+        if (n && !is_defined(used, n)) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "AttributeName", n);
+            cJSON_AddItemToArray(used, o);
+        }
+    }
+}
+
+/* AttributeDefinitions must name exactly the key attributes in use. */
+static int check_unused(ddb_thread_t *th, const cJSON *meta, const char **why)
+{
+    cJSON *used = cJSON_CreateArray();
+    add_used(used, eng_json_get(meta, "KeySchema"));
+    static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(members); i++) {
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(meta, members[i]))
+            add_used(used, eng_json_get(ix, "KeySchema"));
+    }
+    const cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
+    int n_used = cJSON_GetArraySize(used);
+    eng_json_delete(used);
+    if (n_used == cJSON_GetArraySize(defs))
+        return 0;
+    eng_buf_reset(&th->why);
+    eng_buf_printf(&th->why, DDB_INVALID "Some AttributeDefinitions are not used. "
+                                         "AttributeDefinitions: [...], keys used: [...]");
+    return *why = th->why.ptr, ENG_EINVAL;
+}
+
+int ddb__index_create(ddb_call_t *c, cJSON *meta, const char **why)
+{
+    int err = check_list(c->th, c->body, meta, "GlobalSecondaryIndexes", false, why);
+    if (err == 0)
+        err = check_list(c->th, c->body, meta, "LocalSecondaryIndexes", true, why);
+    return err == 0 ? check_unused(c->th, meta, why) : err;
+}
+
+/* ---- UpdateTable -------------------------------------------------------- */
+
+/* Merge the request's AttributeDefinitions into meta (new names only). */
+static void merge_defs(const cJSON *body, cJSON *meta)
+{
+    cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
+    const cJSON *d;
+    cJSON_ArrayForEach(d, eng_json_get(body, "AttributeDefinitions"))
+    {
+        const char *n = eng_json_get_str(d, "AttributeName");
+        if (n && !is_defined(defs, n))
+            cJSON_AddItemToArray(defs, cJSON_Duplicate(d, 1));
+    }
+}
+
+/* Remove from meta the definitions no key uses any more. */
+static void prune_defs(cJSON *meta)
+{
+    cJSON *used = cJSON_CreateArray();
+    add_used(used, eng_json_get(meta, "KeySchema"));
+    const cJSON *ix;
+    cJSON_ArrayForEach(ix, eng_json_get(meta, "GlobalSecondaryIndexes"))
+        add_used(used, eng_json_get(ix, "KeySchema"));
+    cJSON_ArrayForEach(ix, eng_json_get(meta, "LocalSecondaryIndexes"))
+        add_used(used, eng_json_get(ix, "KeySchema"));
+    cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
+    for (int i = cJSON_GetArraySize(defs) - 1; i >= 0; i--) {
+        const char *n = eng_json_get_str(cJSON_GetArrayItem(defs, i), "AttributeName");
+        if (!n || !is_defined(used, n))
+            cJSON_DeleteItemFromArray(defs, i);
+    }
+    eng_json_delete(used);
+}
+
+static int gsi_delete(ddb_thread_t *th, cJSON *meta, const char *name, const char **why)
+{
+    cJSON *arr = eng_json_get(meta, "GlobalSecondaryIndexes");
+    for (int i = 0; i < cJSON_GetArraySize(arr); i++) {
+        const char *n = eng_json_get_str(cJSON_GetArrayItem(arr, i), "IndexName");
+        if (n && strcmp(n, name) == 0) {
+            cJSON_DeleteItemFromArray(arr, i);
+            return 0;
+        }
+    }
+    eng_buf_reset(&th->why);
+    eng_buf_printf(&th->why, "Requested resource not found: Index: %s not found", name ? name : "");
+    return *why = th->why.ptr, ENG_ENOTFOUND;
+}
+
+static int gsi_create(ddb_thread_t *th, cJSON *meta, const cJSON *spec, const char **why)
+{
+    const char *name = eng_json_get_str(spec, "IndexName");
+    if (name && name_taken(meta, name)) {
+        eng_buf_reset(&th->why);
+        eng_buf_printf(&th->why, "Attempting to create an index which already exists");
+        return *why = th->why.ptr, ENG_EINVAL;
+    }
+    cJSON *arr = eng_json_get(meta, "GlobalSecondaryIndexes");
+    if (!arr)
+        arr = cJSON_AddArrayToObject(meta, "GlobalSecondaryIndexes");
+    if (cJSON_GetArraySize(arr) >= GSI_MAX) {
+        *why = DDB_INVALID "GlobalSecondaryIndex count exceeds the per-table limit of 20";
+        return ENG_EINVAL;
+    }
+    return check_one(th, spec, meta, false, arr, why);
+}
+
+int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not_found)
+{
+    const cJSON *u;
+    *is_not_found = false;
+    merge_defs(c->body, meta);
+    cJSON_ArrayForEach(u, eng_json_get(c->body, "GlobalSecondaryIndexUpdates"))
+    {
+        const cJSON *create = eng_json_get(u, "Create"), *del = eng_json_get(u, "Delete");
+        int err = 0;
+        if (create)
+            err = gsi_create(c->th, meta, create, why);
+        else if (del)
+            err = gsi_delete(c->th, meta, eng_json_get_str(del, "IndexName"), why);
+        else if (!eng_json_get(u, "Update"))
+            err = (*why = "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, "
+                          "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null",
+                   ENG_EINVAL);
+        if (err < 0) {
+            *is_not_found = err == ENG_ENOTFOUND;
+            return ENG_EINVAL;
+        }
+    }
+    prune_defs(meta);
+    return check_unused(c->th, meta, why);
+}
+
+/* ---- DescribeTable ------------------------------------------------------ */
+
+static void describe_one(const cJSON *ix, const char *arn, bool is_gsi, const store_index_t *st,
+                         const char *status, cJSON *arr)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(arr, o);
+    const char *name = eng_json_get_str(ix, "IndexName");
+    cJSON_AddStringToObject(o, "IndexName", name ? name : "");
+    cJSON_AddItemToObject(o, "KeySchema", cJSON_Duplicate(eng_json_get(ix, "KeySchema"), 1));
+    cJSON_AddItemToObject(o, "Projection", cJSON_Duplicate(eng_json_get(ix, "Projection"), 1));
+    if (is_gsi) {
+        cJSON_AddStringToObject(o, "IndexStatus", status);
+        const cJSON *pt = eng_json_get(ix, "ProvisionedThroughput");
+        cJSON *p = cJSON_AddObjectToObject(o, "ProvisionedThroughput");
+        cJSON_AddNumberToObject(p, "NumberOfDecreasesToday", 0);
+        const cJSON *r = eng_json_get(pt, "ReadCapacityUnits"), *w = eng_json_get(pt, "WriteCapacityUnits");
+        cJSON_AddNumberToObject(p, "ReadCapacityUnits", cJSON_IsNumber(r) ? r->valuedouble : 0);
+        cJSON_AddNumberToObject(p, "WriteCapacityUnits", cJSON_IsNumber(w) ? w->valuedouble : 0);
+    }
+    cJSON_AddNumberToObject(o, "IndexSizeBytes", (double)st->size_bytes);
+    cJSON_AddNumberToObject(o, "ItemCount", (double)st->item_count);
+    eng_buf_t a = {0};
+    eng_buf_printf(&a, "%s/index/%s", arn, name ? name : "");
+    cJSON_AddStringToObject(o, "IndexArn", a.ptr);
+    eng_buf_free(&a);
+}
+
+void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, const char *arn,
+                         const char *creating, cJSON *d)
+{
+    static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(members); i++) {
+        const cJSON *list = eng_json_get(meta, members[i]), *ix;
+        if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+            continue;
+        cJSON *arr = cJSON_AddArrayToObject(d, members[i]);
+        cJSON_ArrayForEach(ix, list)
+        {
+            const char *name = eng_json_get_str(ix, "IndexName");
+            store_index_t st = {0};
+            if (r && name)
+                store_index_get(r, tid, eng_slice_cstr(name), &st);
+            bool is_new = creating && name && strcmp(creating, name) == 0;
+            describe_one(ix, arn, i == 0, &st, is_new ? "CREATING" : "ACTIVE", arr);
+        }
+    }
+}
+
+/* ---- Query / Scan ------------------------------------------------------- */
+
+/* Find index `name` in meta; *is_gsi tells which kind. */
+static const cJSON *find(const cJSON *meta, const char *name, bool *is_gsi)
+{
+    static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(members); i++) {
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(meta, members[i]))
+        {
+            const char *n = eng_json_get_str(ix, "IndexName");
+            if (n && strcmp(n, name) == 0) {
+                *is_gsi = i == 0;
+                return ix;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Select and ConsistentRead against the index kind and projection. */
+static int check_read(ddb_call_t *c, const ddb_index_t *ix)
+{
+    const char *sel = eng_json_get_str(c->body, "Select");
+    if (ix->is_gsi && cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead"))) {
+        ddb__reply_validation(c->th, c->req, "Consistent reads are not supported on global secondary indexes");
+        return ENG_EINVAL;
+    }
+    if (ix->is_gsi && !ix->is_all && sel && strcmp(sel, "ALL_ATTRIBUTES") == 0) {
+        ddb__reply_validation(c->th, c->req, DDB_INVALID "Select type ALL_ATTRIBUTES is not supported "
+                              "for global secondary index %s because its projection type is not ALL",
+                              ix->name);
+        return ENG_EINVAL;
+    }
+    return 0;
+}
+
+int ddb__index_open(ddb_call_t *c, const store_table_t *t, const char *name, ddb_index_t *ix)
+{
+    cJSON *meta = NULL;
+    int err = eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0 ? ENG_ECORRUPT : 0;
+    const cJSON *def = err == 0 ? find(meta, name, &ix->is_gsi) : NULL;
+    store_index_t st;
+    if (err == 0 && (!def || store_index_get(c->th->reader, t->id, eng_slice_cstr(name), &st) < 0)) {
+        ddb__reply_validation(c->th, c->req, "The table does not have the specified index: %s", name);
+        err = ENG_ENOTFOUND;
+    }
+    if (err == 0) {
+        ix->id = st.id;
+        snprintf(ix->name, sizeof(ix->name), "%s", name);
+        const char *pt = eng_json_get_str(eng_json_get(def, "Projection"), "ProjectionType");
+        ix->is_all = pt && strcmp(pt, "ALL") == 0;
+        err = store_schema_from_json(eng_json_get(def, "KeySchema"),
+                                     eng_json_get(meta, "AttributeDefinitions"), &ix->s);
+        if (err < 0)
+            ddb__reply_store_err(c->th, c->req, err);
+    }
+    if (err == ENG_ECORRUPT && !def)
+        ddb__reply_store_err(c->th, c->req, err);
+    eng_json_delete(meta);
+    return err == 0 ? check_read(c, ix) : err;
+}
+
+int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix,
+                     store_key_t *key, bool *has_start)
+{
+    const cJSON *esk = eng_json_get(c->body, "ExclusiveStartKey");
+    *has_start = esk != NULL;
+    if (!esk)
+        return 0;
+    store_key_t ipk, ikey, tkey;
+    ddb_schema_t ps = ix->s;
+    ps.has_sk = false;
+    ps.sk[0] = 0;
+    const char *why = NULL;
+    int err = ddb__key_build(c->th, &ps, esk, false, &ipk, NULL, &why);
+    if (err == 0)
+        err = ddb__key_build(c->th, &ix->s, esk, false, &ikey, NULL, &why);
+    if (err == 0)
+        err = ddb__key_build(c->th, ts, esk, false, &tkey, NULL, &why);
+    if (err < 0) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
+                       "The provided starting key is invalid: The provided key element does not match the schema");
+        return err;
+    }
+    store_index_key(&ipk, &ikey, &tkey, key);
+    return 0;
+}
+
+void ddb__index_last_key(const ddb_schema_t *ts, const ddb_index_t *ix, const cJSON *item,
+                         eng_buf_t *out)
+{
+    cJSON *k = cJSON_CreateObject();
+    const char *names[] = {ts->pk, ts->has_sk ? ts->sk : NULL, ix->s.pk,
+                           ix->s.has_sk ? ix->s.sk : NULL};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(names); i++) {
+        const cJSON *v = names[i] ? eng_json_get(item, names[i]) : NULL;
+        if (v && !eng_json_get(k, names[i]))
+            cJSON_AddItemReferenceToObject(k, names[i], (cJSON *)v);
+    }
+    eng_json_print(k, out);
+    cJSON_Delete(k);
+}
