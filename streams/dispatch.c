@@ -43,8 +43,9 @@ void strm__wake(strm_dispatch_t *d)
 static void on_store_commit(void *arg) /* Writer thread, after each commit with records. */
 {
     strm_dispatch_t *d = arg;
+    const uint64_t now = strm__now_ms(); /* Before the lock: the commit's own time. */
     pthread_mutex_lock(&d->mu);
-    d->last_commit_ms = strm__now_ms();
+    strm__stamp_commit(d, now);
     strm__wake(d);
     pthread_mutex_unlock(&d->mu);
 }
@@ -83,16 +84,25 @@ static void load_ckpt(esm_mapping_t *m, eng_slice_t ckpt)
     eng_json_delete(root);
 }
 
+/* No FilterCriteria: no filter, so records are not parsed just to match. */
+static void compile_filter(esm_mapping_t *m)
+{
+    m->filter = NULL;
+    if (!m->cfg.filter)
+        return;
+    eng_buf_t why = {0};
+    if (strm_filter_create(m->cfg.filter, &m->filter, &why) < 0)
+        m->filter = NULL;
+    eng_buf_free(&why);
+}
+
 esm_mapping_t *strm__mapping_new(strm_dispatch_t *d, esm_cfg_t *cfg, eng_slice_t ckpt)
 {
     esm_mapping_t *m = eng_calloc(1, sizeof(*m));
     m->d = d;
     m->cfg = *cfg;
     *cfg = (esm_cfg_t){0};
-    eng_buf_t why = {0};
-    if (strm_filter_create(m->cfg.filter, &m->filter, &why) < 0)
-        m->filter = NULL;
-    eng_buf_free(&why);
+    compile_filter(m);
     m->view = STRM_VIEW_NEW_AND_OLD_IMAGES;
     m->read_seq = m->saved_low = m->cfg.start_after;
     lanes_alloc(m, (unsigned)m->cfg.parallel, m->cfg.start_after);
@@ -111,6 +121,7 @@ static void mapping_free(esm_mapping_t *m)
         eng_fn_result_free(&l->res);
     }
     eng_free(m->lanes);
+    strm__stamps_free(&m->stamps);
     strm_filter_destroy(m->filter);
     strm__cfg_free(&m->cfg);
     eng_free(m);
@@ -152,10 +163,7 @@ void strm__mapping_update(strm_dispatch_t *d, esm_mapping_t *m, esm_cfg_t *cfg)
     m->cfg = *cfg;
     *cfg = (esm_cfg_t){0};
     strm_filter_destroy(m->filter);
-    eng_buf_t why = {0};
-    if (strm_filter_create(m->cfg.filter, &m->filter, &why) < 0)
-        m->filter = NULL;
-    eng_buf_free(&why);
+    compile_filter(m);
     m->needs_relane = m->needs_relane || is_relane;
     strm__wake(d);
 }
@@ -312,6 +320,8 @@ int strm_dispatch_create(const strm_dispatch_config_t *cfg, strm_dispatch_t **ou
     pthread_condattr_destroy(&ca);
     int err = store_reader_create(d->store, &d->reader);
     if (err == 0)
+        err = store_reader_create(d->store, &d->stamp_reader);
+    if (err == 0)
         err = load_all(d);
     if (err == 0 && pthread_create(&d->thread, NULL, dispatch_main, d) != 0)
         err = ENG_EIO;
@@ -343,6 +353,7 @@ void strm_dispatch_destroy(strm_dispatch_t *d)
         mapping_free(m);
     }
     store_reader_destroy(d->reader);
+    store_reader_destroy(d->stamp_reader);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->mu);
     eng_free(d);

@@ -40,10 +40,23 @@ typedef struct esm_cfg {
 
 typedef struct esm_rec {
     uint64_t seq;
-    uint64_t arrival_ms;  /* Approximate commit time (epoch ms). */
+    uint64_t arrival_ms;  /* Commit time (epoch ms) of the group that holds it. */
     char *json;           /* Owned: the record as the function gets it. */
     size_t len;
 } esm_rec_t;
+
+/* The last seq a commit left in a table, and when that commit returned. */
+typedef struct esm_stamp {
+    uint64_t seq;
+    uint64_t commit_ms; /* Epoch ms. */
+} esm_stamp_t;
+
+/* A mapping's commit stamps not yet matched to records, oldest first (ring). */
+typedef struct esm_stamps {
+    esm_stamp_t *s;        /* Owned ring of cap entries; s[head..head+len). */
+    size_t head, len, cap;
+    uint64_t dropped_upto; /* Stamps up to this seq were dropped (bound reached). */
+} esm_stamps_t;
 
 typedef enum lane_state {
     LANE_IDLE = 0,  /* No batch: may start one. */
@@ -113,6 +126,7 @@ struct esm_mapping {
     bool is_deleted;           /* Reaped once no lane is busy. */
     bool needs_relane;         /* ParallelizationFactor changed: drain, then rebuild. */
     const char *last_result;   /* LastProcessingResult (static string). */
+    esm_stamps_t stamps;       /* Commit times of groups not yet read (IteratorAge). */
     esm_stats_t st;
     esm_mapping_t *next;
 };
@@ -128,7 +142,7 @@ struct strm_dispatch {
     bool is_woken;              /* Something happened since the last pass. */
     bool is_stopping;
     bool is_started;
-    uint64_t last_commit_ms;    /* Epoch ms of the last commit that appended records. */
+    store_reader_t *stamp_reader; /* Owned; the writer thread only (commit callback). */
     esm_mapping_t *mappings;    /* Sorted by uuid. */
     esm_commit_t *finished;     /* Commits whose done ran, for the thread. */
 };
@@ -193,6 +207,17 @@ void strm__commit_submit(strm_dispatch_t *d, esm_commit_t *c);
 void strm__ckpt_json(const esm_mapping_t *m, const esm_lane_t *l, size_t n_done, eng_buf_t *out);
 
 void strm__commit_free(esm_commit_t *c);
+
+/* ---- dispatch_stamp.c: commit times ------------------------------------- */
+
+/* Queue (table's last seq, now_ms) on every resolved mapping, reading the
+ * tables through d->stamp_reader. Writer thread, after a commit; caller holds mu. */
+void strm__stamp_commit(strm_dispatch_t *d, uint64_t now_ms);
+/* The commit time (epoch ms) of record `seq` (created_s: its
+ * ApproximateCreationDateTime), dropping stamps below it. Records must be
+ * asked about in increasing seq order. Caller holds mu. */
+uint64_t strm__stamp_time(esm_stamps_t *q, uint64_t seq, int64_t created_s, uint64_t now_ms);
+void strm__stamps_free(esm_stamps_t *q);
 
 /* Epoch and monotonic clocks in ms. */
 uint64_t strm__now_ms(void);

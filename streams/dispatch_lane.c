@@ -62,27 +62,26 @@ static void lane_push(esm_lane_t *l, esm_rec_t r)
     l->q[l->head + l->len++] = r;
 }
 
-static uint64_t arrival_ms(const strm_dispatch_t *d, eng_slice_t rec)
+static uint64_t arrival_ms(esm_mapping_t *m, uint64_t seq, eng_slice_t rec)
 {
     int64_t t = 0;
-    if (strm_record_time(rec, &t) < 0 || t < 0)
-        return d->last_commit_ms;
-    const uint64_t created = (uint64_t)t * 1000u;
-    /* Created within the last commit's second: that commit is the best clock. */
-    return created + 1000u >= d->last_commit_ms ? d->last_commit_ms : created;
+    if (strm_record_time(rec, &t) < 0)
+        t = 0;
+    return strm__stamp_time(&m->stamps, seq, t, strm__now_ms());
 }
 
-/* Transform, filter and queue one record. */
-static void accept_record(strm_dispatch_t *d, esm_mapping_t *m, uint64_t seq, eng_slice_t rec)
+/* Transform, filter and queue one record. Returns true when it was queued. */
+static bool accept_record(esm_mapping_t *m, uint64_t seq, eng_slice_t rec)
 {
     esm_lane_t *l = &m->lanes[strm_lane_of(record_keys(rec), m->n_lanes)];
+    const uint64_t commit_ms = arrival_ms(m, seq, rec); /* Drops older stamps, even if skipped. */
     if (seq <= l->done)
-        return; /* Processed before a restart: never replayed. */
+        return false; /* Processed before a restart: never replayed. */
     eng_buf_t b = {0};
     if (strm_record_append(rec, m->view, &b) < 0 || b.len < 2) {
         ENG_WARN("streams", "mapping %s: record %" PRIu64 " is malformed; skipped", m->cfg.uuid, seq);
         eng_buf_free(&b);
-        return;
+        return false;
     }
     b.len--; /* Reopen the record to add the mapping's own member. */
     eng_buf_append_str(&b, ",\"eventSourceARN\":");
@@ -95,11 +94,12 @@ static void accept_record(strm_dispatch_t *d, esm_mapping_t *m, uint64_t seq, en
     if (!is_match) {
         m->st.skipped++;
         eng_buf_free(&b);
-        return;
+        return false;
     }
     size_t len;
     char *json = eng_buf_steal(&b, &len);
-    lane_push(l, (esm_rec_t){.seq = seq, .arrival_ms = arrival_ms(d, rec), .json = json, .len = len});
+    lane_push(l, (esm_rec_t){.seq = seq, .arrival_ms = commit_ms, .json = json, .len = len});
+    return true;
 }
 
 static size_t buffered(const esm_mapping_t *m)
@@ -123,9 +123,7 @@ static void read_records(strm_dispatch_t *d, esm_mapping_t *m)
         if (m->end_seq && seq > m->end_seq)
             break;
         m->read_seq = seq;
-        size_t before = m->lanes[strm_lane_of(record_keys(rec), m->n_lanes)].len;
-        accept_record(d, m, seq, rec);
-        n += m->lanes[strm_lane_of(record_keys(rec), m->n_lanes)].len - before;
+        n += accept_record(m, seq, rec);
     }
 }
 

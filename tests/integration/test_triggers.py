@@ -168,8 +168,10 @@ def test_filter_skips_and_moves_past(tmp_path):
             put(e, k)
         put(e, "yes1", v={"S": "modify"})  # MODIFY: filtered out.
         assert wait_for(lambda: len(seen(e)) == 2)
-        st = wait_for(lambda: metrics(e, m["UUID"])["Skipped"] == 3 and metrics(e, m["UUID"]))
-        assert st and st["Checkpoint"] == 5
+        # The skipped records' checkpoint commit follows the count: wait for both.
+        st = wait_for(lambda: (lambda s: s["Skipped"] == 3 and s["Checkpoint"] == 5 and s)(
+            metrics(e, m["UUID"])))
+        assert st, metrics(e, m["UUID"])
     finally:
         assert e.stop() == 0
 
