@@ -165,6 +165,7 @@ def summarize(ctx, wl, arms, runs, missing, res):
              "p99_us": median([r["p99_us"] for r in rs]),
              "error_share": bad / max(1, sum(r["requests"] for r in rs))}
         m["items"] = m["rps"] * a.per_request if m["rps"] is not None else None
+        m["rounds"] = [{**r, "items": r["rps"] * a.per_request} for r in rs]
         med[a.label] = m
         res.rows.append([a.label, fmt(m["items"] if per_item else m["rps"]), fmt(m["p50_us"]),
                          fmt(m["p99_us"]), " / ".join(fmt(r["rps"]) for r in rs),
@@ -172,7 +173,8 @@ def summarize(ctx, wl, arms, runs, missing, res):
     res.checks = wl.checks(ctx, med) if wl.checks else []
     settings = f"wrk -t1 -c{arms[0].conns} -d{ctx.duration_s}s --latency" if arms else ""
     res.notes.append(f"Medians of {ctx.rounds} alternating rounds, `{settings}`, "
-                     f"after a {'1' if ctx.quick else '2'} s warm-up per target.")
+                     f"after a {'1' if ctx.quick else '2'} s warm-up per target; "
+                     "ratios are the median of the per-round ratios.")
     for (kind, table), (n, rate) in sorted(ctx.seed_rates.items()):
         if wl.name in ("getitem", "getitem-1m", "getitem-1conn"):
             res.notes.append(f"Seeded {kind} table `{table}` with {n:,} items at {rate:,.0f} items/s "
@@ -194,11 +196,14 @@ def usable(med, label):
 
 
 def ratio(label, med, num, den, metric, op, limit):
+    """The median over rounds of num/den, each round's pair measured back to
+    back, so load that drifts over the run cancels out of the ratio."""
     a, why_a = usable(med, num)
     b, why_b = usable(med, den)
-    if a is None or b is None or not b[metric]:
+    pairs = list(zip(a["rounds"], b["rounds"])) if a and b else []
+    if not pairs or any(not y[metric] for _, y in pairs):
         return Check(label, None, op, limit, why_a or why_b or "zero denominator")
-    return Check(label, a[metric] / b[metric], op, limit)
+    return Check(label, median([x[metric] / y[metric] for x, y in pairs]), op, limit)
 
 
 def absolute(label, med, arm, metric, op, limit):
