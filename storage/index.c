@@ -174,6 +174,22 @@ static int item_keys(const idx_t *ix, const store_schema_t *ts, const cJSON *ite
     return 1;
 }
 
+/* An index key attribute present in `item` must have the declared type,
+ * even when the item lacks the index's other key attribute. */
+static bool attr_type_ok(const cJSON *item, const char *name, store_ktype_t type)
+{
+    const cJSON *av = eng_json_get(item, name);
+    const cJSON *m = av ? av->child : NULL;
+    char want[2] = {(char)type, 0};
+    return !av || (m && !m->next && m->string && strcmp(m->string, want) == 0);
+}
+
+static bool types_ok(const idx_t *ix, const cJSON *item)
+{
+    return attr_type_ok(item, ix->ks.pk, ix->ks.pk_type) &&
+           (!ix->ks.has_sk || attr_type_ok(item, ix->ks.sk, ix->ks.sk_type));
+}
+
 /* Add `delta` entries of `bytes` to the counters of index `id`. */
 static int idx_count(store__wctx_t *w, uint32_t id, int delta, int64_t bytes)
 {
@@ -258,7 +274,7 @@ static int apply_all(store__wctx_t *w, const cJSON *defs, const iwrite_t *iw)
     {
         if (idx_parse(d, ad, &ix) < 0)
             return ENG_ECORRUPT;
-        if (iw->new_item && item_keys(&ix, iw->ts, iw->new_item, &k) < 0)
+        if (iw->new_item && (!types_ok(&ix, iw->new_item) || item_keys(&ix, iw->ts, iw->new_item, &k) < 0))
             return ENG_EINVAL;
     }
     eng_buf_t scratch = {0};
