@@ -36,16 +36,23 @@ static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
     {.name = "CreateTable", .fn = ddb__op_create_table},
     {.name = "DeleteItem", .fn = ddb__op_delete_item},
     {.name = "DeleteTable", .fn = ddb__op_delete_table},
+    {.name = "DescribeEndpoints", .fn = ddb__op_describe_endpoints},
+    {.name = "DescribeLimits", .fn = ddb__op_describe_limits},
     {.name = "DescribeTable", .fn = ddb__op_describe_table},
+    {.name = "DescribeTimeToLive", .fn = ddb__op_describe_ttl},
     {.name = "GetItem", .fn = ddb__op_get_item},
     {.name = "ListTables", .fn = ddb__op_list_tables},
+    {.name = "ListTagsOfResource", .fn = ddb__op_list_tags},
     {.name = "PutItem", .fn = ddb__op_put_item},
     {.name = "Query", .fn = ddb__op_query},
     {.name = "Scan", .fn = ddb__op_scan},
+    {.name = "TagResource", .fn = ddb__op_tag_resource},
     {.name = "TransactGetItems", .fn = ddb__op_transact_get},
     {.name = "TransactWriteItems", .fn = ddb__op_transact_write},
+    {.name = "UntagResource", .fn = ddb__op_untag_resource},
     {.name = "UpdateItem", .fn = ddb__op_update_item},
     {.name = "UpdateTable", .fn = ddb__op_update_table},
+    {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
 typedef struct op_key {

@@ -64,8 +64,12 @@ void store__log_format(store__wctx_t *w, const store_write_t *wr, uint64_t seq, 
         eng_buf_append(b, old.ptr, old.len);
     }
     eng_buf_printf(b, ",\"SequenceNumber\":\"%021" PRIu64 "\",\"SizeBytes\":%" PRIu64
-                      ",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}",
+                      ",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}",
                    seq, record_size(wr, old_size, new_size));
+    if (wr->is_service) /* A TTL expiry: DynamoDB marks who deleted it. */
+        eng_buf_append_str(b, ",\"userIdentity\":{\"type\":\"Service\","
+                              "\"principalId\":\"dynamodb.amazonaws.com\"}");
+    eng_buf_append_char(b, '}');
 }
 
 int store__log_put(store__wctx_t *w, uint32_t tid, uint64_t seq)

@@ -162,6 +162,8 @@ struct store_write {
     store_check_cb check;   /* Optional; see above. */
     void *check_arg;
     bool want_old;          /* Copy the previous item (or table meta) into `old`. */
+    bool is_service;        /* Items: the change is DynamoDB's own (a TTL expiry): its stream
+                             * record carries "userIdentity" (type Service). */
     uint64_t trim_upto;     /* LOG_TRIM: the highest sequence number that may go. */
 
     /* Results, set before the batch's done callback runs. */
@@ -257,6 +259,27 @@ int store_kv_next(store_reader_t *r, eng_slice_t prefix, eng_slice_t after, eng_
  * until store_read_end. Returns 0 or ENG_ENOTFOUND. */
 int store_log_next(store_reader_t *r, uint32_t table_id, uint64_t after_seq, uint64_t *seq,
                    eng_slice_t *record);
+
+/* ---- Time to live ------------------------------------------------------- */
+
+/* The TTL sweeper: a thread that, every interval, walks the tables whose
+ * meta holds "TimeToLiveSpecification":{"AttributeName":"x","Enabled":true}
+ * (written by the API layer) in chunks of at most STORE_TTL_CHUNK items per
+ * read snapshot, and deletes each item whose attribute x is a Number of
+ * epoch seconds in the past (but not more than five years past, as in
+ * DynamoDB), on the condition that the item is unchanged since it was read.
+ * Each deletion appends a REMOVE record marked is_service. */
+typedef struct store_ttl store_ttl_t; /* Opaque. */
+#define STORE_TTL_CHUNK 256
+#define STORE_TTL_MEMBER "TimeToLiveSpecification"
+
+/* Start the sweeper on `store`, pausing `interval_ms` (> 0) between passes.
+ * On 0 the caller owns *out (store_ttl_stop, before store_close).
+ * Returns 0, ENG_EINVAL (interval 0) or ENG_EIO (no thread or reader). */
+int store_ttl_start(store_t *store, uint32_t interval_ms, store_ttl_t **out);
+/* Stop the sweeper: finishes the chunk in flight, joins the thread, frees
+ * it. NULL is a no-op. Blocks for at most one chunk's commit. */
+void store_ttl_stop(store_ttl_t *ttl);
 
 /* ---- Expressions -------------------------------------------------------- */
 

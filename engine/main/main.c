@@ -307,6 +307,15 @@ static int wait_for_stop(const sigset_t *stop)
     return sig;
 }
 
+/* The TTL sweep interval from EDDY_TTL_SWEEP_MS (1 ms to 1 h), else 5 s. */
+static uint32_t ttl_sweep_ms(void)
+{
+    const char *v = getenv("EDDY_TTL_SWEEP_MS");
+    char *end = NULL;
+    unsigned long ms = v ? strtoul(v, &end, 10) : 0;
+    return ms >= 1 && ms <= 3600000 && end && *end == '\0' ? (uint32_t)ms : 5000;
+}
+
 /* Every running module, in start order; stopped in reverse. */
 typedef struct engine {
     store_t *store;
@@ -318,6 +327,7 @@ typedef struct engine {
     strm_retention_t *retention;
     strm_dispatch_t *dispatch; /* Event source mappings (h9). */
     gw_esm_t *esm;             /* Their Lambda API and /_eddy/mappings (h9). */
+    store_ttl_t *ttl;          /* TTL sweeper (h11). */
 } engine_t;
 
 /* Stop whatever started, in reverse order. Safe on a partly started engine. */
@@ -333,6 +343,7 @@ static void engine_stop(engine_t *e)
     gw_ddbs_destroy(e->ddbs);
     strm_retention_destroy(e->retention);
     eng_fn_registry_destroy(e->fns);
+    store_ttl_stop(e->ttl);
     store_close(e->store);
     *e = (engine_t){0};
 }
@@ -381,6 +392,8 @@ static void engine_start(engine_t *e, serve_opts_t *o)
                              &e->ddbs);
     if (err == 0)
         err = strm_retention_create(e->store, &o->retention, &e->retention);
+    if (err == 0) /* EDDY_TTL_SWEEP_MS: pause between TTL passes (default 5000; tests use less). */
+        err = store_ttl_start(e->store, ttl_sweep_ms(), &e->ttl);
     if (err == 0)
         err = gw_start(e->gw);
     if (err < 0) {
