@@ -450,3 +450,75 @@ void ddb__index_last_key(const ddb_schema_t *ts, const ddb_index_t *ix, const cJ
     eng_json_print(k, out);
     cJSON_Delete(k);
 }
+
+/* ---- why storage refused a write ----------------------------------------- */
+
+/* The type letter(s) of an attribute value ({"S":..} -> "S"), or NULL. */
+static const char *value_type(const cJSON *v)
+{
+    return cJSON_IsObject(v) && v->child ? v->child->string : NULL;
+}
+
+static const char *defined_type(const cJSON *meta, const char *attr)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, eng_json_get(meta, "AttributeDefinitions"))
+    {
+        const char *n = eng_json_get_str(d, "AttributeName");
+        if (n && strcmp(n, attr) == 0)
+            return eng_json_get_str(d, "AttributeType");
+    }
+    return NULL;
+}
+
+/* If index `ix` has a key attribute present in `item` with the wrong type,
+ * return that attribute's name and set the types. */
+static const char *mismatch_in(const cJSON *meta, const cJSON *ix, const cJSON *item,
+                               const char **want, const char **got)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, eng_json_get(ix, "KeySchema"))
+    {
+        const char *attr = eng_json_get_str(k, "AttributeName");
+        const char *t = attr ? value_type(eng_json_get(item, attr)) : NULL;
+        const char *d = attr ? defined_type(meta, attr) : NULL;
+        if (t && d && strcmp(t, d) != 0) {
+            *want = d, *got = t;
+            return attr;
+        }
+    }
+    return NULL;
+}
+
+int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out)
+{
+    static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    store_table_t t;
+    cJSON *meta = NULL, *it = NULL;
+    const char *attr = NULL, *want = NULL, *got = NULL, *index = NULL;
+    if (store_read_begin(th->reader) < 0)
+        return ENG_EIO;
+    int err = store_table_get(th->reader, eng_slice_cstr(table), &t);
+    if (err == 0 && (err = eng_json_parse(t.meta.ptr, t.meta.len, &meta)) == 0)
+        err = eng_json_parse(item.ptr, item.len, &it);
+    store_read_end(th->reader);
+    /* DynamoDB names the alphabetically first index the attribute breaks. */
+    for (size_t i = 0; err == 0 && i < ENG_ARRAY_LEN(members); i++) {
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(meta, members[i]))
+        {
+            const char *w = NULL, *g = NULL, *a = mismatch_in(meta, ix, it, &w, &g);
+            const char *name = eng_json_get_str(ix, "IndexName");
+            if (a && name && (!index || strcmp(name, index) < 0))
+                attr = a, want = w, got = g, index = name;
+        }
+    }
+    if (err == 0 && index)
+        eng_buf_printf(out, "One or more parameter values were invalid: Type mismatch for Index "
+                            "Key %s Expected: %s Actual: %s IndexName: %s",
+                       attr, want, got, index);
+    err = err == 0 && !index ? ENG_ENOTFOUND : err;
+    eng_json_delete(it);
+    eng_json_delete(meta);
+    return err;
+}

@@ -266,6 +266,12 @@ void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, con
                          const char *creating, cJSON *d);
 /* Resolve IndexName `name` of table `t` (read begun) and check Select and
  * ConsistentRead against it. Returns 0, or a negative code after replying. */
+/* Explain why storage refused to write `item` (canonical text) into `table`
+ * with ENG_EINVAL when an index key attribute has the wrong type: appends
+ * DynamoDB's message to `out`. Returns 0, ENG_ENOTFOUND (no index explains
+ * it) or ENG_EIO. Loop thread, outside a read (it takes its own). */
+int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out);
+
 int ddb__index_open(ddb_call_t *c, const store_table_t *t, const char *name, ddb_index_t *ix);
 /* ExclusiveStartKey of an index Query/Scan (table and index keys) as an
  * entry key. Returns 0 or ENG_EINVAL after replying. */

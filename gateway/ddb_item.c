@@ -176,6 +176,18 @@ void ddb__op_put_item(ddb_call_t *c)
     single_submit(c, w, s, &x, false);
 }
 
+/* Storage refuses an item whose index key attribute has the wrong type;
+ * find which, for DynamoDB's message in w->aux. Returns 0 or ENG_ENOTFOUND. */
+static int index_mismatch(ddb_wreq_t *w)
+{
+    const store_update_t *u = w->offs[0].upd;
+    eng_slice_t item = u ? store_update_new(u) : w->writes[0].item;
+    if (!item.len)
+        return ENG_ENOTFOUND;
+    eng_buf_reset(&w->aux);
+    return ddb__index_mismatch(w->th, w->table, item, &w->aux);
+}
+
 /* Errors of a single-item write: condition (with the old item when asked),
  * runtime validation from the update, storage. */
 static void reply_single_err(ddb_wreq_t *w, int err)
@@ -190,6 +202,8 @@ static void reply_single_err(ddb_wreq_t *w, int err)
                              eng_slice(w->aux.ptr, w->aux.len));
     } else if (err == ENG_EINVAL && u && store_update_why(u)) {
         ddb__reply_err(w->th, w->req, DDB_E_VALIDATION, store_update_why(u));
+    } else if (err == ENG_EINVAL && index_mismatch(w) == 0) {
+        ddb__reply_err(w->th, w->req, DDB_E_VALIDATION, w->aux.ptr);
     } else {
         ddb__reply_store_err(w->th, w->req, err);
     }

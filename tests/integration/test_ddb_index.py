@@ -129,8 +129,15 @@ def test_type_mismatch_and_consistent_read(eddy):
     make(c)
     with pytest.raises(ClientError) as e:
         c.put_item(TableName="ixt", Item={"pk": {"S": "p"}, "sk": {"N": "1"}, "g": {"N": "1"}})
-    assert err(e)[0] == "ValidationException"
+    assert err(e) == ("ValidationException", "One or more parameter values were invalid: Type mismatch "
+                      "for Index Key g Expected: S Actual: N IndexName: by_g")
     assert c.scan(TableName="ixt")["Count"] == 0
+    c.put_item(TableName="ixt", Item={"pk": {"S": "p"}, "sk": {"N": "1"}})
+    with pytest.raises(ClientError) as e:  # The same through an update.
+        c.update_item(TableName="ixt", Key={"pk": {"S": "p"}, "sk": {"N": "1"}},
+                      UpdateExpression="SET g = :n", ExpressionAttributeValues={":n": {"N": "7"}})
+    assert err(e)[1].endswith("Type mismatch for Index Key g Expected: S Actual: N IndexName: by_g")
+    c.delete_item(TableName="ixt", Key={"pk": {"S": "p"}, "sk": {"N": "1"}})
     with pytest.raises(ClientError) as e:
         c.query(TableName="ixt", IndexName="by_g", KeyConditionExpression="g = :g",
                 ExpressionAttributeValues={":g": {"S": "G"}}, ConsistentRead=True)
