@@ -36,18 +36,23 @@ uint64_t strm__mono_ms(void)
 
 void strm__wake(strm_dispatch_t *d)
 {
+    pthread_mutex_lock(&d->inbox_mu);
     d->is_woken = true;
     pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->inbox_mu);
 }
 
-static void on_store_commit(void *arg) /* Writer thread, after each commit with records. */
+/* Writer thread, after each commit with records. Never takes d->mu: a pass
+ * holds it for long and client acknowledgements must not wait for it. */
+static void on_store_commit(void *arg)
 {
     strm_dispatch_t *d = arg;
-    const uint64_t now = strm__now_ms(); /* Before the lock: the commit's own time. */
-    pthread_mutex_lock(&d->mu);
+    const uint64_t now = strm__now_ms();
+    pthread_mutex_lock(&d->inbox_mu);
     strm__stamp_commit(d, now);
-    strm__wake(d);
-    pthread_mutex_unlock(&d->mu);
+    d->is_woken = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->inbox_mu);
 }
 
 /* ---- mappings ------------------------------------------------------------ */
@@ -121,7 +126,6 @@ static void mapping_free(esm_mapping_t *m)
         eng_fn_result_free(&l->res);
     }
     eng_free(m->lanes);
-    strm__stamps_free(&m->stamps);
     strm_filter_destroy(m->filter);
     strm__cfg_free(&m->cfg);
     eng_free(m);
@@ -193,6 +197,8 @@ static void resolve_stream(strm_dispatch_t *d, esm_mapping_t *m, uint64_t mono)
         const char *label = eng_json_get_str(s, "StreamLabel");
         strm_shard_id(m->cfg.table, label ? label : "", cJSON_IsNumber(created) ?
                       created->valuedouble : 0, m->shard_id);
+        if (m->table_id != t.id)
+            strm__stamp_watch(d, m->cfg.table, t.id);
         m->table_id = t.id;
     }
     eng_json_delete(meta);
@@ -216,9 +222,21 @@ static void reap_deleted(strm_dispatch_t *d)
 /* One pass over every mapping. Returns the next timer (monotonic ms). */
 static uint64_t run_pass(strm_dispatch_t *d)
 {
-    while (d->finished) {
-        esm_commit_t *c = d->finished;
-        d->finished = c->next;
+    pthread_mutex_lock(&d->inbox_mu);
+    esm_commit_t *done = d->finished;
+    d->finished = NULL;
+    pthread_mutex_unlock(&d->inbox_mu);
+    /* Pushed newest first: handle in completion order. */
+    esm_commit_t *fifo = NULL;
+    while (done) {
+        esm_commit_t *c = done;
+        done = c->next;
+        c->next = fifo;
+        fifo = c;
+    }
+    while (fifo) {
+        esm_commit_t *c = fifo;
+        fifo = c->next;
         strm__commit_handle(d, c);
     }
     uint64_t next = UINT64_MAX;
@@ -235,21 +253,25 @@ static uint64_t run_pass(strm_dispatch_t *d)
     return next;
 }
 
-static bool any_busy(const strm_dispatch_t *d)
+static bool any_busy(strm_dispatch_t *d)
 {
     for (const esm_mapping_t *m = d->mappings; m; m = m->next) {
         if (strm__mapping_busy(m))
             return true;
     }
-    return d->finished != NULL;
+    pthread_mutex_lock(&d->inbox_mu);
+    const bool has_finished = d->finished != NULL;
+    pthread_mutex_unlock(&d->inbox_mu);
+    return has_finished;
 }
 
+/* Wait on cv (caller holds inbox_mu) until woken or the deadline. */
 static void wait_until(strm_dispatch_t *d, uint64_t mono_deadline)
 {
     if (d->is_woken)
         return;
     if (mono_deadline == UINT64_MAX) {
-        pthread_cond_wait(&d->cv, &d->mu);
+        pthread_cond_wait(&d->cv, &d->inbox_mu);
         return;
     }
     const uint64_t now = strm__mono_ms();
@@ -260,21 +282,27 @@ static void wait_until(strm_dispatch_t *d, uint64_t mono_deadline)
     const uint64_t ns = (uint64_t)ts.tv_nsec + (mono_deadline - now) * 1000000u;
     ts.tv_sec += (time_t)(ns / 1000000000u);
     ts.tv_nsec = (long)(ns % 1000000000u);
-    pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+    pthread_cond_timedwait(&d->cv, &d->inbox_mu, &ts);
 }
 
 static void *dispatch_main(void *arg)
 {
     strm_dispatch_t *d = arg;
-    pthread_mutex_lock(&d->mu);
-    /* While stopping, keep passing until every invocation and commit ended. */
-    while (!d->is_stopping || any_busy(d)) {
-        d->is_woken = false;
-        const uint64_t next = run_pass(d);
+    uint64_t next = 0;
+    for (;;) {
+        /* Clear the flag before the pass: a wake during it means pass again. */
+        pthread_mutex_lock(&d->inbox_mu);
         wait_until(d, next);
+        d->is_woken = false;
+        pthread_mutex_unlock(&d->inbox_mu);
+        pthread_mutex_lock(&d->mu);
+        /* While stopping, keep passing until every invocation and commit ended. */
+        const bool is_done = d->is_stopping && !any_busy(d);
+        next = is_done ? 0 : run_pass(d);
+        pthread_mutex_unlock(&d->mu);
+        if (is_done)
+            return NULL;
     }
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -313,6 +341,7 @@ int strm_dispatch_create(const strm_dispatch_config_t *cfg, strm_dispatch_t **ou
     d->fns = cfg->fns;
     snprintf(d->region, sizeof d->region, "%s", cfg->region ? cfg->region : "us-east-1");
     pthread_mutex_init(&d->mu, NULL);
+    pthread_mutex_init(&d->inbox_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -354,7 +383,9 @@ void strm_dispatch_destroy(strm_dispatch_t *d)
     }
     store_reader_destroy(d->reader);
     store_reader_destroy(d->stamp_reader);
+    strm__stamps_free(d);
     pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->inbox_mu);
     pthread_mutex_destroy(&d->mu);
     eng_free(d);
 }

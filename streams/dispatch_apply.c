@@ -221,11 +221,12 @@ static void on_commit_done(store_batch_t *batch) /* Writer thread. */
         for (size_t i = 0; i < c->n_w; i++)
             batch->err = batch->err ? batch->err : c->w[i].err;
     }
-    pthread_mutex_lock(&d->mu);
+    pthread_mutex_lock(&d->inbox_mu);
     c->next = d->finished;
     d->finished = c;
-    strm__wake(d);
-    pthread_mutex_unlock(&d->mu);
+    d->is_woken = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->inbox_mu);
 }
 
 void strm__commit_free(esm_commit_t *c)

@@ -3,7 +3,10 @@
  * dispatcher's context, a mapping's configuration and its runtime (lanes of
  * buffered records, the batch in flight per lane, the one commit in flight
  * per mapping), and the helpers those files share. One mutex (d->mu) guards
- * all of it; worker and writer callbacks only deposit results under it. */
+ * all of it; worker callbacks deposit results under it. The writer thread
+ * never takes d->mu (a dispatcher pass holds it for long): its callbacks use
+ * d->inbox_mu, which guards only the wakeup flag, finished commits and the
+ * commit stamps, and is held for microseconds. Lock order: mu, then inbox_mu. */
 #ifndef STRM_DISPATCH_INT_H
 #define STRM_DISPATCH_INT_H
 
@@ -51,8 +54,10 @@ typedef struct esm_stamp {
     uint64_t commit_ms; /* Epoch ms. */
 } esm_stamp_t;
 
-/* A mapping's commit stamps not yet matched to records, oldest first (ring). */
+/* A table's recent commit stamps, oldest first (ring, seqs increasing). */
 typedef struct esm_stamps {
+    char table[ESM_TABLE_MAX];
+    uint32_t table_id;
     esm_stamp_t *s;        /* Owned ring of cap entries; s[head..head+len). */
     size_t head, len, cap;
     uint64_t dropped_upto; /* Stamps up to this seq were dropped (bound reached). */
@@ -75,6 +80,7 @@ typedef struct esm_commit {
     esm_lane_t *lane;          /* NULL for a checkpoint-only commit. */
     size_t n_done;             /* Records of the lane's batch it completes. */
     bool is_discard;           /* Carries an on-failure record. */
+    bool is_early;             /* Checkpoint-only success: the lane moved on at submit. */
     uint64_t low;              /* The checkpoint it persists (lowest lane position). */
     uint64_t lane_done;        /* The lane's position it persists. */
     store_write_t *w;          /* Owned array. */
@@ -126,7 +132,6 @@ struct esm_mapping {
     bool is_deleted;           /* Reaped once no lane is busy. */
     bool needs_relane;         /* ParallelizationFactor changed: drain, then rebuild. */
     const char *last_result;   /* LastProcessingResult (static string). */
-    esm_stamps_t stamps;       /* Commit times of groups not yet read (IteratorAge). */
     esm_stats_t st;
     esm_mapping_t *next;
 };
@@ -137,14 +142,17 @@ struct strm_dispatch {
     char region[64];
     store_reader_t *reader;     /* Owned; the dispatcher thread only. */
     pthread_t thread;
-    pthread_mutex_t mu;         /* Guards everything below and every mapping. */
-    pthread_cond_t cv;          /* Wakes the dispatcher thread. */
+    pthread_mutex_t inbox_mu;   /* Guards is_woken, finished and tables only. */
+    pthread_cond_t cv;          /* Wakes the dispatcher thread (with inbox_mu). */
     bool is_woken;              /* Something happened since the last pass. */
+    esm_commit_t *finished;     /* Commits whose done ran, for the thread. */
+    esm_stamps_t *tables;       /* Watched tables' commit stamps (owned array). */
+    size_t n_tables;
+    pthread_mutex_t mu;         /* Guards everything below and every mapping. */
     bool is_stopping;
     bool is_started;
     store_reader_t *stamp_reader; /* Owned; the writer thread only (commit callback). */
     esm_mapping_t *mappings;    /* Sorted by uuid. */
-    esm_commit_t *finished;     /* Commits whose done ran, for the thread. */
 };
 
 /* ---- esm.c: settings -------------------------------------------------- */
@@ -174,7 +182,7 @@ void strm__mapping_insert(strm_dispatch_t *d, esm_mapping_t *m);
 esm_mapping_t *strm__mapping_find(strm_dispatch_t *d, const char *uuid);
 /* Apply new settings (taken over) to a live mapping. Caller holds mu. */
 void strm__mapping_update(strm_dispatch_t *d, esm_mapping_t *m, esm_cfg_t *cfg);
-void strm__wake(strm_dispatch_t *d); /* Caller holds mu. */
+void strm__wake(strm_dispatch_t *d); /* Takes inbox_mu; any thread. */
 
 /* ---- dispatch_lane.c: one pass ------------------------------------------ */
 
@@ -210,14 +218,18 @@ void strm__commit_free(esm_commit_t *c);
 
 /* ---- dispatch_stamp.c: commit times ------------------------------------- */
 
-/* Queue (table's last seq, now_ms) on every resolved mapping, reading the
- * tables through d->stamp_reader. Writer thread, after a commit; caller holds mu. */
+/* Queue (table's last seq, now_ms) for every watched table, reading the
+ * tables through d->stamp_reader. Writer thread, after a commit; caller
+ * holds inbox_mu. */
 void strm__stamp_commit(strm_dispatch_t *d, uint64_t now_ms);
-/* The commit time (epoch ms) of record `seq` (created_s: its
- * ApproximateCreationDateTime), dropping stamps below it. Records must be
- * asked about in increasing seq order. Caller holds mu. */
-uint64_t strm__stamp_time(esm_stamps_t *q, uint64_t seq, int64_t created_s, uint64_t now_ms);
-void strm__stamps_free(esm_stamps_t *q);
+/* Watch table `name` (id `table_id`): commits stamp it from now on. Takes
+ * inbox_mu. Dispatcher thread. */
+void strm__stamp_watch(strm_dispatch_t *d, const char *name, uint32_t table_id);
+/* The commit time (epoch ms) of record `seq` of table `table_id`
+ * (created_s: its ApproximateCreationDateTime). Takes inbox_mu. */
+uint64_t strm__stamp_time(strm_dispatch_t *d, uint32_t table_id, uint64_t seq, int64_t created_s,
+                          uint64_t now_ms);
+void strm__stamps_free(strm_dispatch_t *d);
 
 /* Epoch and monotonic clocks in ms. */
 uint64_t strm__now_ms(void);

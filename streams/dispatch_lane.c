@@ -67,16 +67,16 @@ static uint64_t arrival_ms(esm_mapping_t *m, uint64_t seq, eng_slice_t rec)
     int64_t t = 0;
     if (strm_record_time(rec, &t) < 0)
         t = 0;
-    return strm__stamp_time(&m->stamps, seq, t, strm__now_ms());
+    return strm__stamp_time(m->d, m->table_id, seq, t, strm__now_ms());
 }
 
 /* Transform, filter and queue one record. Returns true when it was queued. */
 static bool accept_record(esm_mapping_t *m, uint64_t seq, eng_slice_t rec)
 {
     esm_lane_t *l = &m->lanes[strm_lane_of(record_keys(rec), m->n_lanes)];
-    const uint64_t commit_ms = arrival_ms(m, seq, rec); /* Drops older stamps, even if skipped. */
     if (seq <= l->done)
         return false; /* Processed before a restart: never replayed. */
+    const uint64_t commit_ms = arrival_ms(m, seq, rec);
     eng_buf_t b = {0};
     if (strm_record_append(rec, m->view, &b) < 0 || b.len < 2) {
         ENG_WARN("streams", "mapping %s: record %" PRIu64 " is malformed; skipped", m->cfg.uuid, seq);
@@ -259,6 +259,24 @@ static void submit(strm_dispatch_t *d, esm_mapping_t *m, esm_lane_t *l, esm_comm
     strm__commit_submit(d, c);
 }
 
+static void lane_pop(esm_lane_t *l, size_t n);
+static void lane_advance(esm_lane_t *l, size_t n_done, uint64_t done, bool is_partial);
+
+/* A whole batch succeeded and its commit carries only the checkpoint: the
+ * lane moves on now, so its next invocation overlaps this commit's fsync
+ * instead of waiting for it. Commits stay one at a time per mapping, so
+ * persisted positions still only move forward; a crash before this commit
+ * lands replays the batch (at least once, as Lambda), while batches with
+ * staged writes keep waiting, so their writes and checkpoint stay atomic. */
+static void submit_early(strm_dispatch_t *d, esm_mapping_t *m, esm_lane_t *l, esm_commit_t *c)
+{
+    c->is_early = true;
+    c->lane = NULL;
+    m->is_committing = true;
+    lane_advance(l, c->n_done, c->lane_done, false);
+    strm__commit_submit(d, c);
+}
+
 /* A function error (or a commit that failed) on the lane's batch. */
 static void batch_failed(strm_dispatch_t *d, esm_mapping_t *m, esm_lane_t *l)
 {
@@ -327,7 +345,10 @@ static void lane_result(strm_dispatch_t *d, esm_mapping_t *m, esm_lane_t *l)
         return;
     }
     m->last_result = "OK";
-    submit(d, m, l, c);
+    if (n_ok == l->n_batch && c->n_w == 1)
+        submit_early(d, m, l, c);
+    else
+        submit(d, m, l, c);
 }
 
 /* ---- commits ------------------------------------------------------------- */
@@ -342,6 +363,18 @@ static void lane_pop(esm_lane_t *l, size_t n)
         l->head = 0;
 }
 
+/* The lane's first n_done records are processed up to `done`. */
+static void lane_advance(esm_lane_t *l, size_t n_done, uint64_t done, bool is_partial)
+{
+    lane_pop(l, n_done);
+    l->done = done;
+    l->state = LANE_IDLE;
+    l->attempts = is_partial ? l->attempts + 1 : 0;
+    l->retry_at_ms = is_partial ? strm__mono_ms() + strm_retry_backoff_ms(l->attempts) : 0;
+    if (l->bisect_max && (l->len == 0 || l->q[l->head].seq > l->bisect_until))
+        l->bisect_max = 0;
+}
+
 /* The dispatcher thread's side of a finished commit. */
 void strm__commit_handle(strm_dispatch_t *d, esm_commit_t *c)
 {
@@ -351,15 +384,11 @@ void strm__commit_handle(strm_dispatch_t *d, esm_commit_t *c)
     m->is_committing = false;
     if (err == 0)
         m->saved_low = c->low;
+    if (c->is_early && err < 0)
+        ENG_WARN("streams", "mapping %s: checkpoint commit failed (the next one carries it): %s",
+                 m->cfg.uuid, eng_strerror(err));
     if (l && err == 0) {
-        const bool is_partial = !c->is_discard && c->n_done < l->n_batch;
-        lane_pop(l, c->n_done);
-        l->done = c->lane_done;
-        l->state = LANE_IDLE;
-        l->attempts = is_partial ? l->attempts + 1 : 0;
-        l->retry_at_ms = is_partial ? strm__mono_ms() + strm_retry_backoff_ms(l->attempts) : 0;
-        if (l->bisect_max && (l->len == 0 || l->q[l->head].seq > l->bisect_until))
-            l->bisect_max = 0;
+        lane_advance(l, c->n_done, c->lane_done, !c->is_discard && c->n_done < l->n_batch);
     } else if (l) {
         ENG_WARN("streams", "mapping %s: commit failed: %s", m->cfg.uuid, eng_strerror(err));
         batch_failed(d, m, l);
