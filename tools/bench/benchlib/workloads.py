@@ -385,7 +385,22 @@ WORKLOADS = {
     "startup": Workload(
         "startup", "exec to first 200, idle RSS, 10,000 idle keep-alive connections",
         ("eddy", "nginx"), run=run_startup),
+    # Stream triggers (h13): custom runners in tools/bench/trigger_bench.py.
+    "trigger-latency": Workload(
+        "trigger-latency", "PutItem ack -> native handler start at 1,000 and 20,000 puts/s",
+        ("eddy",), run=lambda ctx: _trigger("run_latency", ctx)),
+    "trigger-throughput": Workload(
+        "trigger-throughput", "dispatch a preloaded backlog into a no-op handler, BatchSize 1,000",
+        ("eddy",), run=lambda ctx: _trigger("run_throughput", ctx)),
+    "trigger-writes": Workload(
+        "trigger-writes", "durable PutItem with 3 mappings attached vs none",
+        ("eddy",), run=lambda ctx: _trigger("run_writes", ctx)),
 }
+
+
+def _trigger(fn, ctx):
+    import trigger_bench  # tools/bench/, on sys.path when run by tools/bench/run.
+    return getattr(trigger_bench, fn)(ctx)
 
 
 def run_workload(ctx, name):
