@@ -5,13 +5,17 @@
  * `fail_on` fails any batch holding an item whose NewImage has fail=true;
  * `report` reports such records as batchItemFailures; `add` (pipeline)
  * stages ADD #t :amt (#t = total, a reserved word) on counter item pipeB[id=<NewImage.k>]; `copy`
- * (pipeline stage 2) copies each pipeB image into pipeC. Uses cJSON to read events. */
+ * (pipeline stage 2) copies each pipeB image into pipeC. `record` also stores
+ * "at": CLOCK_MONOTONIC ns at handler start times 1000 plus the record's index
+ * in the batch, comparable across host processes, so a test can rebuild the
+ * order records were delivered in. Uses cJSON to read events. */
 #include "eddy.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 EDDY_MODULE();
 
@@ -46,6 +50,10 @@ int record(const eddy_event_t *ev, eddy_ctx_t *ctx)
     const cJSON *recs = cJSON_GetObjectItemCaseSensitive(root, "Records"), *r;
     const int n = cJSON_GetArraySize(recs);
     const char *first = n ? seq_of(recs->child) : "";
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned long long at = ((unsigned long long)ts.tv_sec * 1000000000ull +
+                             (unsigned long long)ts.tv_nsec) * 1000ull;
     int rc = 0;
     cJSON_ArrayForEach(r, recs)
     {
@@ -56,6 +64,9 @@ int record(const eddy_event_t *ev, eddy_ctx_t *ctx)
         char num[16];
         snprintf(num, sizeof num, "%d", n);
         cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "n"), "N", cJSON_CreateString(num));
+        char at_text[32];
+        snprintf(at_text, sizeof at_text, "%llu", at++);
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "at"), "N", cJSON_CreateString(at_text));
         cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "rec"), "S", cJSON_CreateString(text));
         char *it = cJSON_PrintUnformatted(item);
         rc |= eddy_stage_put(ctx, "seen", it);
