@@ -9,6 +9,9 @@
 -- Usage (cwd tools/bench/wrk): wrk ... -s ddb.lua URL -- OP TABLE KEYSPACE NREQ SEED
 --   OP get|put|batch: GetItem / PutItem / BatchWriteItem (25 puts per request)
 --   on keys "k%08d" drawn from [0, KEYSPACE), NREQ prebuilt requests.
+--   OP load: a bulk load. BatchWriteItem of 25 NEW items per request, keys
+--   consecutive from a random start, built per request (a rotation of
+--   prebuilt batches would rewrite identical items, which a store may skip).
 
 require "result"
 
@@ -65,8 +68,44 @@ local reqs = {}
 local nreqs = 0
 local next_req = 0
 
+local load_fmt, load_args, load_head, load_next
+
+-- One string.format per request over a 25-item template: fast enough that
+-- wrk sends about 400,000 items/s to nginx here, twice the target.
+local function load_init(tbl)
+   local item = '{"PutRequest":{"Item":{"pk":{"S":"k%08d"},"v":{"S":"' .. VALUE
+      .. '"},"n":{"N":"%d"}}}}'
+   local items = {}
+   for j = 1, BATCH do
+      items[j] = item
+   end
+   load_fmt = '{"RequestItems":{"' .. tbl .. '":[' .. table.concat(items, ",") .. ']}}'
+   load_args = {}
+   local lines = { "POST / HTTP/1.1", "Host: " .. wrk.headers["Host"] }
+   for name, value in pairs(ddb_headers("BatchWriteItem")) do
+      lines[#lines + 1] = name .. ": " .. value
+   end
+   lines[#lines + 1] = "Content-Length: "
+   load_head = table.concat(lines, "\r\n")
+   math.randomseed(os.time())
+   load_next = math.random(0, 3000000) * BATCH -- Rounds rarely overlap.
+   request = function()
+      local n = load_next
+      load_next = n + BATCH
+      for j = 0, BATCH - 1 do
+         load_args[2 * j + 1] = n + j
+         load_args[2 * j + 2] = n + j
+      end
+      local body = string.format(load_fmt, unpack(load_args))
+      return load_head .. #body .. "\r\n\r\n" .. body
+   end
+end
+
 function init(args)
    local op = args[1] or "get"
+   if op == "load" then
+      return load_init(args[2] or "bench")
+   end
    local spec = assert(ops[op], "unknown op " .. op)
    local tbl = args[2] or "bench"
    local keyspace = tonumber(args[3] or "100000")
