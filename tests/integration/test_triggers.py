@@ -8,6 +8,7 @@
 import json
 import os
 import shutil
+import threading
 import time
 
 import boto3
@@ -231,13 +232,40 @@ def test_bisect_isolates_the_poison_record(tmp_path):
 
 
 def test_parallelization_keeps_per_key_order(tmp_path):
+    """4 lanes, 4 concurrent writers over 24 keys: each key's records are
+    delivered exactly once, in the order they were written, even though
+    lanes run batches at the same time (record's "at" orders deliveries)."""
     e = start(tmp_path)
+    keys, rounds, writers = 24, 10, 4
     try:
-        m = create(e, ParallelizationFactor=4, BatchSize=3)
-        for round_ in range(5):
-            for k in range(6):
-                put(e, f"key{k}", v={"N": str(round_)})
-        assert wait_for(lambda: len(seen(e)) == 30)
-        assert metrics(e, m["UUID"])["Records"] == 30
+        m = create(e, ParallelizationFactor=4, BatchSize=5)
+
+        def writer(w):
+            c = ddb(e)
+            for r in range(rounds):
+                for k in range(w, keys, writers):
+                    c.put_item(TableName="src", Item={"k": {"S": f"key{k}"}, "v": {"N": str(r)}})
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        total = keys * rounds
+        assert wait_for(lambda: metrics(e, m["UUID"])["Records"] >= total, timeout=30)
+        items = wait_for(lambda: (lambda s: len(s) == total and s)(
+            ddb(e).scan(TableName="seen")["Items"]), timeout=30)
+        assert items, "not every record was delivered"
+        per_key = {}
+        for i in sorted(items, key=lambda i: int(i["at"]["N"])):
+            rec = json.loads(i["rec"]["S"])
+            key = rec["dynamodb"]["Keys"]["k"]["S"]
+            per_key.setdefault(key, []).append(
+                (int(rec["dynamodb"]["NewImage"]["v"]["N"]), int(rec["dynamodb"]["SequenceNumber"])))
+        assert len(per_key) == keys
+        for key, recs in per_key.items():
+            assert [v for v, _ in recs] == list(range(rounds)), (key, recs)
+            assert [s for _, s in recs] == sorted(s for _, s in recs), (key, recs)
+        assert metrics(e, m["UUID"])["Records"] == total
     finally:
         assert e.stop() == 0
