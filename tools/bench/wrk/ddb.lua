@@ -9,6 +9,8 @@
 -- Usage (cwd tools/bench/wrk): wrk ... -s ddb.lua URL -- OP TABLE KEYSPACE NREQ SEED
 --   OP get|put|batch: GetItem / PutItem / BatchWriteItem (25 puts per request)
 --   on keys "k%08d" drawn from [0, KEYSPACE), NREQ prebuilt requests.
+--   OP put builds each request (random key, a counter in "n") so no write
+--   repeats an identical item, which a store may skip as a no-op.
 --   OP load: a bulk load. BatchWriteItem of 25 NEW items per request, keys
 --   consecutive from a random start, built per request (a rotation of
 --   prebuilt batches would rewrite identical items, which a store may skip).
@@ -68,6 +70,15 @@ local reqs = {}
 local nreqs = 0
 local next_req = 0
 
+local function raw_head(op)
+   local lines = { "POST / HTTP/1.1", "Host: " .. wrk.headers["Host"] }
+   for name, value in pairs(ddb_headers(op)) do
+      lines[#lines + 1] = name .. ": " .. value
+   end
+   lines[#lines + 1] = "Content-Length: "
+   return table.concat(lines, "\r\n")
+end
+
 local load_fmt, load_args, load_head, load_next
 
 -- One string.format per request over a 25-item template: fast enough that
@@ -81,12 +92,7 @@ local function load_init(tbl)
    end
    load_fmt = '{"RequestItems":{"' .. tbl .. '":[' .. table.concat(items, ",") .. ']}}'
    load_args = {}
-   local lines = { "POST / HTTP/1.1", "Host: " .. wrk.headers["Host"] }
-   for name, value in pairs(ddb_headers("BatchWriteItem")) do
-      lines[#lines + 1] = name .. ": " .. value
-   end
-   lines[#lines + 1] = "Content-Length: "
-   load_head = table.concat(lines, "\r\n")
+   load_head = raw_head("BatchWriteItem")
    math.randomseed(os.time())
    load_next = math.random(0, 3000000) * BATCH -- Rounds rarely overlap.
    request = function()
@@ -101,10 +107,25 @@ local function load_init(tbl)
    end
 end
 
+local function put_init(tbl, keyspace)
+   local fmt = '{"TableName":"' .. tbl .. '","Item":{"pk":{"S":"k%08d"},"v":{"S":"' .. VALUE
+      .. '"},"n":{"N":"%d"}}}'
+   local head = raw_head("PutItem")
+   local count = 0
+   math.randomseed(os.time())
+   request = function()
+      count = count + 1
+      local body = string.format(fmt, math.random(0, keyspace - 1), count)
+      return head .. #body .. "\r\n\r\n" .. body
+   end
+end
+
 function init(args)
    local op = args[1] or "get"
    if op == "load" then
       return load_init(args[2] or "bench")
+   elseif op == "put" then
+      return put_init(args[2] or "bench", tonumber(args[3] or "1000000"))
    end
    local spec = assert(ops[op], "unknown op " .. op)
    local tbl = args[2] or "bench"
