@@ -210,9 +210,11 @@ static void print_serve_help(FILE *out)
           out);
     for (size_t i = 0; i < ENG_ARRAY_LEN(serve_flags); i++) {
         const flag_t *f = &serve_flags[i];
-        fprintf(out, "  --%s %-10s %s\n", f->name, f->metavar, f->help);
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "--%s %s", f->name, f->metavar);
+        fprintf(out, "  %-30s %s\n", lhs, f->help);
     }
-    fputs("  --help               show this help\n", out);
+    fprintf(out, "  %-30s %s\n", "--help", "show this help");
 }
 
 /* Parse `eddy serve` arguments: --flag VALUE or --flag=VALUE. Exits on error. */
