@@ -75,6 +75,13 @@ int gw_start(gw_t *gw);
  * are answered or the drain timeout passes. Thread-safe; returns at once. */
 void gw_shutdown(gw_t *gw);
 
+/* Wait for the I/O threads to end (after gw_shutdown; calls it if needed).
+ * Afterwards no handler runs, gw_req_post discards what it is given, and
+ * the server's memory stays valid until gw_destroy: producers on other
+ * threads (function workers) can be stopped in between. Idempotent. Main
+ * thread only. Blocks. */
+void gw_wait(gw_t *gw);
+
 /* Wait for the I/O threads to end (after gw_shutdown), then free everything.
  * NULL is a no-op. Main thread only. Blocks. */
 void gw_destroy(gw_t *gw);
@@ -163,11 +170,18 @@ typedef struct gw_lambda gw_lambda_t; /* Opaque. Routes /2015-03-31/functions. *
 /* Serve the Lambda API (CreateFunction with Code.Path, GetFunction,
  * GetFunctionConfiguration, ListFunctions, DeleteFunction, Invoke) from `fns`
  * under /2015-03-31/functions. Invocations run on the registry's workers,
- * never on an I/O thread. Call before gw_start. On 0 the caller owns *out and
- * must call gw_lambda_destroy after gw_destroy and before
- * eng_fn_registry_destroy. Returns 0 or ENG_EEXIST (route taken). Main
- * thread only. */
+ * never on an I/O thread. Call before gw_start. On 0 the caller owns *out.
+ * Stop in this order: gw_wait, gw_lambda_close, eng_fn_registry_destroy
+ * (it waits for running invocations), gw_lambda_destroy, gw_destroy.
+ * Returns 0 or ENG_EEXIST (route taken). Main thread only. */
 int gw_lambda_create(gw_t *gw, eng_fn_registry_t *fns, gw_lambda_t **out);
+
+/* From now on, invocations that finish are dropped instead of answered:
+ * their requests were abandoned when the gateway's drain timed out. Call
+ * after gw_wait. Thread-safe; NULL is a no-op. */
+void gw_lambda_close(gw_lambda_t *lam);
+
+/* Free the front door. NULL is a no-op. */
 void gw_lambda_destroy(gw_lambda_t *lam);
 
 typedef struct gw_esm gw_esm_t; /* Opaque. Routes /2015-03-31/event-source-mappings. */
@@ -177,8 +191,7 @@ typedef struct gw_esm gw_esm_t; /* Opaque. Routes /2015-03-31/event-source-mappi
  * reads under /_eddy/mappings (counters; /<uuid>/failures: on-failure
  * records) from `d`. Create, Update and Delete wait for one storage commit
  * on the I/O thread. Call before gw_start. On 0 the caller owns *out and
- * must call gw_esm_destroy after gw_destroy and before
- * strm_dispatch_destroy. Returns 0 or ENG_EEXIST (route taken). Main thread. */
+ * must call gw_esm_destroy after gw_wait (no handler runs any more). Returns 0 or ENG_EEXIST (route taken). Main thread. */
 int gw_esm_create(gw_t *gw, strm_dispatch_t *d, gw_esm_t **out);
 void gw_esm_destroy(gw_esm_t *e);
 

@@ -258,16 +258,29 @@ int gw_lambda_create(gw_t *gw, eng_fn_registry_t *fns, gw_lambda_t **out)
 {
     gw_lambda_t *lam = eng_calloc(1, sizeof *lam);
     lam->fns = fns;
+    pthread_mutex_init(&lam->mu, NULL);
     const int err = gw_route_path(gw, PREFIX, on_request, lam);
     if (err < 0) {
-        eng_free(lam);
+        gw_lambda_destroy(lam);
         return err;
     }
     *out = lam;
     return 0;
 }
 
+void gw_lambda_close(gw_lambda_t *lam)
+{
+    if (!lam)
+        return;
+    pthread_mutex_lock(&lam->mu);
+    lam->is_closing = true;
+    pthread_mutex_unlock(&lam->mu);
+}
+
 void gw_lambda_destroy(gw_lambda_t *lam)
 {
+    if (!lam)
+        return;
+    pthread_mutex_destroy(&lam->mu);
     eng_free(lam);
 }

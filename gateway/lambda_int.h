@@ -7,8 +7,12 @@
 #include "engine/fn/fn.h"
 #include "gateway/gw.h"
 
+#include <pthread.h>
+
 struct gw_lambda {
     eng_fn_registry_t *fns; /* Borrowed; outlives the gateway. */
+    pthread_mutex_t mu;     /* Orders is_closing against a worker's post. */
+    bool is_closing;        /* gw_lambda_close ran: late results are dropped. */
 };
 
 /* Answer with Lambda's error shape: status, x-amzn-ErrorType: `code` and

@@ -17,6 +17,7 @@
 typedef struct invoke {
     gw_post_t post;      /* Embedded: posting never allocates. */
     gw_req_t *req;       /* Valid until answered (gw.h). */
+    gw_lambda_t *lam;    /* For its closing flag. */
     bool is_tail;        /* X-Amz-Log-Type: Tail. */
     int err;             /* eng_fn_invoke's return. */
     eng_fn_result_t res; /* Moved out of the worker's result. */
@@ -113,6 +114,7 @@ static void start(gw_req_t *req, gw_lambda_t *lam, eng_fn_t *fn, kind_t kind, en
     invoke_t *inv = eng_calloc(1, sizeof *inv);
     bool is_set;
     inv->req = req;
+    inv->lam = lam;
     inv->is_tail = header_is(req, "X-Amz-Log-Type", "Tail", &is_set);
     const int err = eng_fn_invoke_async(lam->fns, fn, payload.ptr, payload.len, on_sync_done, inv);
     if (err < 0) {
@@ -150,7 +152,16 @@ static void on_sync_done(int err, eng_fn_result_t *res, void *arg) /* Worker thr
     inv->err = err;
     inv->res = *res;
     *res = (eng_fn_result_t){0}; /* Moved: the worker frees an empty result. */
-    gw_req_post(inv->req, &inv->post, on_posted);
+    gw_lambda_t *lam = inv->lam;
+    pthread_mutex_lock(&lam->mu);
+    const bool is_closing = lam->is_closing;
+    if (!is_closing)
+        gw_req_post(inv->req, &inv->post, on_posted);
+    pthread_mutex_unlock(&lam->mu);
+    if (is_closing) { /* The drain gave up on this request; nobody waits for it. */
+        eng_fn_result_free(&inv->res);
+        eng_free(inv);
+    }
 }
 
 static void on_posted(gw_post_t *post) /* The request's loop thread. */

@@ -318,15 +318,21 @@ static void loop_free(gw_loop_t *loop, bool is_inited)
     eng_buf_free(&loop->scratch);
 }
 
+void gw_wait(gw_t *gw)
+{
+    if (!gw || !gw->is_started || gw->is_joined)
+        return;
+    gw_shutdown(gw);
+    for (unsigned i = 0; i < gw->cfg.threads; i++)
+        uv_thread_join(&gw->loops[i].thread);
+    gw->is_joined = true;
+}
+
 void gw_destroy(gw_t *gw)
 {
     if (!gw)
         return;
-    if (gw->is_started) {
-        gw_shutdown(gw);
-        for (unsigned i = 0; i < gw->cfg.threads; i++)
-            uv_thread_join(&gw->loops[i].thread);
-    }
+    gw_wait(gw);
     for (unsigned i = 0; gw->loops && i < gw->cfg.threads; i++)
         loop_free(&gw->loops[i], gw->is_started);
     gw__routes_free(&gw->targets);

@@ -335,16 +335,18 @@ typedef struct engine {
 /* Stop whatever started, in reverse order. Safe on a partly started engine. */
 static void engine_stop(engine_t *e)
 {
-    if (e->gw)
-        gw_shutdown(e->gw);
-    gw_destroy(e->gw);
-    gw_esm_destroy(e->esm);
+    /* The loops end first (draining what they read); the gateway's memory
+     * stays valid until every thread that may post into it has stopped. */
+    gw_wait(e->gw);
+    gw_lambda_close(e->lambda);
     strm_dispatch_destroy(e->dispatch); /* Before the registry its invocations use. */
+    eng_fn_registry_destroy(e->fns);    /* Waits for invocations still running. */
+    gw_esm_destroy(e->esm);
     gw_lambda_destroy(e->lambda);
     gw_ddb_destroy(e->ddb);
     gw_ddbs_destroy(e->ddbs);
+    gw_destroy(e->gw);
     strm_retention_destroy(e->retention);
-    eng_fn_registry_destroy(e->fns);
     store_ttl_stop(e->ttl);
     store_close(e->store);
     *e = (engine_t){0};

@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 
 import pytest
 import requests
@@ -143,3 +144,30 @@ def test_create_function_with_code_path(server, lam):
     assert r.status_code == 409
     assert r.headers["x-amzn-ErrorType"] == "ResourceConflictException"
     assert json.loads(lam.invoke(FunctionName="late", Payload=b'"x"')["Payload"].read()) == "x"
+
+
+def test_sigterm_while_a_function_outlives_the_drain(start_eddy, tmp_path):
+    """The drain gives up on an invocation that runs past it; the engine still
+    exits 0, cleanly, once the function's own Timeout ends it."""
+    import signal
+    import threading
+    manifest = tmp_path / "app.json"
+    manifest.write_text(json.dumps({"functions": [fn("slow", "hang", "hang", Timeout=2)]}))
+    e = start_eddy(["--app", str(manifest), "--drain-timeout-ms", "200"])
+    outcome = {}
+
+    def call():
+        try:
+            outcome["status"] = requests.post(f"{e.url}/2015-03-31/functions/slow/invocations",
+                                              data=b"{}", timeout=10).status_code
+        except requests.RequestException as ex:
+            outcome["error"] = type(ex).__name__
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.3)  # The invocation is running in its host process.
+    assert e.stop(signal.SIGTERM, timeout=20) == 0
+    t.join(10)
+    assert outcome  # Answered or cut by the drain, never left hanging.
+    text = e.stderr()
+    assert "AddressSanitizer" not in text and "runtime error" not in text, text
