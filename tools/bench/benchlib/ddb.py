@@ -36,14 +36,18 @@ def call(conn, op, body):
     return json.loads(data) if data else {}
 
 
-def create_table(url, table, timeout_s=30.0):
-    """CreateTable (partition key pk:S, on demand), then wait until ACTIVE."""
+def create_table(url, table, timeout_s=30.0, sort_key=None):
+    """CreateTable (partition key pk:S, with sort_key a numeric sort key of
+    that name, on demand), then wait until ACTIVE."""
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    if sort_key:
+        attrs.append({"AttributeName": sort_key, "AttributeType": "N"})
+        schema.append({"AttributeName": sort_key, "KeyType": "RANGE"})
     conn = connect(url)
     try:
         call(conn, "CreateTable", json.dumps({
-            "TableName": table,
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "TableName": table, "AttributeDefinitions": attrs, "KeySchema": schema,
             "BillingMode": "PAY_PER_REQUEST"}))
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

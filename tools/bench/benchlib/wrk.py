@@ -45,14 +45,38 @@ def parse(line):
     return r
 
 
-def seed(url, table, count, conns=64, timeout_s=600):
-    """Bulk-load items 0..count-1 with wrk/seed.lua; returns items/s.
+def check(url, script, args=(), timeout_s=20):
+    """Send the first request `script` would send in a measurement (one
+    connection, BENCH_CHECK=1) and return (status, body) of its answer.
+
+    Like seed(), stops wrk by PID at the line rather than waiting out -d."""
+    proc = subprocess.Popen(["wrk", "-t1", "-c1", f"-d{timeout_s}s", "-s", script, url, "--",
+                             *[str(a) for a in args]], cwd=WRK_DIR, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env={**os.environ, "BENCH_CHECK": "1"})
+    out = []
+    try:
+        for line in proc.stdout:
+            if line.startswith("BENCH_CHECK "):
+                head, _, body = line.rstrip("\n").partition(" body=")
+                return int(head.split("status=")[1]), body
+            out.append(line)
+    finally:
+        proc.terminate()
+        proc.wait()
+    raise WrkError(f"no answer to the check request: {''.join(out)[-400:]}")
+
+
+def seed(url, table, count, conns=64, timeout_s=600, per=None):
+    """Bulk-load items 0..count-1 with wrk/seed.lua; returns items/s. With
+    per, items go into partitions of `per` items (pk "p%06d", numeric sk).
 
     wrk would wait out its -d even after the last batch, so this reads its
     output and stops it (by PID) at the SEED_DONE line."""
     t0 = time.monotonic()
     proc = subprocess.Popen(["wrk", "-t1", f"-c{conns}", f"-d{timeout_s}s", "-s", "seed.lua", url,
-                             "--", table, str(count)], cwd=WRK_DIR, stdout=subprocess.PIPE,
+                             "--", table, str(count), *([str(per)] if per else [])],
+                            cwd=WRK_DIR, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     done, errors = None, []
     try:

@@ -14,11 +14,24 @@
 --   OP load: a bulk load. BatchWriteItem of 25 NEW items per request, keys
 --   consecutive from a random start, built per request (a rotation of
 --   prebuilt batches would rewrite identical items, which a store may skip).
+--   OP query: Query `pk = :p` with Limit 50 on random partitions "p%06d" from
+--   [0, KEYSPACE) of a table seeded by seed.lua in partitions of 50 items
+--   (sort key sk:N), NREQ prebuilt requests.
+--   OP update: UpdateItem `SET v = :v, n = n + :one` with ConditionExpression
+--   `attribute_exists(pk)` on random existing keys, built per request (:v
+--   carries a counter and n grows, so every request changes its item).
+--   OP transact: TransactWriteItems of 4 actions on 4 distinct consecutive
+--   keys from a random multiple of 4: Put, Put, Update `SET n = n + :one`
+--   with `attribute_exists(pk)`, ConditionCheck `attribute_exists(pk)`; built
+--   per request (the Puts carry a counter, the Update grows n).
+-- With BENCH_CHECK=1 in the environment the script prints the first answer
+-- as one `BENCH_CHECK status=N body=...` line (benchlib.wrk.check reads it),
+-- so the runner can verify each target accepts the very bytes it measures.
 
 require "result"
 
 BATCH = 25
-local VALUE = string.rep("v", 64) -- About 100-byte items.
+VALUE = string.rep("v", 64) -- About 100-byte items.
 
 -- dynalite insists on a well-formed SigV4 header (it does not verify the
 -- signature); eddy ignores it. Every target gets the same one.
@@ -120,12 +133,83 @@ local function put_init(tbl, keyspace)
    end
 end
 
+-- A counter that starts at a random point, so the rounds and the warm-up
+-- of one run never send the same value twice.
+local function counter_from_clock()
+   math.randomseed(os.time())
+   return math.random(0, 1000000000)
+end
+
+local function update_init(tbl, keyspace)
+   local fmt = '{"TableName":"' .. tbl .. '","Key":{"pk":{"S":"k%08d"}},'
+      .. '"UpdateExpression":"SET v = :v, n = n + :one",'
+      .. '"ConditionExpression":"attribute_exists(pk)",'
+      .. '"ExpressionAttributeValues":{":v":{"S":"u%d-' .. VALUE:sub(1, 48) .. '"},'
+      .. '":one":{"N":"1"}}}'
+   local head = raw_head("UpdateItem")
+   local count = counter_from_clock()
+   request = function()
+      count = count + 1
+      local body = string.format(fmt, math.random(0, keyspace - 1), count)
+      return head .. #body .. "\r\n\r\n" .. body
+   end
+end
+
+-- Keys k, k+1, k+2, k+3 with k a multiple of 4: distinct within a request
+-- (DynamoDB rejects two actions on one item), and each key keeps its role, so
+-- the ConditionCheck key is never written and always exists.
+local function transact_init(tbl, keyspace)
+   local put = '{"Put":{"TableName":"' .. tbl .. '","Item":{"pk":{"S":"k%08d"},"v":{"S":"'
+      .. VALUE .. '"},"n":{"N":"%d"}}}}'
+   local fmt = '{"TransactItems":[' .. put .. ',' .. put .. ','
+      .. '{"Update":{"TableName":"' .. tbl .. '","Key":{"pk":{"S":"k%08d"}},'
+      .. '"UpdateExpression":"SET n = n + :one","ConditionExpression":"attribute_exists(pk)",'
+      .. '"ExpressionAttributeValues":{":one":{"N":"1"}}}},'
+      .. '{"ConditionCheck":{"TableName":"' .. tbl .. '","Key":{"pk":{"S":"k%08d"}},'
+      .. '"ConditionExpression":"attribute_exists(pk)"}}]}'
+   local head = raw_head("TransactWriteItems")
+   local count = counter_from_clock()
+   local groups = math.floor(keyspace / 4)
+   request = function()
+      count = count + 1
+      local k = math.random(0, groups - 1) * 4
+      local body = string.format(fmt, k, count, k + 1, count, k + 2, k + 3)
+      return head .. #body .. "\r\n\r\n" .. body
+   end
+end
+
+local function query_body(tbl, p)
+   return string.format('{"TableName":"%s","KeyConditionExpression":"pk = :p",'
+      .. '"ExpressionAttributeValues":{":p":{"S":"p%06d"}},"Limit":50}', tbl, p)
+end
+
+ops.query = { target = "Query", body = query_body }
+
+local builders = { load = load_init, put = put_init, update = update_init,
+                   transact = transact_init }
+
+local is_checked = false
+
+-- BENCH_CHECK=1: report the first answer, then stop this thread (wrk itself
+-- waits out -d; the runner stops it at the line).
+local function check_response(status, headers, body)
+   if is_checked then
+      return
+   end
+   is_checked = true
+   io.write(string.format("BENCH_CHECK status=%d body=%s\n", status, (body:gsub("\n", " "))))
+   io.flush()
+   wrk.thread:stop()
+end
+
 function init(args)
    local op = args[1] or "get"
-   if op == "load" then
-      return load_init(args[2] or "bench")
-   elseif op == "put" then
-      return put_init(args[2] or "bench", tonumber(args[3] or "1000000"))
+   if os.getenv("BENCH_CHECK") == "1" then
+      response = check_response
+   end
+   if builders[op] then
+      local default_keyspace = op == "load" and "0" or "1000000"
+      return builders[op](args[2] or "bench", tonumber(args[3] or default_keyspace))
    end
    local spec = assert(ops[op], "unknown op " .. op)
    local tbl = args[2] or "bench"
