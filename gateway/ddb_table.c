@@ -74,6 +74,20 @@ static void reply_table_missing(ddb_call_t *c, const char *name)
     eng_buf_free(&msg);
 }
 
+/* Read table `name` into *t, or answer the request with the error.
+ * Returns 0 (t borrowed until the call's read ends) or the error answered. */
+static int find_table(ddb_call_t *c, const char *name, store_table_t *t)
+{
+    int err = ddb__read(c);
+    if (err == 0)
+        err = store_table_get(c->th->reader, eng_slice_cstr(name), t);
+    if (err == ENG_ENOTFOUND)
+        reply_table_missing(c, name);
+    else if (err < 0)
+        ddb__reply_store_err(c->th, c->req, err);
+    return err;
+}
+
 /* ---- TableDescription --------------------------------------------------- */
 
 static void copy_member(cJSON *dst, const cJSON *src, const char *name)
@@ -471,19 +485,8 @@ void ddb__op_describe_table(ddb_call_t *c)
     if (!name)
         return;
     store_table_t t;
-    int err = ddb__read(c);
-    if (err == 0)
-        err = store_table_get(c->th->reader, eng_slice_cstr(name->valuestring), &t);
-    if (err == ENG_ENOTFOUND)
-        {
-            reply_table_missing(c, name->valuestring);
-            return;
-        }
-    if (err < 0)
-        {
-            ddb__reply_store_err(c->th, c->req, err);
-            return;
-        }
+    if (find_table(c, name->valuestring, &t) < 0)
+        return;
     eng_buf_t *out = &c->th->out;
     eng_buf_reset(out);
     describe(c->ddb, t.meta, "ACTIVE", t.item_count, t.size_bytes, "Table", out, c->th->reader,
@@ -569,19 +572,8 @@ void ddb__op_update_table(ddb_call_t *c)
     if (!name)
         return;
     store_table_t t;
-    int err = ddb__read(c);
-    if (err == 0)
-        err = store_table_get(c->th->reader, eng_slice_cstr(name->valuestring), &t);
-    if (err == ENG_ENOTFOUND)
-        {
-            reply_table_missing(c, name->valuestring);
-            return;
-        }
-    if (err < 0)
-        {
-            ddb__reply_store_err(c->th, c->req, err);
-            return;
-        }
+    if (find_table(c, name->valuestring, &t) < 0)
+        return;
     cJSON *meta = NULL;
     const char *why = "Stored table meta is corrupt";
     int uerr = 0;
@@ -640,19 +632,8 @@ void ddb__op_delete_table(ddb_call_t *c)
     if (!name)
         return;
     store_table_t t;
-    int err = ddb__read(c);
-    if (err == 0)
-        err = store_table_get(c->th->reader, eng_slice_cstr(name->valuestring), &t);
-    if (err == ENG_ENOTFOUND)
-        {
-            reply_table_missing(c, name->valuestring);
-            return;
-        }
-    if (err < 0)
-        {
-            ddb__reply_store_err(c->th, c->req, err);
-            return;
-        }
+    if (find_table(c, name->valuestring, &t) < 0)
+        return;
     ddb_wreq_t *w = ddb__wreq_get(c, on_delete_done);
     snprintf(w->table, sizeof(w->table), "%s", name->valuestring);
     eng_buf_append(&w->aux, t.meta.ptr, t.meta.len);
