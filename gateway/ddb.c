@@ -6,6 +6,7 @@
  * visible). The operations themselves live in ddb_table.c, ddb_item.c,
  * ddb_scan.c and ddb_batch.c. */
 #include "gateway/ddb_int.h"
+#include "gateway/gw_int.h"
 
 #include "engine/err.h"
 #include "engine/log.h"
@@ -55,27 +56,13 @@ static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
-typedef struct op_key {
-    const char *ptr;
-    size_t len;
-} op_key_t;
-
-static int op_cmp(const void *key, const void *entry)
-{
-    const op_key_t *k = key;
-    const char *name = ((const op_entry_t *)entry)->name;
-    size_t n = strlen(name);
-    int r = strncmp(k->ptr, name, k->len < n ? k->len : n);
-    return r ? r : (k->len > n) - (k->len < n);
-}
-
 static const op_entry_t *op_find(eng_slice_t target)
 {
-    size_t plen = sizeof(TARGET_PREFIX) - 1;
+    const size_t plen = sizeof(TARGET_PREFIX) - 1;
     if (target.len <= plen)
         return NULL;
-    op_key_t k = {.ptr = target.ptr + plen, .len = target.len - plen};
-    return bsearch(&k, OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]), op_cmp);
+    return gw__op_find(OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]),
+                       eng_slice(target.ptr + plen, target.len - plen));
 }
 
 static void on_request(gw_req_t *req, void *arg)

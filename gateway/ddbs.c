@@ -6,6 +6,7 @@
  * UpdateTable/CreateTable (ddb_table.c) and fed by the change log. Each
  * stream has exactly one shard (see docs/streams.md). */
 #include "gateway/ddbs_int.h"
+#include "gateway/gw_int.h"
 
 #include "engine/err.h"
 #include "engine/log.h"
@@ -36,22 +37,13 @@ static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
     {.name = "ListStreams", .fn = ddbs__op_list_streams},
 };
 
-static int op_cmp(const void *key, const void *entry)
-{
-    const eng_slice_t *k = key;
-    const char *name = ((const op_entry_t *)entry)->name;
-    size_t n = strlen(name);
-    int r = strncmp(k->ptr, name, k->len < n ? k->len : n);
-    return r ? r : (k->len > n) - (k->len < n);
-}
-
 static const op_entry_t *op_find(eng_slice_t target)
 {
-    size_t plen = sizeof(TARGET_PREFIX) - 1;
+    const size_t plen = sizeof(TARGET_PREFIX) - 1;
     if (target.len <= plen)
         return NULL;
-    eng_slice_t k = eng_slice(target.ptr + plen, target.len - plen);
-    return bsearch(&k, OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]), op_cmp);
+    return gw__op_find(OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]),
+                       eng_slice(target.ptr + plen, target.len - plen));
 }
 
 static void on_request(gw_req_t *req, void *arg)

@@ -9,6 +9,7 @@
 #include "engine/err.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 int gw__routes_add(gw_routes_t *rt, const char *prefix, gw_handler_cb cb, void *arg)
@@ -95,4 +96,18 @@ void gw__dispatch(gw_conn_t *conn)
         arg = r->arg;
     }
     cb(req, arg);
+}
+
+static int op_cmp(const void *key, const void *entry)
+{
+    const eng_slice_t *k = key;
+    const char *name = *(const char *const *)entry;
+    const size_t n = strlen(name);
+    const int r = strncmp(k->ptr, name, k->len < n ? k->len : n);
+    return r ? r : (k->len > n) - (k->len < n);
+}
+
+const void *gw__op_find(const void *table, size_t n, size_t size, eng_slice_t name)
+{
+    return name.len ? bsearch(&name, table, n, size, op_cmp) : NULL;
 }

@@ -71,11 +71,29 @@ static void test_empty_prefix_is_catch_all(void)
     gw__routes_free(&rt);
 }
 
+typedef struct op {
+    const char *name;
+    int id;
+} op_t;
+
+static void test_op_find_exact_names_only(void)
+{
+    static const op_t ops[] = {{"GetItem", 1}, {"GetRecords", 2}, {"PutItem", 3}};
+    const op_t *o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetRecords"));
+    T_ASSERT(o && o->id == 2);
+    o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("PutItem"));
+    T_ASSERT(o && o->id == 3);
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("Get")));       /* A prefix. */
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetItems")));  /* Longer. */
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], eng_slice("", 0)));
+}
+
 int main(void)
 {
     T_RUN(test_longest_prefix_wins);
     T_RUN(test_duplicate_refused);
     T_RUN(test_target_prefixes);
     T_RUN(test_empty_prefix_is_catch_all);
+    T_RUN(test_op_find_exact_names_only);
     return t_done();
 }
