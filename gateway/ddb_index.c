@@ -8,9 +8,12 @@
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
+#include "engine/mem.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define ACCOUNT "000000000000"
 #define GSI_MAX 20
@@ -384,7 +387,172 @@ static int check_read(ddb_call_t *c, const ddb_index_t *ix)
     return 0;
 }
 
-int ddb__index_open(ddb_call_t *c, const store_table_t *t, const char *name, ddb_index_t *ix)
+/* ---- attributes a request names ------------------------------------------ */
+
+static bool has_name(const cJSON *names, const char *name, size_t len)
+{
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names)
+    {
+        if (cJSON_IsString(n) && strlen(n->valuestring) == len && memcmp(n->valuestring, name, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Add `name` (a "#placeholder" is resolved through `ean`) unless already there. */
+static void add_name(cJSON *names, const cJSON *ean, const char *name, size_t len)
+{
+    char ph[DDB_NAME_MAX + 2];
+    if (name[0] == '#' && len < sizeof(ph)) {
+        memcpy(ph, name, len);
+        ph[len] = 0;
+        const char *real = eng_json_get_str(ean, ph);
+        if (!real)
+            return; /* Expression parsing already refused an undefined placeholder. */
+        name = real;
+        len = strlen(real);
+    }
+    if (!has_name(names, name, len)) {
+        char *copy = eng_malloc(len + 1);
+        memcpy(copy, name, len);
+        copy[len] = 0;
+        cJSON_AddItemToArray(names, cJSON_CreateString(copy));
+        eng_free(copy);
+    }
+}
+
+static bool is_keyword(const char *w, size_t len)
+{
+    static const char *const words[] = {"AND", "OR", "NOT", "BETWEEN", "IN"};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(words); i++)
+        if (strlen(words[i]) == len && strncasecmp(words[i], w, len) == 0)
+            return true;
+    return false;
+}
+
+static bool is_word_char(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_';
+}
+
+/* The top-level attribute names of an (already parsed, so well-formed)
+ * projection or filter expression: words that are not values (":v"),
+ * functions (followed by "("), keywords, or nested path steps (after "."). */
+static void names_of_text(const char *text, const cJSON *ean, cJSON *names)
+{
+    char prev = 0;
+    for (size_t i = 0; text && text[i];) {
+        const char ch = text[i];
+        if (isspace((unsigned char)ch)) {
+            i++;
+            continue;
+        }
+        if (ch != ':' && ch != '#' && !isalpha((unsigned char)ch) && ch != '_') {
+            prev = ch;
+            i++;
+            continue;
+        }
+        size_t start = i++;
+        while (is_word_char(text[i]))
+            i++;
+        size_t j = i;
+        while (isspace((unsigned char)text[j]))
+            j++;
+        if (ch != ':' && prev != '.' && text[j] != '(' && !is_keyword(text + start, i - start))
+            add_name(names, ean, text + start, i - start);
+        prev = 'a';
+    }
+}
+
+/* The attributes a Query or Scan asks for (`want`) and filters on (`filt`). */
+static void request_names(const cJSON *body, cJSON *want, cJSON *filt)
+{
+    const cJSON *ean = eng_json_get(body, "ExpressionAttributeNames"), *n;
+    names_of_text(eng_json_get_str(body, "ProjectionExpression"), ean, want);
+    names_of_text(eng_json_get_str(body, "FilterExpression"), ean, filt);
+    cJSON_ArrayForEach(n, eng_json_get(body, "AttributesToGet"))
+    {
+        if (cJSON_IsString(n))
+            add_name(want, NULL, n->valuestring, strlen(n->valuestring));
+    }
+    const cJSON *legacy = eng_json_get(body, "QueryFilter");
+    legacy = legacy ? legacy : eng_json_get(body, "ScanFilter");
+    cJSON_ArrayForEach(n, legacy)
+        add_name(filt, NULL, n->string, strlen(n->string));
+}
+
+/* Append "[a, b]" of the `names` index `ix` (definition `def`) does not
+ * project to `out`; returns how many. */
+static size_t not_projected(const ddb_index_t *ix, const cJSON *def, const cJSON *names,
+                            eng_buf_t *out)
+{
+    const cJSON *nka = eng_json_get(eng_json_get(def, "Projection"), "NonKeyAttributes"), *n;
+    size_t count = 0;
+    cJSON_ArrayForEach(n, names)
+    {
+        const char *a = n->valuestring;
+        const char *keys[] = {ix->ts->pk, ix->ts->sk, ix->s.pk, ix->s.sk};
+        bool is_in = has_name(nka, a, strlen(a));
+        for (size_t i = 0; i < ENG_ARRAY_LEN(keys); i++)
+            is_in = is_in || (keys[i][0] && strcmp(keys[i], a) == 0);
+        if (is_in)
+            continue;
+        eng_buf_append_str(out, count++ ? ", " : "[");
+        eng_buf_append_str(out, a);
+    }
+    if (count)
+        eng_buf_append_char(out, ']');
+    return count;
+}
+
+/* Attributes outside a non-ALL projection: a GSI refuses them (it cannot
+ * read the table), an LSI fetches each result's table item. */
+static int check_attrs(ddb_call_t *c, ddb_index_t *ix, const cJSON *def)
+{
+    if (ix->is_all)
+        return 0;
+    cJSON *want = cJSON_CreateArray(), *filt = cJSON_CreateArray();
+    eng_buf_t w = {0}, f = {0};
+    request_names(c->body, want, filt);
+    size_t n_want = not_projected(ix, def, want, &w), n_filt = not_projected(ix, def, filt, &f);
+    const char *sel = eng_json_get_str(c->body, "Select");
+    int err = 0;
+    if (ix->is_gsi && (n_want || n_filt)) {
+        if (n_want)
+            ddb__reply_validation(c->th, c->req, DDB_INVALID "Global secondary index %s does not "
+                                  "project %s", ix->name, w.ptr);
+        else
+            ddb__reply_validation(c->th, c->req, DDB_INVALID "Secondary index %s does not project "
+                                  "one or more filter attributes: %s", ix->name, f.ptr);
+        err = ENG_EINVAL;
+    }
+    ix->is_whole = !ix->is_gsi && sel && strcmp(sel, "ALL_ATTRIBUTES") == 0;
+    ix->is_fetch = !ix->is_gsi && (n_want || n_filt || ix->is_whole);
+    eng_buf_free(&w);
+    eng_buf_free(&f);
+    eng_json_delete(want);
+    eng_json_delete(filt);
+    return err;
+}
+
+/* Fill `ix` from its definition `def` in `meta`. Returns 0 or ENG_ECORRUPT. */
+static int fill(ddb_index_t *ix, const store_table_t *t, const ddb_schema_t *ts, const char *name,
+                const store_index_t *st, const cJSON *def, const cJSON *meta)
+{
+    ix->id = st->id;
+    ix->table_id = t->id;
+    ix->ts = ts;
+    ix->is_fetch = ix->is_whole = false;
+    snprintf(ix->name, sizeof(ix->name), "%s", name);
+    const char *pt = eng_json_get_str(eng_json_get(def, "Projection"), "ProjectionType");
+    ix->is_all = pt && strcmp(pt, "ALL") == 0;
+    return store_schema_from_json(eng_json_get(def, "KeySchema"),
+                                  eng_json_get(meta, "AttributeDefinitions"), &ix->s);
+}
+
+int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *ts,
+                    const char *name, ddb_index_t *ix)
 {
     cJSON *meta = NULL;
     int err = eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0 ? ENG_ECORRUPT : 0;
@@ -394,20 +562,41 @@ int ddb__index_open(ddb_call_t *c, const store_table_t *t, const char *name, ddb
         ddb__reply_validation(c->th, c->req, "The table does not have the specified index: %s", name);
         err = ENG_ENOTFOUND;
     }
-    if (err == 0) {
-        ix->id = st.id;
-        snprintf(ix->name, sizeof(ix->name), "%s", name);
-        const char *pt = eng_json_get_str(eng_json_get(def, "Projection"), "ProjectionType");
-        ix->is_all = pt && strcmp(pt, "ALL") == 0;
-        err = store_schema_from_json(eng_json_get(def, "KeySchema"),
-                                     eng_json_get(meta, "AttributeDefinitions"), &ix->s);
-        if (err < 0)
-            ddb__reply_store_err(c->th, c->req, err);
-    }
+    if (err == 0 && (err = fill(ix, t, ts, name, &st, def, meta)) < 0)
+        ddb__reply_store_err(c->th, c->req, err);
     if (err == ENG_ECORRUPT && !def)
         ddb__reply_store_err(c->th, c->req, err);
+    if (err == 0)
+        err = check_read(c, ix);
+    if (err == 0)
+        err = check_attrs(c, ix, def);
     eng_json_delete(meta);
-    return err == 0 ? check_read(c, ix) : err;
+    return err;
+}
+
+int ddb__index_fetch(ddb_call_t *c, const ddb_index_t *ix, const cJSON *entry, eng_slice_t *item)
+{
+    store_key_t key;
+    int err = store_schema_key(ix->ts, entry, false, &key, NULL, &c->th->why);
+    return err == 0 ? store_item_get(c->th->reader, ix->table_id, &key, item) : err;
+}
+
+void ddb__index_capacity(eng_buf_t *out, int rcc, const char *table, const ddb_index_t *ix,
+                         double index_units, double table_units)
+{
+    if (rcc <= 0)
+        return;
+    ddb__sep(out);
+    eng_buf_append_str(out, "\"ConsumedCapacity\":{\"TableName\":");
+    eng_json_append_string(out, table, strlen(table));
+    eng_buf_printf(out, ",\"CapacityUnits\":%.1f", index_units + table_units);
+    if (rcc == 2) { /* INDEXES: the table's share (fetches) and the index's, as DynamoDB splits it. */
+        eng_buf_printf(out, ",\"Table\":{\"CapacityUnits\":%.1f},\"%s\":{", table_units,
+                       ix->is_gsi ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+        eng_json_append_string(out, ix->name, strlen(ix->name));
+        eng_buf_printf(out, ":{\"CapacityUnits\":%.1f}}", index_units);
+    }
+    eng_buf_append_char(out, '}');
 }
 
 int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix,

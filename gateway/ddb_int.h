@@ -224,6 +224,7 @@ typedef struct ddb_page {
     ddb_exprs_t x;           /* Owned. */
     const store_expr_t *kcond; /* Query with a sort-key condition: evaluated per item; borrowed. */
     size_t count, scanned, bytes;
+    size_t fetch_units;      /* LSI fetches: 4 KB units of the table items read, summed per item. */
     bool has_more;
     eng_buf_t last;          /* Text of the last item read (for LastEvaluatedKey). */
 } ddb_page_t;
@@ -243,9 +244,13 @@ void ddb__page_free(ddb_page_t *p);
 /* An index resolved for one Query or Scan. */
 struct ddb_index {
     uint32_t id;                    /* Storage's index id (cursor prefix). */
+    uint32_t table_id;              /* The table's id: fetches read its items. */
     bool is_gsi;                    /* Global (else local). */
     bool is_all;                    /* ProjectionType ALL. */
+    bool is_fetch;                  /* LSI: the request needs attributes the index does not hold. */
+    bool is_whole;                  /* LSI fetch for Select ALL_ATTRIBUTES: reply the table item. */
     ddb_schema_t s;                 /* The index's key schema. */
+    const ddb_schema_t *ts;         /* The table's key schema; borrowed until the call's read ends. */
     char name[DDB_NAME_MAX + 1];
 };
 
@@ -264,15 +269,28 @@ int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not
  * `creating` (NULL: none) is reported CREATING. `arn` is the table ARN. */
 void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, const char *arn,
                          const char *creating, cJSON *d);
-/* Resolve IndexName `name` of table `t` (read begun) and check Select and
- * ConsistentRead against it. Returns 0, or a negative code after replying. */
 /* Explain why storage refused to write `item` (canonical text) into `table`
  * with ENG_EINVAL when an index key attribute has the wrong type: appends
  * DynamoDB's message to `out`. Returns 0, ENG_ENOTFOUND (no index explains
  * it) or ENG_EIO. Loop thread, outside a read (it takes its own). */
 int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out);
 
-int ddb__index_open(ddb_call_t *c, const store_table_t *t, const char *name, ddb_index_t *ix);
+/* Resolve IndexName `name` of table `t` (schema `ts`, both borrowed from the
+ * call's read) and check ConsistentRead, Select, the projection and the
+ * filter against it: a GSI refuses attributes it does not project, an LSI
+ * sets ix->is_fetch so each result is read from the table. Returns 0, or a
+ * negative code after replying. Loop thread, inside the call's read. */
+int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *ts,
+                    const char *name, ddb_index_t *ix);
+/* The table item behind index entry `entry` (parsed): on 0 *item is its
+ * canonical text, borrowed until the call's read ends. Returns 0,
+ * ENG_ENOTFOUND or ENG_EINVAL (the entry lacks a table key attribute). */
+int ddb__index_fetch(ddb_call_t *c, const ddb_index_t *ix, const cJSON *entry, eng_slice_t *item);
+/* Append "ConsumedCapacity" (after a separator, when rcc != 0) of an index
+ * read: the index's units and the table's (LSI fetches), with the per-index
+ * breakdown DynamoDB gives for INDEXES. */
+void ddb__index_capacity(eng_buf_t *out, int rcc, const char *table, const ddb_index_t *ix,
+                         double index_units, double table_units);
 /* ExclusiveStartKey of an index Query/Scan (table and index keys) as an
  * entry key. Returns 0 or ENG_EINVAL after replying. */
 int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix,

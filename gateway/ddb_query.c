@@ -73,7 +73,7 @@ void ddb__op_query(ddb_call_t *c)
     }
     const char *index = eng_json_get_str(c->body, "IndexName");
     ddb_index_t ix;
-    if (index && ddb__index_open(c, &t, index, &ix) < 0)
+    if (index && ddb__index_open(c, &t, s, index, &ix) < 0)
         goto out;
     p.ix = index ? &ix : NULL;
     if (key_condition(c, index ? &ix.s : s, &p, &prefix) < 0)

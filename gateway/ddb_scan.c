@@ -74,6 +74,15 @@ static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
                "ProjectionExpression when choosing to get COUNT" : *why;
         return ENG_EINVAL;
     }
+    if (sel && !has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") == 0) {
+        /* Query wraps this one in the validation envelope, Scan does not (as DynamoDB). */
+        *why = eng_json_get(c->body, "KeyConditionExpression") || eng_json_get(c->body, "KeyConditions")
+                   ? "1 validation error detected: Must specify the AttributesToGet or "
+                     "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+                   : "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                     "SPECIFIC_ATTRIBUTES";
+        return ENG_EINVAL;
+    }
     p->is_count = sel && strcmp(sel, "COUNT") == 0;
     return 0;
 }
@@ -126,10 +135,32 @@ int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool
 /* Outcome of one item for the page. */
 typedef enum step { STEP_SKIP, STEP_TAKE, STEP_STOP } step_t;
 
+/* An LSI read that needs more than the index holds: swap the entry for its
+ * table item, read in the same snapshot. Each fetch costs the whole table
+ * item in 4 KB units, as DynamoDB charges it. Returns 0 or a negative code
+ * (the item is then skipped: the snapshot makes a missing one impossible). */
+static int fetch(ddb_call_t *c, ddb_page_t *p, eng_slice_t *text, cJSON **item)
+{
+    eng_slice_t full;
+    cJSON *parsed = NULL;
+    int err = ddb__index_fetch(c, p->ix, *item, &full);
+    if (err == 0 && eng_json_parse(full.ptr, full.len, &parsed) < 0)
+        err = ENG_ECORRUPT;
+    if (err < 0)
+        return err;
+    eng_json_delete(*item);
+    *item = parsed;
+    *text = full;
+    p->fetch_units += (ddb__item_size(c->th, full) + 4095) / 4096;
+    return 0;
+}
+
 /* Classify the item (parsed only when some expression needs it) and emit it. */
 static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, bool is_peek)
 {
-    const bool needs_json = p->kcond || (!is_peek && (p->x.filter || (p->x.proj && !p->is_count)));
+    const bool is_fetch = !is_peek && p->ix && p->ix->is_fetch;
+    const bool needs_json = p->kcond || is_fetch ||
+                            (!is_peek && (p->x.filter || (p->x.proj && !p->is_count)));
     cJSON *item = NULL;
     if (needs_json && eng_json_parse(text.ptr, text.len, &item) < 0)
         return STEP_SKIP;
@@ -140,6 +171,10 @@ static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, bool is_
         goto out;
     p->scanned++;
     p->bytes += ddb__item_size(c->th, text);
+    const eng_slice_t entry = text; /* A fetch for the filter alone still replies the projection. */
+    if (is_fetch && fetch(c, p, &text, &item) < 0)
+        goto out;
+    text = is_fetch && !p->ix->is_whole ? entry : text;
     if (p->x.filter && !store_expr_eval(p->x.filter, item))
         goto out;
     p->count++;
@@ -200,11 +235,15 @@ void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p)
         }
         eng_json_delete(item);
     }
+    const bool is_consistent = cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead"));
     double units = ceil((double)p->bytes / 4096.0);
     units = units < 1 ? 0.5 : units / 2;
-    if (cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead")))
-        units *= 2;
-    ddb__append_capacity(out, p->rcc, p->table, units);
+    units *= is_consistent ? 2 : 1;
+    if (p->ix) /* Fetched table items are charged apart from the index entries read. */
+        ddb__index_capacity(out, p->rcc, p->table, p->ix, units,
+                            (double)p->fetch_units / (is_consistent ? 1 : 2));
+    else
+        ddb__append_capacity(out, p->rcc, p->table, units);
     eng_buf_append_char(out, '}');
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
@@ -233,7 +272,7 @@ void ddb__op_scan(ddb_call_t *c)
     }
     const char *index = eng_json_get_str(c->body, "IndexName");
     ddb_index_t ix;
-    if (index && ddb__index_open(c, &t, index, &ix) < 0)
+    if (index && ddb__index_open(c, &t, s, index, &ix) < 0)
         goto out;
     p.ix = index ? &ix : NULL;
     if ((index ? ddb__index_start(c, s, &ix, &start, &has_start)
