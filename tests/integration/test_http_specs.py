@@ -17,9 +17,13 @@ import pytest
 
 from conftest import Eddy
 
-SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "http")
+SPEC_DIR = os.environ.get("EDDY_HTTP_SPECS") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs", "http")
 TIMEOUT_S = 5.0  # Per socket operation; no spec case waits on a server timeout.
-PROBE = b"GET /_eddy/health HTTP/1.1\r\nHost: spec\r\n\r\n"
+# Sent after the last response to prove the connection is still served. Its
+# answer (404) differs from most expected ones, so a late extra response is
+# not mistaken for it.
+PROBE = b"GET /_eddy/spec-probe HTTP/1.1\r\nHost: spec\r\n\r\n"
 TOKEN = re.compile(r"\{\{([^{}]*)\}\}")
 
 
@@ -128,9 +132,12 @@ def finish_case(case):
 
 def parse_spec(path):
     """All cases of one spec file, in file order."""
-    fname = os.path.basename(path)
     with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
+        return parse_text(os.path.basename(path), f.read())
+
+
+def parse_text(fname, text):
+    lines = text.split("\n")
     cases, case, i = [], None, 0
     while i < len(lines):
         line = lines[i]
@@ -321,7 +328,7 @@ def run_case(eddy, case):
             assert not c.buf, f"unexpected bytes after the last response: {c.buf!r}"
             c.send(PROBE)
             got = c.read_response(False)
-            assert got is not None and got[0] == "HTTP/1.1 200 OK", f"connection not reusable: {got!r}"
+            assert got is not None and got[0] == "HTTP/1.1 404 Not Found", f"connection not reusable: {got!r}"
     finally:
         c.close()
 
@@ -361,3 +368,36 @@ def test_spec(servers, case):
 def test_specs_exist():
     """Guards the glob: an empty spec directory must not pass silently."""
     assert len(CASES) >= 20
+
+
+def test_format_tokens_and_steps():
+    """The runner's reading of the format (README.md), on a synthetic spec."""
+    text = "\n".join([
+        "# t", "## One Case!", "Flags: `--max-body-bytes 10`", "Connection after: closed",
+        "```request", "POST / HTTP/1.1", "X: {{repeat 3 ab}}{{x01}}", "", "body{{no-crlf}}",
+        "{{pause 20}}", "more{{no-crlf}}", "{{await}}", "```",
+        "```response head", "HTTP/1.1 200 OK", "A: {{absent}}", "B: {{present}}", "C: v",
+        "", "{{empty}}", "```",
+        "```response", "HTTP/1.1 200 OK", "", "{{json}}", "{\"a\":", " 1}", "```",
+    ])
+    [case] = parse_text("t.md", text)
+    assert case["id"] == "t.md::one-case"
+    assert case["flags"] == ("--max-body-bytes", "10")
+    assert case["connection after"] == "closed"
+    assert case["steps"] == [("send", b"POST / HTTP/1.1\r\nX: ababab\x01\r\n\r\nbody"),
+                             ("pause", 0.02), ("send", b"more"), ("await",)]
+    head, full = case["responses"]
+    assert head["no_body"] and not full["no_body"]
+    assert head["headers"] == [("A", "absent", "{{absent}}"), ("B", "present", "{{present}}"),
+                               ("C", "equals", "v")]
+    assert head["body"] == ("exact", b"") and full["body"] == ("json", {"a": 1})
+
+
+def test_format_errors_are_loud():
+    bad = ["## c\nConnection after: open\n```request\nGET / HTTP/1.1\n```\n",
+           "## c\n```request\nGET / HTTP/1.1\n```\n```response\nHTTP/1.1 200 OK\n```\n",
+           "## c\nConnection after: open\n```request\n{{bogus}}\n```\n```response\nHTTP/1.1 200 OK\n```\n",
+           "## c\nConnection after: open\n```request\nGET\n```\n```response\n200 OK\n```\n"]
+    for text in bad:
+        with pytest.raises(SpecError):
+            parse_text("bad.md", text)
