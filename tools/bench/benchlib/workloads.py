@@ -62,6 +62,7 @@ def server_missing(kind):
     needs = {
         "eddy": lambda: None if os.access(procs.EDDY_BIN, os.X_OK) else
         "pending: no eddy binary (build/release/engine/main/eddy)",
+        "eddy-nosync": lambda: server_missing("eddy"),
         "nginx": lambda: None if shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")
         else "missing: nginx",
         "dynalite": dynalite_missing,
@@ -85,8 +86,17 @@ def dynalite_missing():
     return None
 
 
+def start_eddy_nosync(ctx):
+    srv = ctx.procs.start_eddy(args=("--durability", "none"))
+    srv.kind = "eddy-nosync"  # Its seed rate is reported apart from eddy's.
+    return srv
+
+
 def start_server(ctx, kind):
     starters = {"eddy": ctx.procs.start_eddy, "nginx": ctx.procs.start_nginx,
+                # Context for write workloads: the same eddy without the
+                # commit's fsync, to show how much of a write is the sync.
+                "eddy-nosync": lambda: start_eddy_nosync(ctx),
                 "dynalite": ctx.procs.start_dynalite, "redis": ctx.procs.start_redis}
     return starters[kind]()
 
@@ -392,12 +402,27 @@ def ddb_arms(op, labels, table, keyspace, nreq, conns_=64, per_request=1):
 THREE = [("eddy", "eddy"), ("nginx (ceiling)", "nginx"), ("dynalite", "dynalite")]
 
 
+NOSYNC = ("eddy --durability none", "eddy-nosync")
+
+
 def dynalite_checks(ctx, med):
     """The completeness issue's target: >= 10x dynalite; the ceiling is context
     (nginx answers an empty 200, so for Query it is a ceiling on requests, not
-    on the 5 KB answers)."""
-    return [ratio("eddy ÷ dynalite (req/s)", med, "eddy", "dynalite", "rps", ">=", 10),
-            ratio("eddy ÷ ceiling (req/s)", med, "eddy", "nginx (ceiling)", "rps", "info", 0)]
+    on the 5 KB answers), and so is eddy without fsync where it was measured."""
+    checks = [ratio("eddy ÷ dynalite (req/s)", med, "eddy", "dynalite", "rps", ">=", 10),
+              ratio("eddy ÷ ceiling (req/s)", med, "eddy", "nginx (ceiling)", "rps", "info", 0)]
+    if NOSYNC[0] in med:
+        checks += [ratio("eddy --durability none ÷ dynalite (req/s)", med, NOSYNC[0], "dynalite",
+                         "rps", "info", 0),
+                   ratio("eddy (full) ÷ eddy --durability none (req/s)", med, "eddy", NOSYNC[0],
+                         "rps", "info", 0)]
+    return checks
+
+
+def write_arms(op):
+    """A write workload's arms: eddy (default durability), the ceiling,
+    dynalite, then eddy without fsync as context."""
+    return lambda ctx: ddb_arms(op, [*THREE, NOSYNC], "bench", ctx.size(100_000, 10_000), 0)
 
 WORKLOADS = {
     "health": Workload(
@@ -454,17 +479,19 @@ WORKLOADS = {
         verify=verify_items(50), checks=dynalite_checks),
     "update-cond": Workload(
         "update-cond", "UpdateItem SET v = :v, n = n + :one if attribute_exists(pk), random keys",
-        ("eddy", "nginx", "dynalite"),
-        arms=lambda ctx: ddb_arms("update", THREE, "bench", ctx.size(100_000, 10_000), 0),
+        ("eddy", "nginx", "dynalite", "eddy-nosync"),
+        arms=write_arms("update"),
         seed={"eddy": seed_table("bench", 100_000, 10_000),
-              "dynalite": seed_table("bench", 100_000, 10_000)},
+              "dynalite": seed_table("bench", 100_000, 10_000),
+              "eddy-nosync": seed_table("bench", 100_000, 10_000)},
         verify=verify_ok, checks=dynalite_checks),
     "transact4": Workload(
         "transact4", "TransactWriteItems of 4 actions (Put, Put, conditional Update, "
-        "ConditionCheck) on 4 distinct keys", ("eddy", "nginx", "dynalite"),
-        arms=lambda ctx: ddb_arms("transact", THREE, "bench", ctx.size(100_000, 10_000), 0),
+        "ConditionCheck) on 4 distinct keys", ("eddy", "nginx", "dynalite", "eddy-nosync"),
+        arms=write_arms("transact"),
         seed={"eddy": seed_table("bench", 100_000, 10_000),
-              "dynalite": seed_table("bench", 100_000, 10_000)},
+              "dynalite": seed_table("bench", 100_000, 10_000),
+              "eddy-nosync": seed_table("bench", 100_000, 10_000)},
         verify=verify_ok, checks=dynalite_checks),
     "redis-set": Workload(
         "redis-set", "redis-server SET with appendfsync always: the durable key-value anchor",
