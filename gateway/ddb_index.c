@@ -4,7 +4,9 @@
  * GlobalSecondaryIndexUpdates at UpdateTable into the table meta (storage
  * maintains the entries from the meta), describing them, and resolving an
  * IndexName for Query and Scan. A new GSI is backfilled inside the
- * UpdateTable transaction: the reply says CREATING, DescribeTable then ACTIVE. */
+ * UpdateTable transaction: the reply says CREATING, DescribeTable then ACTIVE.
+ * An index read that names attributes outside a non-ALL projection is refused
+ * on a GSI and served by fetching the table item on an LSI (ddb_scan.c). */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"

@@ -4,7 +4,9 @@
  * pages; LastEvaluatedKey then names the last item read. Parallel segments
  * are disjoint ranges of the 32-bit partition hash the keys start with.
  * The page walker here is shared with Query (ddb_query.c): Limit and the
- * 1 MB cap count items read before FilterExpression, as DynamoDB does. */
+ * 1 MB cap count items read before FilterExpression, as DynamoDB does.
+ * On an LSI that must fetch, each entry is swapped for its table item in the
+ * same snapshot before the filter and projection see it. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
