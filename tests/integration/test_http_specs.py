@@ -62,7 +62,8 @@ def parse_request(lines, where):
             if pending:
                 steps.append(("send", pending))
                 pending = b""
-            steps.append(("pause", int(control.group(2)) / 1000) if control.group(2) else ("await",))
+            ms = control.group(2)
+            steps.append(("pause", int(ms) / 1000) if ms else ("await",))
             continue
         pending += expand_tokens(line, where)
         if not line.endswith("{{no-crlf}}"):
@@ -233,7 +234,8 @@ class Conn:
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
         headers = [tuple(x.strip() for x in h.split(":", 1)) for h in lines[1:]]
-        return lines[0], headers, self.read_body(lines[0], dict((k.lower(), v) for k, v in headers), no_body)
+        by_name = {k.lower(): v for k, v in headers}
+        return lines[0], headers, self.read_body(lines[0], by_name, no_body)
 
     def read_body(self, status_line, h, no_body):
         code = int(status_line.split()[1])
@@ -279,7 +281,8 @@ class Conn:
 def check_response(got, want, n):
     assert got is not None, f"response {n}: connection closed, expected {want['status']!r}"
     status, headers, body = got
-    assert status == want["status"], f"response {n}: status line {status!r}, want {want['status']!r}"
+    assert status == want["status"], \
+        f"response {n}: status line {status!r}, want {want['status']!r}"
     for name, rule, value in want["headers"]:
         values = [v for k, v in headers if k.lower() == name.lower()]
         if rule == "absent":
@@ -328,7 +331,8 @@ def run_case(eddy, case):
             assert not c.buf, f"unexpected bytes after the last response: {c.buf!r}"
             c.send(PROBE)
             got = c.read_response(False)
-            assert got is not None and got[0] == "HTTP/1.1 404 Not Found", f"connection not reusable: {got!r}"
+            assert got is not None and got[0] == "HTTP/1.1 404 Not Found", \
+                f"connection not reusable: {got!r}"
     finally:
         c.close()
 
@@ -396,7 +400,8 @@ def test_format_tokens_and_steps():
 def test_format_errors_are_loud():
     bad = ["## c\nConnection after: open\n```request\nGET / HTTP/1.1\n```\n",
            "## c\n```request\nGET / HTTP/1.1\n```\n```response\nHTTP/1.1 200 OK\n```\n",
-           "## c\nConnection after: open\n```request\n{{bogus}}\n```\n```response\nHTTP/1.1 200 OK\n```\n",
+           "## c\nConnection after: open\n```request\n{{bogus}}\n```\n"
+           "```response\nHTTP/1.1 200 OK\n```\n",
            "## c\nConnection after: open\n```request\nGET\n```\n```response\n200 OK\n```\n"]
     for text in bad:
         with pytest.raises(SpecError):
