@@ -500,11 +500,26 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* Offset of the path in an absolute-form target ("http://host/p?q", RFC
+ * 9112 §3.2.2): past the scheme and authority; 0 for the usual origin form. */
+static uint32_t path_start(const char *url, uint32_t len)
+{
+    const char *sep = len > 3 && url[0] != '/' ? memmem(url, len, "://", 3) : NULL;
+    if (!sep)
+        return 0;
+    const char *auth = sep + 3, *end = url + len;
+    const char *p = auth;
+    while (p < end && *p != '/' && *p != '?')
+        p++;
+    return (uint32_t)(p - url);
+}
+
 static int on_url_complete(llhttp_t *p)
 {
     gw_req_t *req = &parser_conn(p)->req;
     req->url_len = (uint32_t)req->head.len;
-    const char *q = memchr(req->head.ptr, '?', req->head.len);
+    req->path_off = path_start(req->head.ptr, req->url_len);
+    const char *q = memchr(req->head.ptr + req->path_off, '?', req->url_len - req->path_off);
     req->path_len = q ? (uint32_t)(q - req->head.ptr) : req->url_len;
     req->name_off = req->url_len;
     return 0;
@@ -517,8 +532,15 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 
 static int on_header_field_complete(llhttp_t *p)
 {
-    gw_req_t *req = &parser_conn(p)->req;
+    gw_conn_t *conn = parser_conn(p);
+    gw_req_t *req = &conn->req;
     req->name_len = (uint32_t)req->head.len - req->name_off;
+    /* RFC 9112 §5.1: no whitespace between a field name and its colon. */
+    if (memchr(req->head.ptr + req->name_off, ' ', req->name_len) ||
+        memchr(req->head.ptr + req->name_off, '\t', req->name_len)) {
+        conn->fail_status = 400;
+        return -1;
+    }
     return 0;
 }
 
@@ -559,12 +581,26 @@ static bool expects_continue(const gw_req_t *req)
            strncasecmp(v.ptr, "100-continue", 12) == 0;
 }
 
+/* RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host field. */
+static bool has_one_host(const gw_req_t *req)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < req->n_ix; i++)
+        n += req->ix[i].name_len == 4 &&
+             strncasecmp(req->head.ptr + req->ix[i].name_off, "host", 4) == 0;
+    return n == 1;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     gw_conn_t *conn = parser_conn(p);
     gw_req_t *req = &conn->req;
     const size_t max_body = conn_cfg(conn)->max_body_bytes;
     req->method = p->method;
+    if (p->http_major == 1 && p->http_minor >= 1 && !has_one_host(req)) {
+        conn->fail_status = 400;
+        return -1;
+    }
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > max_body) {
         conn->fail_status = 413; /* Decided now: the body is never read. */
         return -1;

@@ -102,7 +102,8 @@ struct gw_req {
     uint32_t n_ix;      /* Headers seen. */
     uint32_t cap_ix;    /* Entries allocated. */
     uint32_t url_len;   /* head[0, url_len) is the request target. */
-    uint32_t path_len;  /* head[0, path_len) is the path (before '?'). */
+    uint32_t path_off;  /* Where the path starts: past "http://host" in an absolute-form target. */
+    uint32_t path_len;  /* head[path_off, path_len) is the path (before '?'). */
     uint32_t name_off;  /* Where the header being parsed starts in head. */
     uint32_t name_len;  /* Its name length, once complete. */
     uint8_t method;     /* llhttp_method_t. */

@@ -72,7 +72,9 @@ eng_slice_t gw_req_method(const gw_req_t *req)
 
 eng_slice_t gw_req_path(const gw_req_t *req)
 {
-    return eng_slice(req->head.ptr, req->path_len);
+    if (req->path_off == req->path_len && req->path_off)
+        return ENG_SLICE_LIT("/"); /* "http://host" alone names the root. */
+    return eng_slice(req->head.ptr + req->path_off, req->path_len - req->path_off);
 }
 
 eng_slice_t gw_req_query(const gw_req_t *req)
@@ -121,7 +123,7 @@ void gw__req_reset(gw_req_t *req)
     eng_buf_reset(&req->body);
     eng_buf_reset(&req->head);
     req->n_ix = 0;
-    req->url_len = req->path_len = req->name_off = req->name_len = 0;
+    req->url_len = req->path_off = req->path_len = req->name_off = req->name_len = 0;
 }
 
 void gw__req_free(gw_req_t *req)
