@@ -158,7 +158,8 @@ static int fetch(ddb_call_t *c, ddb_page_t *p, eng_slice_t *text, cJSON **item)
 }
 
 /* Classify the item (parsed only when some expression needs it) and emit it. */
-static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, bool is_peek)
+static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, uint32_t size,
+                        bool is_peek)
 {
     const bool is_fetch = !is_peek && p->ix && p->ix->is_fetch;
     const bool needs_json = p->kcond || is_fetch ||
@@ -172,7 +173,7 @@ static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, bool is_
     if (st != STEP_TAKE || is_peek)
         goto out;
     p->scanned++;
-    p->bytes += ddb__item_size(c->th, text);
+    p->bytes += size; /* Stored with the item: no parse. */
     const eng_slice_t entry = text; /* A fetch for the filter alone still replies the projection. */
     if (is_fetch && fetch(c, p, &text, &item) < 0)
         goto out;
@@ -203,7 +204,7 @@ void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p)
     store_key_t key;
     while (store_cursor_next(cur, &text, &key) == 0) {
         bool is_full = (p->limit && p->scanned == (size_t)p->limit) || p->bytes >= PAGE_BYTES;
-        step_t st = page_item(c, p, text, is_full);
+        step_t st = page_item(c, p, text, store_cursor_size(cur), is_full);
         if (st == STEP_STOP)
             break;
         if (is_full) {

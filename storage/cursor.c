@@ -22,6 +22,7 @@ struct store_cursor {
     MDB_cursor *cur;         /* Owned; survives reuse through r->spare. */
     uint64_t gen;            /* Reader generation cur was bound at. */
     bool is_reverse;
+    uint32_t size;           /* DynamoDB size of the item last returned. */
     bool is_started;         /* Positioned at least once. */
     bool is_done;            /* Walked off the range. */
     bool is_lo_excl;         /* The lower bound itself is excluded (forward `after`). */
@@ -124,6 +125,7 @@ static int open_on(store_reader_t *r, MDB_dbi dbi, uint32_t table_id, const stor
     }
     c->is_reverse = range->is_reverse;
     c->is_started = c->is_done = false;
+    c->size = 0;
     set_bounds(c, table_id, range);
     *out = c;
     return 0;
@@ -186,6 +188,7 @@ int store_cursor_next(store_cursor_t *c, eng_slice_t *item, store_key_t *key)
     if (err < 0)
         return err;
     *item = iv.text;
+    c->size = iv.size;
     if (key) {
         key->len = k.mv_size - STORE__TID_BYTES;
         memcpy(key->buf, (const uint8_t *)k.mv_data + STORE__TID_BYTES, key->len);
@@ -211,4 +214,9 @@ void store_cursor_close(store_cursor_t *c)
         c->r->spare = c;
     else
         store__cursor_free(c);
+}
+
+uint32_t store_cursor_size(const store_cursor_t *c)
+{
+    return c->size;
 }

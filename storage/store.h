@@ -241,6 +241,10 @@ int store_cursor_open(store_reader_t *r, uint32_t table_id, const store_range_t 
 int store_cursor_next(store_cursor_t *c, eng_slice_t *item, store_key_t *key);
 void store_cursor_close(store_cursor_t *c);
 
+/* The DynamoDB size of the item the last store_cursor_next returned (kept
+ * with the item, so no parse is needed); 0 before the first. */
+uint32_t store_cursor_size(const store_cursor_t *c);
+
 #define STORE_TRIM_MAX 1024 /* Records one LOG_TRIM write deletes at most: keeps commits short. */
 
 /* Read engine record `key` (written with STORE_W_KV_PUT). On 0 *val is
