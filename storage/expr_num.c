@@ -7,7 +7,9 @@
 #include "engine/err.h"
 #include "storage/expr_int.h"
 
+#include <assert.h>
 #include <ctype.h>
+#include <string.h>
 #include <stdlib.h>
 
 #define DEC_MAX_DIGITS 80   /* Significant digits accepted when parsing. */
@@ -148,9 +150,15 @@ static int dec_check_range(const dec_t *x, const char **why)
 /* r = |big| +/- |small| in the work area, then back into a dec_t. */
 static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t *r, const char **why)
 {
-    static const size_t work = DEC_WORK;
-    unsigned char a[DEC_WORK] = {0}, b[DEC_WORK] = {0};
+    unsigned char a[DEC_WORK], b[DEC_WORK];
     const int emin = big->exp < small->exp ? big->exp : small->exp;
+    /* Only the aligned digits in use (plus one for a carry) are touched: a
+     * few dozen for ordinary numbers, never the whole work area. */
+    const long top_big = (long)big->exp + (long)big->n, top_small = (long)small->exp + (long)small->n;
+    const size_t work = (size_t)((top_big > top_small ? top_big : top_small) - emin) + 1;
+    assert(work <= DEC_WORK);
+    memset(a, 0, work);
+    memset(b, 0, work);
     spread(big, emin, a);
     spread(small, emin, b);
     int carry = 0;
