@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define ENG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A borrowed byte range. Its owner and lifetime are stated where it is handed out. */

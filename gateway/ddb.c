@@ -31,7 +31,8 @@ typedef struct op_entry {
     void (*fn)(ddb_call_t *c);
 } op_entry_t;
 
-static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
+static const op_entry_t OPS[] = {
+    /* Sorted by name for bsearch. */
     {.name = "BatchGetItem", .fn = ddb__op_batch_get},
     {.name = "BatchWriteItem", .fn = ddb__op_batch_write},
     {.name = "CreateTable", .fn = ddb__op_create_table},
@@ -192,8 +193,10 @@ int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field,
     eng_buf_t *m = &th->why;
     eng_buf_reset(m);
     if (!name) {
-        eng_buf_printf(m, "1 validation error detected: Value null at '%s' failed to satisfy "
-                          "constraint: Member must not be null", field);
+        eng_buf_printf(m,
+                       "1 validation error detected: Value null at '%s' failed to satisfy "
+                       "constraint: Member must not be null",
+                       field);
         *why = m->ptr;
         return ENG_EINVAL;
     }

@@ -40,10 +40,12 @@ static int write_limits(ddb_call_t *c, const cJSON *items)
     for (const cJSON *t = items->child; t; t = t->next) {
         int n = cJSON_IsArray(t) ? cJSON_GetArraySize(t) : 0;
         if (n < 1 || n > BATCH_WRITE_MAX) {
-            ddb__reply_validation(c->th, c->req, "1 validation error detected: Value at "
-                                  "'requestItems' failed to satisfy constraint: Map value must satisfy "
-                                  "constraint: [Member must have length less than or equal to 25, "
-                                  "Member must have length greater than or equal to 1]");
+            ddb__reply_validation(
+                c->th, c->req,
+                "1 validation error detected: Value at "
+                "'requestItems' failed to satisfy constraint: Map value must satisfy "
+                "constraint: [Member must have length less than or equal to 25, "
+                "Member must have length greater than or equal to 1]");
             return ENG_EINVAL;
         }
         total += n;
@@ -140,8 +142,9 @@ void ddb__op_batch_write(ddb_call_t *c)
         return;
     int rcc = ddb__rcc(c->body);
     if (rcc < 0) {
-        reply_bad(c, "1 validation error detected: Value at 'returnConsumedCapacity' failed to satisfy "
-                     "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+        reply_bad(
+            c, "1 validation error detected: Value at 'returnConsumedCapacity' failed to satisfy "
+               "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
         return;
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
@@ -182,11 +185,10 @@ static bool is_first_failed_of_table(const ddb_wreq_t *w, size_t i)
 
 static void on_write_done(ddb_wreq_t *w)
 {
-    if (w->batch.err < 0)
-        {
-            ddb__reply_store_err(w->th, w->req, w->batch.err);
-            return;
-        }
+    if (w->batch.err < 0) {
+        ddb__reply_store_err(w->th, w->req, w->batch.err);
+        return;
+    }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
     eng_buf_append_str(out, "{\"UnprocessedItems\":{");
@@ -216,10 +218,10 @@ static void on_write_done(ddb_wreq_t *w)
 /* ---- BatchGetItem ------------------------------------------------------- */
 
 typedef struct get_table {
-    const cJSON *spec;     /* {"Keys":[..],"ProjectionExpression":..}; borrowed. */
+    const cJSON *spec; /* {"Keys":[..],"ProjectionExpression":..}; borrowed. */
     store_table_t t;
     const ddb_schema_t *s;
-    ddb_exprs_t x;         /* Projection; owned. */
+    ddb_exprs_t x;            /* Projection; owned. */
     size_t first_key, n_keys; /* Slice of the shared key array. */
 } get_table_t;
 
@@ -232,10 +234,12 @@ static int get_limits(ddb_call_t *c, const cJSON *items)
     for (const cJSON *t = items->child; t; t = t->next) {
         int n = cJSON_GetArraySize(eng_json_get(t, "Keys"));
         if (n < 1 || n > BATCH_GET_MAX) {
-            ddb__reply_validation(c->th, c->req, "1 validation error detected: Value at "
-                                  "'requestItems.%s.member.keys' failed to satisfy constraint: Member "
-                                  "must have length %s", t->string,
-                                  n < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+            ddb__reply_validation(
+                c->th, c->req,
+                "1 validation error detected: Value at "
+                "'requestItems.%s.member.keys' failed to satisfy constraint: Member "
+                "must have length %s",
+                t->string, n < 1 ? "greater than or equal to 1" : "less than or equal to 100");
             return ENG_EINVAL;
         }
         total += n;
@@ -284,7 +288,8 @@ static void get_unprocessed(const get_table_t *g, size_t from, eng_buf_t *out)
         eng_json_print(cJSON_GetArrayItem(eng_json_get(g->spec, "Keys"), (int)i), out);
     }
     eng_buf_append_char(out, ']');
-    static const char *const copy[] = {"ProjectionExpression", "ExpressionAttributeNames", "ConsistentRead"};
+    static const char *const copy[] = {"ProjectionExpression", "ExpressionAttributeNames",
+                                       "ConsistentRead"};
     for (size_t i = 0; i < ENG_ARRAY_LEN(copy); i++) {
         const cJSON *v = eng_json_get(g->spec, copy[i]);
         if (v) {

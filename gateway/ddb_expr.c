@@ -12,13 +12,14 @@
 #include <string.h>
 
 typedef struct xparam {
-    unsigned flag;           /* DDB_X_*. */
-    const char *modern;      /* Expression parameter name. */
+    unsigned flag;      /* DDB_X_*. */
+    const char *modern; /* Expression parameter name. */
     store_expr_kind_t kind;
-    size_t slot;             /* Offset of the store_expr_t * in ddb_exprs_t. */
+    size_t slot; /* Offset of the store_expr_t * in ddb_exprs_t. */
 } xparam_t;
 
-static const xparam_t XPARAMS[] = { /* In DynamoDB's order of validation. */
+static const xparam_t XPARAMS[] = {
+    /* In DynamoDB's order of validation. */
     {DDB_X_KEY, "KeyConditionExpression", STORE_EXPR_KEY_CONDITION, offsetof(ddb_exprs_t, key)},
     {DDB_X_UPDATE, "UpdateExpression", STORE_EXPR_UPDATE, offsetof(ddb_exprs_t, update)},
     {DDB_X_COND, "ConditionExpression", STORE_EXPR_CONDITION, offsetof(ddb_exprs_t, cond)},
@@ -26,8 +27,8 @@ static const xparam_t XPARAMS[] = { /* In DynamoDB's order of validation. */
     {DDB_X_PROJ, "ProjectionExpression", STORE_EXPR_PROJECTION, offsetof(ddb_exprs_t, proj)},
 };
 
-static const char *const LEGACY[] = {"AttributesToGet", "ScanFilter", "QueryFilter",
-                                     "KeyConditions", "Expected", "AttributeUpdates",
+static const char *const LEGACY[] = {"AttributesToGet",    "ScanFilter", "QueryFilter",
+                                     "KeyConditions",      "Expected",   "AttributeUpdates",
                                      "ConditionalOperator"};
 
 static store_expr_t **slot_of(ddb_exprs_t *x, size_t off)

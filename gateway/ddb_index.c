@@ -62,8 +62,8 @@ static int check_projection(ddb_thread_t *th, const cJSON *p, cJSON *out, const 
         return *why = th->why.ptr, ENG_EINVAL;
     }
     if (nka && strcmp(type, "INCLUDE") != 0) {
-        eng_buf_printf(&th->why, DDB_INVALID "ProjectionType is %s, but NonKeyAttributes is specified",
-                       type);
+        eng_buf_printf(&th->why,
+                       DDB_INVALID "ProjectionType is %s, but NonKeyAttributes is specified", type);
         return *why = th->why.ptr, ENG_EINVAL;
     }
     cJSON *po = cJSON_AddObjectToObject(out, "Projection");
@@ -90,15 +90,21 @@ static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool 
                        name ? name : "");
         return *why = m->ptr, ENG_EINVAL;
     }
-    const char *undef = !is_defined(defs, hash) ? hash : range && !is_defined(defs, range) ? range : NULL;
+    const char *undef = !is_defined(defs, hash)             ? hash
+                        : range && !is_defined(defs, range) ? range
+                                                            : NULL;
     if (undef) {
-        eng_buf_printf(m, DDB_INVALID "Some index key attributes are not defined in "
-                          "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]", undef);
+        eng_buf_printf(m,
+                       DDB_INVALID "Some index key attributes are not defined in "
+                                   "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]",
+                       undef);
         return *why = m->ptr, ENG_EINVAL;
     }
     if (is_lsi && (strcmp(hash, thash) != 0)) {
-        eng_buf_printf(m, DDB_INVALID "Index KeySchema does not have the same leading hash key as "
-                          "table KeySchema for index: %s. index hash key: %s, table hash key: %s",
+        eng_buf_printf(m,
+                       DDB_INVALID
+                       "Index KeySchema does not have the same leading hash key as "
+                       "table KeySchema for index: %s. index hash key: %s, table hash key: %s",
                        name, hash, thash);
         return *why = m->ptr, ENG_EINVAL;
     }
@@ -141,9 +147,10 @@ static int check_list(ddb_thread_t *th, const cJSON *body, cJSON *meta, const ch
     int n = cJSON_GetArraySize(list);
     eng_buf_reset(&th->why);
     if (n > (is_lsi ? LSI_MAX : GSI_MAX) || n == 0) {
-        *why = n == 0 ? DDB_INVALID "List of secondary indexes is empty"
+        *why = n == 0   ? DDB_INVALID "List of secondary indexes is empty"
                : is_lsi ? DDB_INVALID "Number of LocalSecondaryIndexes exceeds per-table limit of 5"
-                        : DDB_INVALID "GlobalSecondaryIndex count exceeds the per-table limit of 20";
+                        : DDB_INVALID
+                   "GlobalSecondaryIndex count exceeds the per-table limit of 20";
         return ENG_EINVAL;
     }
     if (is_lsi && !key_name(eng_json_get(meta, "KeySchema"), "RANGE")) {
@@ -291,8 +298,10 @@ int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not
         else if (del)
             err = gsi_delete(c->th, meta, eng_json_get_str(del, "IndexName"), why);
         else if (!eng_json_get(u, "Update"))
-            err = (*why = "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, "
-                          "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null",
+            err = (*why = "One or more parameter values were invalid: One of "
+                          "GlobalSecondaryIndexUpdate.Update, "
+                          "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete "
+                          "must not be null",
                    ENG_EINVAL);
         if (err < 0) {
             *is_not_found = err == ENG_ENOTFOUND;
@@ -319,7 +328,8 @@ static void describe_one(const cJSON *ix, const char *arn, bool is_gsi, const st
         const cJSON *pt = eng_json_get(ix, "ProvisionedThroughput");
         cJSON *p = cJSON_AddObjectToObject(o, "ProvisionedThroughput");
         cJSON_AddNumberToObject(p, "NumberOfDecreasesToday", 0);
-        const cJSON *r = eng_json_get(pt, "ReadCapacityUnits"), *w = eng_json_get(pt, "WriteCapacityUnits");
+        const cJSON *r = eng_json_get(pt, "ReadCapacityUnits"),
+                    *w = eng_json_get(pt, "WriteCapacityUnits");
         cJSON_AddNumberToObject(p, "ReadCapacityUnits", cJSON_IsNumber(r) ? r->valuedouble : 0);
         cJSON_AddNumberToObject(p, "WriteCapacityUnits", cJSON_IsNumber(w) ? w->valuedouble : 0);
     }
@@ -377,13 +387,16 @@ static int check_read(ddb_call_t *c, const ddb_index_t *ix)
 {
     const char *sel = eng_json_get_str(c->body, "Select");
     if (ix->is_gsi && cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead"))) {
-        ddb__reply_validation(c->th, c->req, "Consistent reads are not supported on global secondary indexes");
+        ddb__reply_validation(c->th, c->req,
+                              "Consistent reads are not supported on global secondary indexes");
         return ENG_EINVAL;
     }
     if (ix->is_gsi && !ix->is_all && sel && strcmp(sel, "ALL_ATTRIBUTES") == 0) {
-        ddb__reply_validation(c->th, c->req, DDB_INVALID "Select type ALL_ATTRIBUTES is not supported "
-                              "for global secondary index %s because its projection type is not ALL",
-                              ix->name);
+        ddb__reply_validation(
+            c->th, c->req,
+            DDB_INVALID "Select type ALL_ATTRIBUTES is not supported "
+                        "for global secondary index %s because its projection type is not ALL",
+            ix->name);
         return ENG_EINVAL;
     }
     return 0;
@@ -396,7 +409,8 @@ static bool has_name(const cJSON *names, const char *name, size_t len)
     const cJSON *n;
     cJSON_ArrayForEach(n, names)
     {
-        if (cJSON_IsString(n) && strlen(n->valuestring) == len && memcmp(n->valuestring, name, len) == 0)
+        if (cJSON_IsString(n) && strlen(n->valuestring) == len &&
+            memcmp(n->valuestring, name, len) == 0)
             return true;
     }
     return false;
@@ -480,8 +494,7 @@ static void request_names(const cJSON *body, cJSON *want, cJSON *filt)
     }
     const cJSON *legacy = eng_json_get(body, "QueryFilter");
     legacy = legacy ? legacy : eng_json_get(body, "ScanFilter");
-    cJSON_ArrayForEach(n, legacy)
-        add_name(filt, NULL, n->string, strlen(n->string));
+    cJSON_ArrayForEach(n, legacy) add_name(filt, NULL, n->string, strlen(n->string));
 }
 
 /* Append "[a, b]" of the `names` index `ix` (definition `def`) does not
@@ -522,11 +535,15 @@ static int check_attrs(ddb_call_t *c, ddb_index_t *ix, const cJSON *def)
     int err = 0;
     if (ix->is_gsi && (n_want || n_filt)) {
         if (n_want)
-            ddb__reply_validation(c->th, c->req, DDB_INVALID "Global secondary index %s does not "
-                                  "project %s", ix->name, w.ptr);
+            ddb__reply_validation(c->th, c->req,
+                                  DDB_INVALID "Global secondary index %s does not "
+                                              "project %s",
+                                  ix->name, w.ptr);
         else
-            ddb__reply_validation(c->th, c->req, DDB_INVALID "Secondary index %s does not project "
-                                  "one or more filter attributes: %s", ix->name, f.ptr);
+            ddb__reply_validation(c->th, c->req,
+                                  DDB_INVALID "Secondary index %s does not project "
+                                              "one or more filter attributes: %s",
+                                  ix->name, f.ptr);
         err = ENG_EINVAL;
     }
     ix->is_whole = !ix->is_gsi && sel && strcmp(sel, "ALL_ATTRIBUTES") == 0;
@@ -553,15 +570,17 @@ static int fill(ddb_index_t *ix, const store_table_t *t, const ddb_schema_t *ts,
                                   eng_json_get(meta, "AttributeDefinitions"), &ix->s);
 }
 
-int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *ts,
-                    const char *name, ddb_index_t *ix)
+int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *ts, const char *name,
+                    ddb_index_t *ix)
 {
     cJSON *meta = NULL;
     int err = eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0 ? ENG_ECORRUPT : 0;
     const cJSON *def = err == 0 ? find(meta, name, &ix->is_gsi) : NULL;
     store_index_t st;
-    if (err == 0 && (!def || store_index_get(c->th->reader, t->id, eng_slice_cstr(name), &st) < 0)) {
-        ddb__reply_validation(c->th, c->req, "The table does not have the specified index: %s", name);
+    if (err == 0 &&
+        (!def || store_index_get(c->th->reader, t->id, eng_slice_cstr(name), &st) < 0)) {
+        ddb__reply_validation(c->th, c->req, "The table does not have the specified index: %s",
+                              name);
         err = ENG_ENOTFOUND;
     }
     if (err == 0 && (err = fill(ix, t, ts, name, &st, def, meta)) < 0)
@@ -592,7 +611,8 @@ void ddb__index_capacity(eng_buf_t *out, int rcc, const char *table, const ddb_i
     eng_buf_append_str(out, "\"ConsumedCapacity\":{\"TableName\":");
     eng_json_append_string(out, table, strlen(table));
     eng_buf_printf(out, ",\"CapacityUnits\":%.1f", index_units + table_units);
-    if (rcc == 2) { /* INDEXES: the table's share (fetches) and the index's, as DynamoDB splits it. */
+    if (rcc ==
+        2) { /* INDEXES: the table's share (fetches) and the index's, as DynamoDB splits it. */
         eng_buf_printf(out, ",\"Table\":{\"CapacityUnits\":%.1f},\"%s\":{", table_units,
                        ix->is_gsi ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
         eng_json_append_string(out, ix->name, strlen(ix->name));
@@ -601,8 +621,8 @@ void ddb__index_capacity(eng_buf_t *out, int rcc, const char *table, const ddb_i
     eng_buf_append_char(out, '}');
 }
 
-int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix,
-                     store_key_t *key, bool *has_start)
+int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix, store_key_t *key,
+                     bool *has_start)
 {
     const cJSON *esk = eng_json_get(c->body, "ExclusiveStartKey");
     *has_start = esk != NULL;
@@ -620,7 +640,8 @@ int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *i
         err = ddb__key_build(c->th, ts, esk, false, &tkey, NULL, &why);
     if (err < 0) {
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
-                       "The provided starting key is invalid: The provided key element does not match the schema");
+                       "The provided starting key is invalid: The provided key element does not "
+                       "match the schema");
         return err;
     }
     store_index_key(&ipk, &ikey, &tkey, key);
@@ -705,8 +726,9 @@ int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, e
         }
     }
     if (err == 0 && index)
-        eng_buf_printf(out, "One or more parameter values were invalid: Type mismatch for Index "
-                            "Key %s Expected: %s Actual: %s IndexName: %s",
+        eng_buf_printf(out,
+                       "One or more parameter values were invalid: Type mismatch for Index "
+                       "Key %s Expected: %s Actual: %s IndexName: %s",
                        attr, want, got, index);
     err = err == 0 && !index ? ENG_ENOTFOUND : err;
     eng_json_delete(it);

@@ -15,23 +15,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DDB_ITEM_MAX_BYTES 409600      /* 400 KB, DynamoDB's item size limit. */
-#define DDB_NAME_MAX 255               /* Table and key attribute names. */
-#define DDB_SCHEMA_CACHE 64            /* Direct-mapped per-thread schema slots. */
-#define DDB_WREQ_POOL 256              /* Idle write requests kept per thread. */
+#define DDB_ITEM_MAX_BYTES 409600 /* 400 KB, DynamoDB's item size limit. */
+#define DDB_NAME_MAX 255          /* Table and key attribute names. */
+#define DDB_SCHEMA_CACHE 64       /* Direct-mapped per-thread schema slots. */
+#define DDB_WREQ_POOL 256         /* Idle write requests kept per thread. */
 #define DDB_INVALID "One or more parameter values were invalid: "
 #define DDB_NO_MATCH "The provided key element does not match the schema"
 
 typedef enum ddb_err {
-    DDB_E_VALIDATION = 0,  /* ValidationException, 400. */
-    DDB_E_NOT_FOUND,       /* ResourceNotFoundException, 400. */
-    DDB_E_IN_USE,          /* ResourceInUseException, 400. */
-    DDB_E_SERIALIZATION,   /* SerializationException, 400. */
-    DDB_E_UNKNOWN_OP,      /* UnknownOperationException, 400. */
-    DDB_E_INTERNAL,        /* InternalServerError, 500. */
-    DDB_E_CONDITION,       /* ConditionalCheckFailedException, 400. */
-    DDB_E_TXN_CANCELED,    /* TransactionCanceledException, 400. */
-    DDB_E_IDEMPOTENT,      /* IdempotentParameterMismatchException, 400. */
+    DDB_E_VALIDATION = 0, /* ValidationException, 400. */
+    DDB_E_NOT_FOUND,      /* ResourceNotFoundException, 400. */
+    DDB_E_IN_USE,         /* ResourceInUseException, 400. */
+    DDB_E_SERIALIZATION,  /* SerializationException, 400. */
+    DDB_E_UNKNOWN_OP,     /* UnknownOperationException, 400. */
+    DDB_E_INTERNAL,       /* InternalServerError, 500. */
+    DDB_E_CONDITION,      /* ConditionalCheckFailedException, 400. */
+    DDB_E_TXN_CANCELED,   /* TransactionCanceledException, 400. */
+    DDB_E_IDEMPOTENT,     /* IdempotentParameterMismatchException, 400. */
 } ddb_err_t;
 
 /* A table's primary key: storage's schema (storage/store.h, "Schemas"). */
@@ -47,24 +47,24 @@ typedef struct ddb_slot {
 typedef struct ddb_wreq ddb_wreq_t;
 
 typedef struct ddb_thread {
-    store_reader_t *reader;       /* Owned; this I/O thread only. */
-    eng_buf_t out;                /* Response body scratch, reused. */
-    eng_buf_t canon;              /* Canonical item scratch, reused. */
-    eng_buf_t kbuf;               /* Key value bytes scratch, reused. */
-    eng_buf_t why;                /* Formatted error messages, reused. */
+    store_reader_t *reader; /* Owned; this I/O thread only. */
+    eng_buf_t out;          /* Response body scratch, reused. */
+    eng_buf_t canon;        /* Canonical item scratch, reused. */
+    eng_buf_t kbuf;         /* Key value bytes scratch, reused. */
+    eng_buf_t why;          /* Formatted error messages, reused. */
     ddb_slot_t cache[DDB_SCHEMA_CACHE];
-    uint64_t n_requests;          /* Feeds x-amzn-RequestId. */
-    unsigned index;               /* I/O thread index. */
-    ddb_wreq_t *pool;             /* Idle write requests (singly linked). */
+    uint64_t n_requests; /* Feeds x-amzn-RequestId. */
+    unsigned index;      /* I/O thread index. */
+    ddb_wreq_t *pool;    /* Idle write requests (singly linked). */
     size_t pool_len;
 } ddb_thread_t;
 
 struct gw_ddb {
-    gw_t *gw;                 /* Borrowed. */
-    store_t *store;           /* Borrowed. */
+    gw_t *gw;       /* Borrowed. */
+    store_t *store; /* Borrowed. */
     char region[64];
     unsigned n_threads;
-    ddb_thread_t *threads;    /* Owned; n_threads of them. */
+    ddb_thread_t *threads; /* Owned; n_threads of them. */
 };
 
 /* One call being handled inline on a loop thread. */
@@ -72,9 +72,9 @@ typedef struct ddb_call {
     gw_ddb_t *ddb;
     ddb_thread_t *th;
     gw_req_t *req;
-    const cJSON *body;        /* The request object; freed after the op returns... */
-    cJSON *root;              /* ...unless an op took it (ddb__wreq_keep_body set this NULL). */
-    bool is_reading;          /* store_read_begin was called. */
+    const cJSON *body; /* The request object; freed after the op returns... */
+    cJSON *root;       /* ...unless an op took it (ddb__wreq_keep_body set this NULL). */
+    bool is_reading;   /* store_read_begin was called. */
 } ddb_call_t;
 
 typedef void (*ddb_wdone_fn)(ddb_wreq_t *w);
@@ -89,22 +89,22 @@ typedef struct ddb_woff {
 
 /* A request that needs the writer: lives from submit until its reply is sent. */
 struct ddb_wreq {
-    store_batch_t batch;      /* batch.arg unused; container_of recovers us. */
-    gw_post_t post;           /* Hop from the writer thread back to our loop. */
-    gw_req_t *req;            /* Borrowed until answered. */
+    store_batch_t batch; /* batch.arg unused; container_of recovers us. */
+    gw_post_t post;      /* Hop from the writer thread back to our loop. */
+    gw_req_t *req;       /* Borrowed until answered. */
     gw_ddb_t *ddb;
     ddb_thread_t *th;
-    ddb_wdone_fn on_done;     /* Loop thread: builds and sends the reply. */
-    store_write_t *writes;    /* Owned array of cap_writes. */
-    ddb_woff_t *offs;         /* Owned array of cap_writes. */
+    ddb_wdone_fn on_done;  /* Loop thread: builds and sends the reply. */
+    store_write_t *writes; /* Owned array of cap_writes. */
+    ddb_woff_t *offs;      /* Owned array of cap_writes. */
     size_t n_writes, cap_writes;
-    eng_buf_t data;           /* Items and keys texts of all writes. */
-    eng_buf_t aux;            /* Op-specific text (table name, meta, reply). */
-    cJSON *body;              /* The request JSON when its expressions are in flight; owned. */
-    int mode;                 /* Op-specific (ReturnValues etc.). */
-    int rcc;                  /* ReturnConsumedCapacity: 0 NONE, 1 TOTAL, 2 INDEXES. */
-    double units;             /* Op-specific capacity accumulator. */
-    size_t new_size;          /* PutItem: size of the new item. */
+    eng_buf_t data;  /* Items and keys texts of all writes. */
+    eng_buf_t aux;   /* Op-specific text (table name, meta, reply). */
+    cJSON *body;     /* The request JSON when its expressions are in flight; owned. */
+    int mode;        /* Op-specific (ReturnValues etc.). */
+    int rcc;         /* ReturnConsumedCapacity: 0 NONE, 1 TOTAL, 2 INDEXES. */
+    double units;    /* Op-specific capacity accumulator. */
+    size_t new_size; /* PutItem: size of the new item. */
     char table[DDB_NAME_MAX + 1];
     ddb_wreq_t *next_free;
 };
@@ -182,12 +182,12 @@ size_t ddb__item_size(ddb_thread_t *th, eng_slice_t text);
 
 /* ---- expressions (ddb_expr.c) ---- */
 
-enum { /* Which expression parameters (and legacy twins) an operation takes. */
-    DDB_X_PROJ = 1 << 0,   /* ProjectionExpression / AttributesToGet. */
-    DDB_X_FILTER = 1 << 1, /* FilterExpression / ScanFilter / QueryFilter. */
-    DDB_X_KEY = 1 << 2,    /* KeyConditionExpression / KeyConditions. */
-    DDB_X_COND = 1 << 3,   /* ConditionExpression / Expected. */
-    DDB_X_UPDATE = 1 << 4, /* UpdateExpression / AttributeUpdates. */
+enum {                      /* Which expression parameters (and legacy twins) an operation takes. */
+       DDB_X_PROJ = 1 << 0, /* ProjectionExpression / AttributesToGet. */
+       DDB_X_FILTER = 1 << 1, /* FilterExpression / ScanFilter / QueryFilter. */
+       DDB_X_KEY = 1 << 2,    /* KeyConditionExpression / KeyConditions. */
+       DDB_X_COND = 1 << 3,   /* ConditionExpression / Expected. */
+       DDB_X_UPDATE = 1 << 4, /* UpdateExpression / AttributeUpdates. */
 };
 
 /* A request's parsed expressions; each NULL when absent. Owned. */
@@ -216,17 +216,18 @@ bool ddb__filter_text(const store_expr_t *filter, eng_slice_t item_text);
 typedef struct ddb_index ddb_index_t;
 
 typedef struct ddb_page {
-    const char *table;       /* Borrowed from the body. */
-    const ddb_index_t *ix;   /* Query/Scan on an index (LastEvaluatedKey adds its keys); NULL otherwise. */
-    int limit;               /* 0: none. */
-    bool is_count;           /* Select COUNT. */
+    const char *table; /* Borrowed from the body. */
+    const ddb_index_t
+        *ix;       /* Query/Scan on an index (LastEvaluatedKey adds its keys); NULL otherwise. */
+    int limit;     /* 0: none. */
+    bool is_count; /* Select COUNT. */
     int rcc;
-    ddb_exprs_t x;           /* Owned. */
+    ddb_exprs_t x;             /* Owned. */
     const store_expr_t *kcond; /* Query with a sort-key condition: evaluated per item; borrowed. */
     size_t count, scanned, bytes;
-    size_t fetch_units;      /* LSI fetches: 4 KB units of the table items read, summed per item. */
+    size_t fetch_units; /* LSI fetches: 4 KB units of the table items read, summed per item. */
     bool has_more;
-    eng_buf_t last;          /* Text of the last item read (for LastEvaluatedKey). */
+    eng_buf_t last; /* Text of the last item read (for LastEvaluatedKey). */
 } ddb_page_t;
 
 /* Limit, Select, ReturnConsumedCapacity, and the `which` expressions. Replies on failure. */
@@ -243,14 +244,14 @@ void ddb__page_free(ddb_page_t *p);
 
 /* An index resolved for one Query or Scan. */
 struct ddb_index {
-    uint32_t id;                    /* Storage's index id (cursor prefix). */
-    uint32_t table_id;              /* The table's id: fetches read its items. */
-    bool is_gsi;                    /* Global (else local). */
-    bool is_all;                    /* ProjectionType ALL. */
-    bool is_fetch;                  /* LSI: the request needs attributes the index does not hold. */
-    bool is_whole;                  /* LSI fetch for Select ALL_ATTRIBUTES: reply the table item. */
-    ddb_schema_t s;                 /* The index's key schema. */
-    const ddb_schema_t *ts;         /* The table's key schema; borrowed until the call's read ends. */
+    uint32_t id;            /* Storage's index id (cursor prefix). */
+    uint32_t table_id;      /* The table's id: fetches read its items. */
+    bool is_gsi;            /* Global (else local). */
+    bool is_all;            /* ProjectionType ALL. */
+    bool is_fetch;          /* LSI: the request needs attributes the index does not hold. */
+    bool is_whole;          /* LSI fetch for Select ALL_ATTRIBUTES: reply the table item. */
+    ddb_schema_t s;         /* The index's key schema. */
+    const ddb_schema_t *ts; /* The table's key schema; borrowed until the call's read ends. */
     char name[DDB_NAME_MAX + 1];
 };
 
@@ -280,8 +281,8 @@ int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, e
  * filter against it: a GSI refuses attributes it does not project, an LSI
  * sets ix->is_fetch so each result is read from the table. Returns 0, or a
  * negative code after replying. Loop thread, inside the call's read. */
-int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *ts,
-                    const char *name, ddb_index_t *ix);
+int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *ts, const char *name,
+                    ddb_index_t *ix);
 /* The table item behind index entry `entry` (parsed): on 0 *item is its
  * canonical text, borrowed until the call's read ends. Returns 0,
  * ENG_ENOTFOUND or ENG_EINVAL (the entry lacks a table key attribute). */
@@ -293,8 +294,8 @@ void ddb__index_capacity(eng_buf_t *out, int rcc, const char *table, const ddb_i
                          double index_units, double table_units);
 /* ExclusiveStartKey of an index Query/Scan (table and index keys) as an
  * entry key. Returns 0 or ENG_EINVAL after replying. */
-int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix,
-                     store_key_t *key, bool *has_start);
+int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *ix, store_key_t *key,
+                     bool *has_start);
 /* Append the LastEvaluatedKey of an index page: table and index key attributes of `item`. */
 void ddb__index_last_key(const ddb_schema_t *ts, const ddb_index_t *ix, const cJSON *item,
                          eng_buf_t *out);

@@ -22,9 +22,9 @@ static void on_update_done(ddb_wreq_t *w);
 /* ---- shared request checks -------------------------------------------- */
 
 typedef struct item_req {
-    const char *table;   /* Borrowed from the body. */
+    const char *table; /* Borrowed from the body. */
     int rcc;
-    int rv;              /* RV_* | RV_CF_ALL_OLD. */
+    int rv; /* RV_* | RV_CF_ALL_OLD. */
 } item_req_t;
 
 static const char *const RV_NAMES[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"};
@@ -42,7 +42,8 @@ static int return_values(ddb_call_t *c, bool is_update, int *rv)
         ddb__reply_validation(c->th, c->req,
                               "1 validation error detected: Value '%s' at 'returnValues' failed to "
                               "satisfy constraint: Member must satisfy enum value set: [ALL_NEW, "
-                              "UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", v);
+                              "UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+                              v);
         return ENG_EINVAL;
     }
     if (!is_update && *rv > RV_ALL_OLD) {
@@ -56,7 +57,8 @@ static int return_values(ddb_call_t *c, bool is_update, int *rv)
         ddb__reply_validation(c->th, c->req,
                               "1 validation error detected: Value '%s' at "
                               "'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
-                              "Member must satisfy enum value set: [ALL_OLD, NONE]", cf);
+                              "Member must satisfy enum value set: [ALL_OLD, NONE]",
+                              cf);
         return ENG_EINVAL;
     }
     return 0;
@@ -72,8 +74,10 @@ static int common_checks(ddb_call_t *c, const char *member, const char *field, i
         return ENG_EINVAL;
     }
     if (!cJSON_IsObject(eng_json_get(c->body, member))) {
-        ddb__reply_validation(c->th, c->req, "1 validation error detected: Value null at '%s' "
-                              "failed to satisfy constraint: Member must not be null", field);
+        ddb__reply_validation(c->th, c->req,
+                              "1 validation error detected: Value null at '%s' "
+                              "failed to satisfy constraint: Member must not be null",
+                              field);
         return ENG_EINVAL;
     }
     r->rcc = ddb__rcc(c->body);
@@ -277,7 +281,8 @@ void ddb__op_delete_item(ddb_call_t *c)
     store_write_t *sw = &w->writes[0];
     const char *why = NULL;
     size_t off = w->data.len;
-    int err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
+    int err =
+        ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
     if (err < 0) {
         ddb__exprs_free(&x);
         ddb__wreq_put(w);
@@ -303,12 +308,14 @@ void ddb__op_update_item(ddb_call_t *c)
     ddb_exprs_t x;
     const ddb_schema_t *s = NULL;
     ddb_wreq_t *w = NULL;
-    if (single_begin(c, "Key", "key", DDB_X_COND | DDB_X_UPDATE, &r, &x, &s, on_update_done, &w) < 0)
+    if (single_begin(c, "Key", "key", DDB_X_COND | DDB_X_UPDATE, &r, &x, &s, on_update_done, &w) <
+        0)
         return;
     store_write_t *sw = &w->writes[0];
     const char *why = NULL;
     size_t off = w->data.len;
-    int err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
+    int err =
+        ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
     if (err < 0) {
         ddb__exprs_free(&x);
         ddb__wreq_put(w);
@@ -374,8 +381,9 @@ void ddb__op_get_item(ddb_call_t *c)
     }
     if (r.rcc > 0) {
         size_t bytes = has_item ? ddb__item_size(th, text) : 0;
-        ddb__append_capacity(out, r.rcc, r.table,
-                             read_units(bytes, cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead"))));
+        ddb__append_capacity(
+            out, r.rcc, r.table,
+            read_units(bytes, cJSON_IsTrue(eng_json_get(c->body, "ConsistentRead"))));
     }
     eng_buf_append_char(out, '}');
     ddb__reply(th, c->req, eng_slice(out->ptr, out->len));

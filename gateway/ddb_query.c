@@ -82,8 +82,11 @@ void ddb__op_query(ddb_call_t *c)
                : ddb__page_start(c, s, &start, &has_start)) < 0)
         goto out;
     const cJSON *fwd = eng_json_get(c->body, "ScanIndexForward");
-    store_range_t range = {.after = has_start ? &start : NULL, .prefix = &prefix, .hash_lo = 0,
-                           .hash_hi = UINT32_MAX, .is_reverse = cJSON_IsFalse(fwd)};
+    store_range_t range = {.after = has_start ? &start : NULL,
+                           .prefix = &prefix,
+                           .hash_lo = 0,
+                           .hash_hi = UINT32_MAX,
+                           .is_reverse = cJSON_IsFalse(fwd)};
     err = index ? store_index_cursor_open(c->th->reader, ix.id, &range, &cur)
                 : store_cursor_open(c->th->reader, t.id, &range, &cur);
     if (err < 0) {

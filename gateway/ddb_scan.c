@@ -17,7 +17,7 @@
 #define PAGE_BYTES DDB_PAGE_BYTES
 
 typedef struct scan_args {
-    int segment, total;    /* total 0: not parallel. */
+    int segment, total; /* total 0: not parallel. */
 } scan_args_t;
 
 static int scan_segments(ddb_call_t *c, scan_args_t *a)
@@ -27,7 +27,8 @@ static int scan_segments(ddb_call_t *c, scan_args_t *a)
     if (!seg && !tot)
         return 0;
     if (!tot || !seg) {
-        ddb__reply_validation(c->th, c->req, "The %s parameter is required but was not present in the "
+        ddb__reply_validation(c->th, c->req,
+                              "The %s parameter is required but was not present in the "
                               "request when parameter %s is present",
                               tot ? "Segment" : "TotalSegments", tot ? "TotalSegments" : "Segment");
         return ENG_EINVAL;
@@ -35,15 +36,20 @@ static int scan_segments(ddb_call_t *c, scan_args_t *a)
     a->segment = seg->valueint;
     a->total = tot->valueint;
     if (a->total < 1 || a->total > 1000000) {
-        ddb__reply_validation(c->th, c->req, "1 validation error detected: Value '%d' at 'totalSegments' "
-                              "failed to satisfy constraint: Member must have value %s", a->total,
-                              a->total < 1 ? "greater than or equal to 1" : "less than or equal to 1000000");
+        ddb__reply_validation(c->th, c->req,
+                              "1 validation error detected: Value '%d' at 'totalSegments' "
+                              "failed to satisfy constraint: Member must have value %s",
+                              a->total,
+                              a->total < 1 ? "greater than or equal to 1"
+                                           : "less than or equal to 1000000");
         return ENG_EINVAL;
     }
     if (a->segment < 0 || a->segment >= a->total) {
-        ddb__reply_validation(c->th, c->req, "The Segment parameter is zero-based and must be less than "
-                              "parameter TotalSegments: Segment: %d is not less than TotalSegments: %d",
-                              a->segment, a->total);
+        ddb__reply_validation(
+            c->th, c->req,
+            "The Segment parameter is zero-based and must be less than "
+            "parameter TotalSegments: Segment: %d is not less than TotalSegments: %d",
+            a->segment, a->total);
         return ENG_EINVAL;
     }
     return 0;
@@ -58,31 +64,36 @@ static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
     for (size_t i = 0; sel && i < ENG_ARRAY_LEN(ok); i++)
         is_known = is_known || strcmp(sel, ok[i]) == 0;
     if (!is_known) {
-        *why = "1 validation error detected: Value at 'select' failed to satisfy constraint: Member "
-               "must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
-               "ALL_PROJECTED_ATTRIBUTES]";
+        *why =
+            "1 validation error detected: Value at 'select' failed to satisfy constraint: Member "
+            "must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
+            "ALL_PROJECTED_ATTRIBUTES]";
         return ENG_EINVAL;
     }
-    if (sel && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") == 0 && !eng_json_get(c->body, "IndexName")) {
+    if (sel && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") == 0 &&
+        !eng_json_get(c->body, "IndexName")) {
         *why = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName";
         return ENG_EINVAL;
     }
-    bool has_proj = eng_json_get(c->body, "ProjectionExpression") ||
-                    eng_json_get(c->body, "AttributesToGet");
+    bool has_proj =
+        eng_json_get(c->body, "ProjectionExpression") || eng_json_get(c->body, "AttributesToGet");
     if (sel && has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0) {
         *why = "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
                "ALL_ATTRIBUTES or COUNT";
         *why = strcmp(sel, "COUNT") == 0 ? "Cannot specify the AttributesToGet or "
-               "ProjectionExpression when choosing to get COUNT" : *why;
+                                           "ProjectionExpression when choosing to get COUNT"
+                                         : *why;
         return ENG_EINVAL;
     }
     if (sel && !has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") == 0) {
         /* Query wraps this one in the validation envelope, Scan does not (as DynamoDB). */
-        *why = eng_json_get(c->body, "KeyConditionExpression") || eng_json_get(c->body, "KeyConditions")
-                   ? "1 validation error detected: Must specify the AttributesToGet or "
-                     "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
-                   : "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
-                     "SPECIFIC_ATTRIBUTES";
+        *why =
+            eng_json_get(c->body, "KeyConditionExpression") ||
+                    eng_json_get(c->body, "KeyConditions")
+                ? "1 validation error detected: Must specify the AttributesToGet or "
+                  "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+                : "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                  "SPECIFIC_ATTRIBUTES";
         return ENG_EINVAL;
     }
     p->is_count = sel && strcmp(sel, "COUNT") == 0;
@@ -99,9 +110,11 @@ int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p)
     if (lim) {
         p->limit = lim->valueint;
         if (!cJSON_IsNumber(lim) || p->limit < 1) {
-            ddb__reply_validation(c->th, c->req, "1 validation error detected: Value '%d' at 'limit' failed "
-                                  "to satisfy constraint: Member must have value greater than or equal to 1",
-                                  p->limit);
+            ddb__reply_validation(
+                c->th, c->req,
+                "1 validation error detected: Value '%d' at 'limit' failed "
+                "to satisfy constraint: Member must have value greater than or equal to 1",
+                p->limit);
             return ENG_EINVAL;
         }
     }
@@ -130,7 +143,8 @@ int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool
     int err = ddb__key_build(c->th, s, esk, true, key, NULL, &why);
     if (err < 0)
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
-                       "The provided starting key is invalid: The provided key element does not match the schema");
+                       "The provided starting key is invalid: The provided key element does not "
+                       "match the schema");
     return err;
 }
 
@@ -158,12 +172,11 @@ static int fetch(ddb_call_t *c, ddb_page_t *p, eng_slice_t *text, cJSON **item)
 }
 
 /* Classify the item (parsed only when some expression needs it) and emit it. */
-static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, uint32_t size,
-                        bool is_peek)
+static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, uint32_t size, bool is_peek)
 {
     const bool is_fetch = !is_peek && p->ix && p->ix->is_fetch;
-    const bool needs_json = p->kcond || is_fetch ||
-                            (!is_peek && (p->x.filter || (p->x.proj && !p->is_count)));
+    const bool needs_json =
+        p->kcond || is_fetch || (!is_peek && (p->x.filter || (p->x.proj && !p->is_count)));
     cJSON *item = NULL;
     if (needs_json && eng_json_parse(text.ptr, text.len, &item) < 0)
         return STEP_SKIP;
@@ -173,7 +186,7 @@ static step_t page_item(ddb_call_t *c, ddb_page_t *p, eng_slice_t text, uint32_t
     if (st != STEP_TAKE || is_peek)
         goto out;
     p->scanned++;
-    p->bytes += size; /* Stored with the item: no parse. */
+    p->bytes += size;               /* Stored with the item: no parse. */
     const eng_slice_t entry = text; /* A fetch for the filter alone still replies the projection. */
     if (is_fetch && fetch(c, p, &text, &item) < 0)
         goto out;

@@ -41,8 +41,8 @@ static void uuid4(char out[37])
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 /* A stream label as DynamoDB forms it: the UTC time with milliseconds. */
@@ -164,14 +164,17 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
     eng_buf_t *m = &c->th->why;
     eng_buf_reset(m);
     if (!cJSON_IsArray(ks) || !cJSON_IsArray(ad)) {
-        eng_buf_printf(m, "1 validation error detected: Value null at '%s' failed to satisfy "
-                          "constraint: Member must not be null", !cJSON_IsArray(ks) ? "keySchema" : "attributeDefinitions");
+        eng_buf_printf(m,
+                       "1 validation error detected: Value null at '%s' failed to satisfy "
+                       "constraint: Member must not be null",
+                       !cJSON_IsArray(ks) ? "keySchema" : "attributeDefinitions");
         return *why = m->ptr, ENG_EINVAL;
     }
     int nk = cJSON_GetArraySize(ks);
     if (nk < 1 || nk > 2) {
-        eng_buf_printf(m, "1 validation error detected: Value at 'keySchema' failed to satisfy "
-                          "constraint: Member must have length %s",
+        eng_buf_printf(m,
+                       "1 validation error detected: Value at 'keySchema' failed to satisfy "
+                       "constraint: Member must have length %s",
                        nk < 1 ? "greater than or equal to 1" : "less than or equal to 2");
         return *why = m->ptr, ENG_EINVAL;
     }
@@ -184,18 +187,23 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
         const char *want = i == 0 ? "HASH" : "RANGE";
         if (!name || !*name || strlen(name) > DDB_NAME_MAX || !type ||
             (strcmp(type, "HASH") != 0 && strcmp(type, "RANGE") != 0)) {
-            eng_buf_printf(m, "1 validation error detected: Value '%s' at 'keySchema.%d.member.keyType' "
-                              "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
-                           type ? type : "null", i + 1);
+            eng_buf_printf(
+                m,
+                "1 validation error detected: Value '%s' at 'keySchema.%d.member.keyType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
+                type ? type : "null", i + 1);
             return *why = m->ptr, ENG_EINVAL;
         }
         if (strcmp(type, want) != 0) {
-            *why = i == 0 ? "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
-                          : "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type";
+            *why = i == 0
+                       ? "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+                       : "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type";
             return ENG_EINVAL;
         }
-        if (i == 1 && strcmp(name, eng_json_get_str(cJSON_GetArrayItem(ks, 0), "AttributeName")) == 0) {
-            *why = "Both the Hash Key and the Range Key element in the KeySchema have the same name";
+        if (i == 1 &&
+            strcmp(name, eng_json_get_str(cJSON_GetArrayItem(ks, 0), "AttributeName")) == 0) {
+            *why =
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name";
             return ENG_EINVAL;
         }
         cJSON *ke = cJSON_CreateObject();
@@ -212,9 +220,12 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
         const char *type = attr_type_ok(eng_json_get_str(d, "AttributeType"));
         if (!name || !type) {
             const char *t = eng_json_get_str(d, "AttributeType");
-            eng_buf_printf(m, "1 validation error detected: Value '%s' at 'attributeDefinitions.%d.member.attributeType' "
-                              "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
-                           t ? t : "null", i);
+            eng_buf_printf(
+                m,
+                "1 validation error detected: Value '%s' at "
+                "'attributeDefinitions.%d.member.attributeType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                t ? t : "null", i);
             return *why = m->ptr, ENG_EINVAL;
         }
         cJSON *de = cJSON_CreateObject();
@@ -232,11 +243,14 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
     for (int k = 0; k < nk; k++) {
         const char *name = eng_json_get_str(cJSON_GetArrayItem(keys, k), "AttributeName");
         bool is_defined = false;
-        cJSON_ArrayForEach(d, defs)
-            is_defined = is_defined || strcmp(eng_json_get_str(d, "AttributeName"), name) == 0;
+        cJSON_ArrayForEach(d, defs) is_defined =
+            is_defined || strcmp(eng_json_get_str(d, "AttributeName"), name) == 0;
         if (!is_defined) {
-            eng_buf_printf(m, DDB_INVALID "Some index key attributes are not defined in "
-                                          "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]", name);
+            eng_buf_printf(m,
+                           DDB_INVALID
+                           "Some index key attributes are not defined in "
+                           "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]",
+                           name);
             return *why = m->ptr, ENG_EINVAL;
         }
     }
@@ -290,7 +304,8 @@ static int check_billing(const cJSON *body, cJSON *meta, bool is_update, const c
     return 0;
 }
 
-static const char *const VIEW_TYPES[] = {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"};
+static const char *const VIEW_TYPES[] = {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES",
+                                         "KEYS_ONLY"};
 
 /* Turn the stream on in `meta`: a new label and ARN, remembered in "Streams". */
 static void stream_enable(gw_ddb_t *ddb, cJSON *meta, const char *view)
@@ -311,7 +326,8 @@ static void stream_enable(gw_ddb_t *ddb, cJSON *meta, const char *view)
         streams = cJSON_AddArrayToObject(meta, "Streams");
     cJSON *s = cJSON_CreateObject();
     eng_buf_t arn = {0};
-    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s/stream/%s", ddb->region, name, label);
+    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s/stream/%s", ddb->region, name,
+                   label);
     cJSON_AddStringToObject(s, "StreamLabel", label);
     cJSON_AddStringToObject(s, "StreamArn", arn.ptr);
     cJSON_AddStringToObject(s, "StreamViewType", view);
@@ -372,13 +388,15 @@ static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char *
     const cJSON *on = eng_json_get(spec, "StreamEnabled");
     const char *view = eng_json_get_str(spec, "StreamViewType");
     bool is_on = cJSON_IsTrue(on);
-    bool was_on = cJSON_IsTrue(eng_json_get(eng_json_get(meta, "StreamSpecification"), "StreamEnabled"));
+    bool was_on =
+        cJSON_IsTrue(eng_json_get(eng_json_get(meta, "StreamSpecification"), "StreamEnabled"));
     const char *name = eng_json_get_str(meta, "TableName");
     eng_buf_t *m = &c->th->why;
     eng_buf_reset(m);
     if (!cJSON_IsBool(on)) {
-        *why = "1 validation error detected: Value null at 'streamSpecification.streamEnabled' failed "
-               "to satisfy constraint: Member must not be null";
+        *why =
+            "1 validation error detected: Value null at 'streamSpecification.streamEnabled' failed "
+            "to satisfy constraint: Member must not be null";
         return ENG_EINVAL;
     }
     if (is_on) {
@@ -465,11 +483,10 @@ static void on_create_done(ddb_wreq_t *w)
         eng_buf_free(&msg);
         return;
     }
-    if (err < 0)
-        {
-            ddb__reply_store_err(w->th, w->req, err);
-            return;
-        }
+    if (err < 0) {
+        ddb__reply_store_err(w->th, w->req, err);
+        return;
+    }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
     describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", 0, 0, "TableDescription", out,
@@ -499,18 +516,19 @@ void ddb__op_list_tables(ddb_call_t *c)
     const cJSON *lim = eng_json_get(c->body, "Limit");
     int limit = cJSON_IsNumber(lim) ? lim->valueint : 100;
     if (lim && (!cJSON_IsNumber(lim) || limit < 1 || limit > 100)) {
-        ddb__reply_validation(c->th, c->req, "1 validation error detected: Value '%d' at 'limit' failed to "
-                              "satisfy constraint: Member must have value %s", limit,
-                              limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
+        ddb__reply_validation(
+            c->th, c->req,
+            "1 validation error detected: Value '%d' at 'limit' failed to "
+            "satisfy constraint: Member must have value %s",
+            limit, limit < 1 ? "greater than or equal to 1" : "less than or equal to 100");
         return;
     }
     const char *start = eng_json_get_str(c->body, "ExclusiveStartTableName");
     int err = ddb__read(c);
-    if (err < 0)
-        {
-            ddb__reply_store_err(c->th, c->req, err);
-            return;
-        }
+    if (err < 0) {
+        ddb__reply_store_err(c->th, c->req, err);
+        return;
+    }
     eng_buf_t *out = &c->th->out;
     eng_buf_reset(out);
     eng_buf_append_str(out, "{\"TableNames\":[");
@@ -543,13 +561,15 @@ static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
 {
     const cJSON *b = c->body;
     if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
-        !eng_json_get(b, "ProvisionedThroughput") && !eng_json_get(b, "GlobalSecondaryIndexUpdates")) {
+        !eng_json_get(b, "ProvisionedThroughput") &&
+        !eng_json_get(b, "GlobalSecondaryIndexUpdates")) {
         *why = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required";
         return ENG_EINVAL;
     }
-    bool was_ppr = strcmp(eng_json_get_str(meta, "BillingMode") ? eng_json_get_str(meta, "BillingMode") : "",
-                          "PAY_PER_REQUEST") == 0;
+    bool was_ppr =
+        strcmp(eng_json_get_str(meta, "BillingMode") ? eng_json_get_str(meta, "BillingMode") : "",
+               "PAY_PER_REQUEST") == 0;
     int err = check_billing(b, meta, true, why);
     if (err < 0)
         return err;
@@ -577,9 +597,12 @@ void ddb__op_update_table(ddb_call_t *c)
     cJSON *meta = NULL;
     const char *why = "Stored table meta is corrupt";
     int uerr = 0;
-    if (eng_json_parse(t.meta.ptr, t.meta.len, &meta) < 0 || (uerr = update_meta(c, meta, &why)) < 0) {
-        ddb__reply_err(c->th, c->req, !meta ? DDB_E_INTERNAL
-                                            : uerr == ENG_ENOTFOUND ? DDB_E_NOT_FOUND : DDB_E_VALIDATION,
+    if (eng_json_parse(t.meta.ptr, t.meta.len, &meta) < 0 ||
+        (uerr = update_meta(c, meta, &why)) < 0) {
+        ddb__reply_err(c->th, c->req,
+                       !meta                   ? DDB_E_INTERNAL
+                       : uerr == ENG_ENOTFOUND ? DDB_E_NOT_FOUND
+                                               : DDB_E_VALIDATION,
                        why);
         eng_json_delete(meta);
         return;
@@ -606,19 +629,18 @@ void ddb__op_update_table(ddb_call_t *c)
 static void on_update_done(ddb_wreq_t *w)
 {
     int err = w->batch.err ? w->batch.err : w->writes[0].err;
-    if (err < 0)
-        {
-            ddb__reply_store_err(w->th, w->req, err);
-            return;
-        }
+    if (err < 0) {
+        ddb__reply_store_err(w->th, w->req, err);
+        return;
+    }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
     const cJSON *upd = w->body ? eng_json_get(w->body, "GlobalSecondaryIndexUpdates") : NULL;
     const cJSON *u;
     const char *creating = NULL;
-    cJSON_ArrayForEach(u, upd)
-        creating = eng_json_get(u, "Create") ? eng_json_get_str(eng_json_get(u, "Create"), "IndexName")
-                                             : creating;
+    cJSON_ArrayForEach(u, upd) creating =
+        eng_json_get(u, "Create") ? eng_json_get_str(eng_json_get(u, "Create"), "IndexName")
+                                  : creating;
     describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "ACTIVE", (uint64_t)w->units, w->new_size,
              "TableDescription", out, NULL, 0, creating);
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
@@ -655,11 +677,10 @@ static void on_delete_done(ddb_wreq_t *w)
         eng_buf_free(&msg);
         return;
     }
-    if (err < 0)
-        {
-            ddb__reply_store_err(w->th, w->req, err);
-            return;
-        }
+    if (err < 0) {
+        ddb__reply_store_err(w->th, w->req, err);
+        return;
+    }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
     describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "DELETING", (uint64_t)w->units, w->new_size,

@@ -146,7 +146,8 @@ static int find(ddb_call_t *c, const char *name, store_table_t *t, const char *a
     if (err == ENG_ENOTFOUND) { /* DynamoDB's own spelling, "ResourcArn", kept. */
         eng_buf_reset(&c->th->why);
         if (arn)
-            eng_buf_printf(&c->th->why, "Requested resource not found: ResourcArn: %s not found", arn);
+            eng_buf_printf(&c->th->why, "Requested resource not found: ResourcArn: %s not found",
+                           arn);
         else
             eng_buf_printf(&c->th->why, "Requested resource not found: Table: %s not found", name);
         ddb__reply_err(c->th, c->req, DDB_E_NOT_FOUND, c->th->why.ptr);
@@ -167,8 +168,8 @@ void ddb__op_update_ttl(ddb_call_t *c)
     }
     const cJSON *spec = eng_json_get(c->body, "TimeToLiveSpecification");
     const char *attr = eng_json_get_str(spec, "AttributeName");
-    if (!cJSON_IsObject(spec) || !cJSON_IsBool(eng_json_get(spec, "Enabled")) || !attr ||
-        !*attr || strlen(attr) > DDB_NAME_MAX) {
+    if (!cJSON_IsObject(spec) || !cJSON_IsBool(eng_json_get(spec, "Enabled")) || !attr || !*attr ||
+        strlen(attr) > DDB_NAME_MAX) {
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
                        "1 validation error detected: Value null at 'timeToLiveSpecification' "
                        "failed to satisfy constraint: Member must not be null");
@@ -215,8 +216,10 @@ static int arn_table(ddb_call_t *c, const char **arn, char *name, size_t cap)
     const char *t = *arn ? strstr(*arn, ":table/") : NULL;
     if (!*arn || strncmp(*arn, "arn:", 4) != 0 || !t || !t[7] || strchr(t + 7, '/') ||
         strlen(t + 7) >= cap) {
-        ddb__reply_validation(c->th, c->req, "Invalid TableArn: Invalid ResourceArn provided as "
-                                             "input %s", *arn ? *arn : "null");
+        ddb__reply_validation(c->th, c->req,
+                              "Invalid TableArn: Invalid ResourceArn provided as "
+                              "input %s",
+                              *arn ? *arn : "null");
         return ENG_EINVAL;
     }
     snprintf(name, cap, "%s", t + 7);
@@ -246,7 +249,8 @@ static void tag_op(ddb_call_t *c, int mode)
     const char *member = mode == EDIT_TAG ? "Tags" : "TagKeys";
     const cJSON *list = eng_json_get(c->body, member);
     if (mode == EDIT_TAG ? !tags_valid(list) : !cJSON_IsArray(list)) {
-        ddb__reply_validation(c->th, c->req, "1 validation error detected: Value null at '%s' "
+        ddb__reply_validation(c->th, c->req,
+                              "1 validation error detected: Value null at '%s' "
                               "failed to satisfy constraint: Member must not be null",
                               mode == EDIT_TAG ? "tags" : "tagKeys");
         return;
@@ -302,8 +306,10 @@ void ddb__op_describe_endpoints(ddb_call_t *c)
 {
     eng_buf_t *out = &c->th->out;
     eng_buf_reset(out);
-    eng_buf_printf(out, "{\"Endpoints\":[{\"Address\":\"dynamodb.%s.amazonaws.com\","
-                        "\"CachePeriodInMinutes\":1440}]}", c->ddb->region);
+    eng_buf_printf(out,
+                   "{\"Endpoints\":[{\"Address\":\"dynamodb.%s.amazonaws.com\","
+                   "\"CachePeriodInMinutes\":1440}]}",
+                   c->ddb->region);
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 

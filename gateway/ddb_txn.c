@@ -22,9 +22,9 @@
 static void on_write_done(ddb_wreq_t *w);
 
 typedef struct act_kind {
-    const char *name;    /* Member of the TransactItems element. */
-    unsigned which;      /* Expressions it takes. */
-    const char *member;  /* "Item" or "Key". */
+    const char *name;   /* Member of the TransactItems element. */
+    unsigned which;     /* Expressions it takes. */
+    const char *member; /* "Item" or "Key". */
 } act_kind_t;
 
 static const act_kind_t ACTS[] = {
@@ -257,8 +257,10 @@ static void on_write_done(ddb_wreq_t *w)
         reason(w, i, w->writes[i].err, aux, &names);
     eng_buf_append_char(aux, ']');
     eng_buf_t msg = {0};
-    eng_buf_printf(&msg, "Transaction cancelled, please refer cancellation reasons for specific "
-                         "reasons [%s]", names.ptr ? names.ptr : "");
+    eng_buf_printf(&msg,
+                   "Transaction cancelled, please refer cancellation reasons for specific "
+                   "reasons [%s]",
+                   names.ptr ? names.ptr : "");
     ddb__reply_err_extra(w->th, w->req, DDB_E_TXN_CANCELED, msg.ptr, eng_slice(aux->ptr, aux->len));
     eng_buf_free(&msg);
     eng_buf_free(&names);

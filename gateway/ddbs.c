@@ -30,7 +30,8 @@ typedef struct op_entry {
     void (*fn)(ddbs_call_t *c);
 } op_entry_t;
 
-static const op_entry_t OPS[] = { /* Sorted by name for bsearch. */
+static const op_entry_t OPS[] = {
+    /* Sorted by name for bsearch. */
     {.name = "DescribeStream", .fn = ddbs__op_describe_stream},
     {.name = "GetRecords", .fn = ddbs__op_get_records},
     {.name = "GetShardIterator", .fn = ddbs__op_get_shard_iterator},
@@ -91,8 +92,8 @@ static const err_entry_t ERRS[] = {
 static void respond(ddbs_call_t *c, int status, eng_slice_t body)
 {
     char id[40];
-    int n = snprintf(id, sizeof(id), "EDDYS%02u%016" PRIX64 "EMVJF66Q9ASUAAJG",
-                     c->th->index % 100u, ++c->th->n_requests);
+    int n = snprintf(id, sizeof(id), "EDDYS%02u%016" PRIX64 "EMVJF66Q9ASUAAJG", c->th->index % 100u,
+                     ++c->th->n_requests);
     gw_header_t h[] = {{.name = "x-amzn-RequestId", .value = eng_slice(id, (size_t)n)}};
     gw_respond(c->req, status, CONTENT_TYPE, body, h, ENG_ARRAY_LEN(h));
 }
@@ -238,8 +239,8 @@ void ddbs__stream_free(ddbs_stream_t *s)
 
 /* Append the streams of one table's meta, skipping until `*start` (an ARN)
  * was passed. Returns false once `limit` entries are out and one more exists. */
-static bool list_table(const store_table_t *t, const char **start, cJSON *arr,
-                       int limit, char *last, size_t last_cap)
+static bool list_table(const store_table_t *t, const char **start, cJSON *arr, int limit,
+                       char *last, size_t last_cap)
 {
     cJSON *meta = NULL;
     if (eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0)

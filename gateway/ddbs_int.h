@@ -15,17 +15,17 @@
 #include <stdint.h>
 
 #define DDBS_ACCOUNT "000000000000"
-#define DDBS_MAX_RECORDS 1000         /* GetRecords returns at most this many... */
-#define DDBS_MAX_BYTES (1024 * 1024)  /* ...or about this many bytes. */
+#define DDBS_MAX_RECORDS 1000        /* GetRecords returns at most this many... */
+#define DDBS_MAX_BYTES (1024 * 1024) /* ...or about this many bytes. */
 
 typedef enum ddbs_err {
-    DDBS_E_VALIDATION = 0,  /* ValidationException, 400. */
-    DDBS_E_NOT_FOUND,       /* ResourceNotFoundException, 400. */
-    DDBS_E_EXPIRED,         /* ExpiredIteratorException, 400. */
-    DDBS_E_TRIMMED,         /* TrimmedDataAccessException, 400. */
-    DDBS_E_SERIALIZATION,   /* SerializationException, 400. */
-    DDBS_E_UNKNOWN_OP,      /* UnknownOperationException, 400. */
-    DDBS_E_INTERNAL,        /* InternalServerError, 500. */
+    DDBS_E_VALIDATION = 0, /* ValidationException, 400. */
+    DDBS_E_NOT_FOUND,      /* ResourceNotFoundException, 400. */
+    DDBS_E_EXPIRED,        /* ExpiredIteratorException, 400. */
+    DDBS_E_TRIMMED,        /* TrimmedDataAccessException, 400. */
+    DDBS_E_SERIALIZATION,  /* SerializationException, 400. */
+    DDBS_E_UNKNOWN_OP,     /* UnknownOperationException, 400. */
+    DDBS_E_INTERNAL,       /* InternalServerError, 500. */
 } ddbs_err_t;
 
 typedef struct ddbs_thread {
@@ -36,12 +36,12 @@ typedef struct ddbs_thread {
 } ddbs_thread_t;
 
 struct gw_ddbs {
-    store_t *store;          /* Borrowed. */
+    store_t *store; /* Borrowed. */
     char region[64];
     unsigned iterator_ttl_ms; /* Shard iterators older than this are expired. */
-    strm_iter_key_t key;     /* Signs shard iterators; fixed for the process. */
+    strm_iter_key_t key;      /* Signs shard iterators; fixed for the process. */
     unsigned n_threads;
-    ddbs_thread_t *threads;  /* Owned; n_threads of them. */
+    ddbs_thread_t *threads; /* Owned; n_threads of them. */
 };
 
 /* One call handled inline on a loop thread. */
@@ -49,22 +49,22 @@ typedef struct ddbs_call {
     gw_ddbs_t *ddbs;
     ddbs_thread_t *th;
     gw_req_t *req;
-    const cJSON *body;  /* The request object; freed after the op returns. */
-    bool is_reading;    /* store_read_begin was called. */
+    const cJSON *body; /* The request object; freed after the op returns. */
+    bool is_reading;   /* store_read_begin was called. */
 } ddbs_call_t;
 
 /* One stream of a table, as its meta describes it. */
 typedef struct ddbs_stream {
-    cJSON *meta;              /* Owned parsed table meta (ddbs__stream_free). */
-    const cJSON *entry;       /* Its "Streams" entry, borrowed from meta. */
-    store_table_t table;      /* Borrowed until the call's read ends. */
-    const char *table_name;   /* Borrowed from meta. */
-    const char *label;        /* Borrowed from meta. */
+    cJSON *meta;            /* Owned parsed table meta (ddbs__stream_free). */
+    const cJSON *entry;     /* Its "Streams" entry, borrowed from meta. */
+    store_table_t table;    /* Borrowed until the call's read ends. */
+    const char *table_name; /* Borrowed from meta. */
+    const char *label;      /* Borrowed from meta. */
     strm_view_t view;
-    double created_s;         /* CreationDateTime of the stream. */
-    uint64_t start_seq;       /* First log seq that belongs to the stream. */
-    uint64_t end_seq;         /* Last one: EndSeq when closed, else the table's last seq. */
-    bool is_closed;           /* Disabled: its shard is closed. */
+    double created_s;   /* CreationDateTime of the stream. */
+    uint64_t start_seq; /* First log seq that belongs to the stream. */
+    uint64_t end_seq;   /* Last one: EndSeq when closed, else the table's last seq. */
+    bool is_closed;     /* Disabled: its shard is closed. */
     char shard_id[STRM_SHARD_ID_LEN + 1];
     char arn[512];
 } ddbs_stream_t;

@@ -21,16 +21,16 @@ typedef struct gw gw_t;         /* Opaque. The server: listeners, threads, route
 typedef struct gw_req gw_req_t; /* Opaque. One request; owned by its connection. */
 
 typedef struct gw_config {
-    const char *host;            /* Listen address, IPv4 or IPv6 literal. */
-    int port;                    /* 0 picks an ephemeral port (see gw_port). */
-    unsigned threads;            /* I/O threads, >= 1. */
-    size_t max_header_bytes;     /* Request line + headers; over it: 431. */
-    size_t max_body_bytes;       /* Over it: 413, without buffering the body. */
-    unsigned idle_timeout_ms;    /* Keep-alive connection with no request in progress. */
-    unsigned header_timeout_ms;  /* A request's headers must be complete within this. */
-    unsigned body_timeout_ms;    /* A request's body must be complete within this. */
-    unsigned max_conns;          /* Open connections across all threads. */
-    unsigned drain_timeout_ms;   /* On shutdown: time allowed for in-flight requests. */
+    const char *host;           /* Listen address, IPv4 or IPv6 literal. */
+    int port;                   /* 0 picks an ephemeral port (see gw_port). */
+    unsigned threads;           /* I/O threads, >= 1. */
+    size_t max_header_bytes;    /* Request line + headers; over it: 431. */
+    size_t max_body_bytes;      /* Over it: 413, without buffering the body. */
+    unsigned idle_timeout_ms;   /* Keep-alive connection with no request in progress. */
+    unsigned header_timeout_ms; /* A request's headers must be complete within this. */
+    unsigned body_timeout_ms;   /* A request's body must be complete within this. */
+    unsigned max_conns;         /* Open connections across all threads. */
+    unsigned drain_timeout_ms;  /* On shutdown: time allowed for in-flight requests. */
 } gw_config_t;
 
 /* Fill `cfg` with the defaults: 127.0.0.1:8000, one thread per core, 16 KiB
@@ -87,10 +87,10 @@ void gw_wait(gw_t *gw);
 void gw_destroy(gw_t *gw);
 
 /* Request accessors. Every slice is borrowed and valid until gw_respond(req). */
-eng_slice_t gw_req_method(const gw_req_t *req);  /* "GET", "POST", ... */
-eng_slice_t gw_req_path(const gw_req_t *req);    /* Raw path, no query string. */
-eng_slice_t gw_req_query(const gw_req_t *req);   /* After '?', empty if none. */
-eng_slice_t gw_req_body(const gw_req_t *req);    /* Whole body, de-chunked. */
+eng_slice_t gw_req_method(const gw_req_t *req); /* "GET", "POST", ... */
+eng_slice_t gw_req_path(const gw_req_t *req);   /* Raw path, no query string. */
+eng_slice_t gw_req_query(const gw_req_t *req);  /* After '?', empty if none. */
+eng_slice_t gw_req_body(const gw_req_t *req);   /* Whole body, de-chunked. */
 bool gw_req_is_head(const gw_req_t *req);
 
 /* Find header `name` (case-insensitive). On true, *value is borrowed and
@@ -191,7 +191,8 @@ typedef struct gw_esm gw_esm_t; /* Opaque. Routes /2015-03-31/event-source-mappi
  * reads under /_eddy/mappings (counters; /<uuid>/failures: on-failure
  * records) from `d`. Create, Update and Delete wait for one storage commit
  * on the I/O thread. Call before gw_start. On 0 the caller owns *out and
- * must call gw_esm_destroy after gw_wait (no handler runs any more). Returns 0 or ENG_EEXIST (route taken). Main thread. */
+ * must call gw_esm_destroy after gw_wait (no handler runs any more). Returns 0 or ENG_EEXIST (route
+ * taken). Main thread. */
 int gw_esm_create(gw_t *gw, strm_dispatch_t *d, gw_esm_t **out);
 void gw_esm_destroy(gw_esm_t *e);
 

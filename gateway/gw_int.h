@@ -61,7 +61,7 @@ struct gw {
     atomic_uint n_conns;     /* Open connections across every loop. */
     atomic_bool is_stopping; /* Set once by gw_shutdown. */
     bool is_started;         /* gw_start succeeded; threads must be joined. */
-    bool is_joined;            /* gw_wait joined the I/O threads. */
+    bool is_joined;          /* gw_wait joined the I/O threads. */
 };
 
 struct gw_loop {

@@ -81,9 +81,11 @@ static void op_list(gw_req_t *req, gw_esm_t *e, strm_reply_t *rep)
         if (*end || max_items < 1 || max_items > 10000) {
             rep->status = 400;
             rep->error_type = "InvalidParameterValueException";
-            eng_buf_printf(&rep->body, "1 validation error detected: Value '%s' at 'maxItems' "
-                                       "failed to satisfy constraint: Member must have value "
-                                       "between 1 and 10000", max);
+            eng_buf_printf(&rep->body,
+                           "1 validation error detected: Value '%s' at 'maxItems' "
+                           "failed to satisfy constraint: Member must have value "
+                           "between 1 and 10000",
+                           max);
             return;
         }
     }
@@ -160,8 +162,8 @@ static void on_admin(gw_req_t *req, void *arg)
     char uuid[64] = "";
     const char *slash = memchr(rest, '/', rest_len);
     const size_t id_len = slash ? (size_t)(slash - rest) : rest_len;
-    const bool is_failures = slash && strncmp(slash, "/failures", rest_len - id_len) == 0 &&
-                             rest_len - id_len == 9;
+    const bool is_failures =
+        slash && strncmp(slash, "/failures", rest_len - id_len) == 0 && rest_len - id_len == 9;
     eng_buf_t out = {0};
     int err = ENG_ENOTFOUND;
     if (id_len < sizeof uuid && (!slash || is_failures)) {

@@ -103,8 +103,8 @@ static void start(gw_req_t *req, gw_lambda_t *lam, eng_fn_t *fn, kind_t kind, en
         return;
     }
     if (kind == KIND_EVENT) {
-        const int err = eng_fn_invoke_async(lam->fns, fn, payload.ptr, payload.len, on_event_done,
-                                            NULL);
+        const int err =
+            eng_fn_invoke_async(lam->fns, fn, payload.ptr, payload.len, on_event_done, NULL);
         if (err < 0)
             refuse(req, err);
         else
@@ -183,8 +183,7 @@ static void on_posted(gw_post_t *post) /* The request's loop thread. */
             h[n++] = (gw_header_t){"X-Amz-Function-Error", ENG_SLICE_LIT("Unhandled")};
         if (inv->is_tail)
             h[n++] = (gw_header_t){"X-Amz-Log-Result", eng_slice(tail.ptr, tail.len)};
-        gw_respond(inv->req, 200, "application/json", eng_slice(r->payload, r->payload_len), h,
-                   n);
+        gw_respond(inv->req, 200, "application/json", eng_slice(r->payload, r->payload_len), h, n);
         eng_buf_free(&tail);
     }
     eng_fn_result_free(&inv->res);

@@ -18,17 +18,17 @@ typedef struct bound {
 } bound_t;
 
 struct store_cursor {
-    store_reader_t *r;       /* The reader this cursor belongs to. */
-    MDB_cursor *cur;         /* Owned; survives reuse through r->spare. */
-    uint64_t gen;            /* Reader generation cur was bound at. */
+    store_reader_t *r; /* The reader this cursor belongs to. */
+    MDB_cursor *cur;   /* Owned; survives reuse through r->spare. */
+    uint64_t gen;      /* Reader generation cur was bound at. */
     bool is_reverse;
-    uint32_t size;           /* DynamoDB size of the item last returned. */
-    bool is_started;         /* Positioned at least once. */
-    bool is_done;            /* Walked off the range. */
-    bool is_lo_excl;         /* The lower bound itself is excluded (forward `after`). */
-    bool has_hi;             /* hi is set (else: end of the database). */
-    bound_t lo;              /* Inclusive lower bound (unless is_lo_excl). */
-    bound_t hi;              /* Exclusive upper bound. */
+    uint32_t size;   /* DynamoDB size of the item last returned. */
+    bool is_started; /* Positioned at least once. */
+    bool is_done;    /* Walked off the range. */
+    bool is_lo_excl; /* The lower bound itself is excluded (forward `after`). */
+    bool has_hi;     /* hi is set (else: end of the database). */
+    bound_t lo;      /* Inclusive lower bound (unless is_lo_excl). */
+    bound_t hi;      /* Exclusive upper bound. */
 };
 
 static int bound_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)

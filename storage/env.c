@@ -216,8 +216,8 @@ int store_open(const store_config_t *cfg, store_t **out)
     if (err == 0)
         err = lock_dir(s);
     if (err == 0)
-        err = open_env(s, cfg->initial_map_bytes ? cfg->initial_map_bytes
-                                                 : STORE__DEFAULT_MAP_BYTES);
+        err =
+            open_env(s, cfg->initial_map_bytes ? cfg->initial_map_bytes : STORE__DEFAULT_MAP_BYTES);
     if (err == 0 && pthread_create(&s->writer, NULL, store__writer_main, s) != 0)
         err = ENG_EIO;
     if (err < 0)

@@ -62,8 +62,8 @@ static const char *func_name(const expr_node_t *n)
 }
 
 static const char *const op_names[] = {
-    [STORE_EXPR_OP_EQ] = "=", [STORE_EXPR_OP_NE] = "<>", [STORE_EXPR_OP_LT] = "<",
-    [STORE_EXPR_OP_LE] = "<=", [STORE_EXPR_OP_GT] = ">", [STORE_EXPR_OP_GE] = ">=",
+    [STORE_EXPR_OP_EQ] = "=",  [STORE_EXPR_OP_NE] = "<>", [STORE_EXPR_OP_LT] = "<",
+    [STORE_EXPR_OP_LE] = "<=", [STORE_EXPR_OP_GT] = ">",  [STORE_EXPR_OP_GE] = ">=",
 };
 
 /* ---- Passes --------------------------------------------------------------- */
@@ -99,8 +99,10 @@ static int v_misused(check_t *c, expr_node_t *n, const expr_node_t *parent)
                          parent->kind == EXPR_N_NOT;
     const bool is_size = n->op == EXPR_F_SIZE;
     if (in_bool == is_size)
-        return fail(c, "The function is not allowed to be used this way in an expression; "
-                       "function: %s", func_name(n));
+        return fail(c,
+                    "The function is not allowed to be used this way in an expression; "
+                    "function: %s",
+                    func_name(n));
     return 0;
 }
 
@@ -121,8 +123,10 @@ static int p_names(check_t *c, expr_path_t *p)
         if (!s->raw || s->raw[0] != '#')
             continue;
         if (!(s->name = expr__ctx_name(c->ctx, s->raw)))
-            return fail(c, "An expression attribute name used in the document path is not "
-                           "defined; attribute name: %s", s->raw);
+            return fail(c,
+                        "An expression attribute name used in the document path is not "
+                        "defined; attribute name: %s",
+                        s->raw);
     }
     return 0;
 }
@@ -133,14 +137,16 @@ static int v_values(check_t *c, expr_node_t *n, const expr_node_t *parent)
     if (n->kind != EXPR_N_VALUE || n->value)
         return 0;
     if (!(n->value = expr__ctx_value(c->ctx, n->raw)))
-        return fail(c, "An expression attribute value used in expression is not defined; "
-                       "attribute value: %s", n->raw);
+        return fail(c,
+                    "An expression attribute value used in expression is not defined; "
+                    "attribute value: %s",
+                    n->raw);
     return 0;
 }
 
 static const size_t func_arity[] = {
-    [EXPR_F_ATTR_EXISTS] = 1, [EXPR_F_ATTR_NOT_EXISTS] = 1, [EXPR_F_ATTR_TYPE] = 2,
-    [EXPR_F_BEGINS_WITH] = 2, [EXPR_F_CONTAINS] = 2,        [EXPR_F_SIZE] = 1,
+    [EXPR_F_ATTR_EXISTS] = 1,   [EXPR_F_ATTR_NOT_EXISTS] = 1, [EXPR_F_ATTR_TYPE] = 2,
+    [EXPR_F_BEGINS_WITH] = 2,   [EXPR_F_CONTAINS] = 2,        [EXPR_F_SIZE] = 1,
     [EXPR_F_IF_NOT_EXISTS] = 2, [EXPR_F_LIST_APPEND] = 2,
 };
 
@@ -148,14 +154,18 @@ static int v_arity(check_t *c, expr_node_t *n, const expr_node_t *parent)
 {
     (void)parent;
     if (n->kind == EXPR_N_IN && n->n_args - 1 > EXPR_MAX_IN)
-        return fail(c, "The IN operator is provided with too many operands; number of "
-                       "operands: %zu", n->n_args - 1);
+        return fail(c,
+                    "The IN operator is provided with too many operands; number of "
+                    "operands: %zu",
+                    n->n_args - 1);
     if (n->kind != EXPR_N_FUNC)
         return 0;
     const expr_func_t f = (expr_func_t)n->op;
     if (n->n_args != func_arity[f])
-        return fail(c, "Incorrect number of operands for operator or function; operator or "
-                       "function: %s, number of operands: %zu", func_name(n), n->n_args);
+        return fail(c,
+                    "Incorrect number of operands for operator or function; operator or "
+                    "function: %s, number of operands: %zu",
+                    func_name(n), n->n_args);
     const bool needs_path = f == EXPR_F_ATTR_EXISTS || f == EXPR_F_ATTR_NOT_EXISTS ||
                             f == EXPR_F_ATTR_TYPE || f == EXPR_F_IF_NOT_EXISTS;
     if (needs_path && n->args[0]->kind != EXPR_N_PATH)
@@ -170,8 +180,8 @@ static bool path_eq(const expr_path_t *a, const expr_path_t *b)
         return false;
     for (size_t i = 0; i < a->n; i++) {
         const expr_seg_t *x = &a->segs[i], *y = &b->segs[i];
-        if (x->is_index != y->is_index || (x->is_index ? x->index != y->index
-                                                       : strcmp(x->name, y->name) != 0))
+        if (x->is_index != y->is_index ||
+            (x->is_index ? x->index != y->index : strcmp(x->name, y->name) != 0))
             return false;
     }
     return true;
@@ -180,16 +190,17 @@ static bool path_eq(const expr_path_t *a, const expr_path_t *b)
 static int v_distinct(check_t *c, expr_node_t *n, const expr_node_t *parent)
 {
     (void)parent;
-    const bool is_two = n->kind == EXPR_N_CMP ||
-                        (n->kind == EXPR_N_FUNC && (n->op == EXPR_F_BEGINS_WITH ||
-                                                    n->op == EXPR_F_CONTAINS));
+    const bool is_two =
+        n->kind == EXPR_N_CMP ||
+        (n->kind == EXPR_N_FUNC && (n->op == EXPR_F_BEGINS_WITH || n->op == EXPR_F_CONTAINS));
     if (!is_two || n->n_args != 2 || n->args[0]->kind != EXPR_N_PATH ||
         n->args[1]->kind != EXPR_N_PATH || !path_eq(&n->args[0]->path, &n->args[1]->path))
         return 0;
     eng_buf_t p = {0};
     expr__path_str(&n->args[0]->path, &p);
-    const int err = fail(c, "The first operand must be distinct from the remaining operands for "
-                            "this operator or function; operator: %s, first operand: %s",
+    const int err = fail(c,
+                         "The first operand must be distinct from the remaining operands for "
+                         "this operator or function; operator: %s, first operand: %s",
                          n->kind == EXPR_N_CMP ? op_names[n->op] : func_name(n), p.ptr);
     eng_buf_free(&p);
     return err;
@@ -203,8 +214,10 @@ static expr_type_t const_type(const expr_node_t *n)
 
 static int operand_type_error(check_t *c, const char *what, expr_type_t t)
 {
-    return fail(c, "Incorrect operand type for operator or function; operator or function: %s, "
-                   "operand type: %s", what, expr__type_name(t));
+    return fail(c,
+                "Incorrect operand type for operator or function; operator or function: %s, "
+                "operand type: %s",
+                what, expr__type_name(t));
 }
 
 /* Every constant argument of n must have one of the types in `ok` (a mask). */
@@ -238,17 +251,20 @@ static int check_between(check_t *c, const expr_node_t *n)
     eng_buf_t a = {0}, b = {0};
     value_str(lo->value, &a);
     value_str(hi->value, &b);
-    const int err = fail(c, "The BETWEEN operator requires %s; lower bound operand: %s, upper "
-                            "bound operand: %s", same ? "upper bound to be greater than or equal "
-                                                        "to lower bound"
-                                                      : "same data type for lower and upper bounds",
+    const int err = fail(c,
+                         "The BETWEEN operator requires %s; lower bound operand: %s, upper "
+                         "bound operand: %s",
+                         same ? "upper bound to be greater than or equal "
+                                "to lower bound"
+                              : "same data type for lower and upper bounds",
                          a.ptr, b.ptr);
     eng_buf_free(&a);
     eng_buf_free(&b);
     return err;
 }
 
-static const char *const valid_types[] = {"S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"};
+static const char *const valid_types[] = {"S",  "SS",   "N",    "NS", "B",
+                                          "BS", "BOOL", "NULL", "L",  "M"};
 
 static int check_attr_type(check_t *c, const expr_node_t *n)
 {
@@ -261,8 +277,10 @@ static int check_attr_type(check_t *c, const expr_node_t *n)
     for (size_t i = 0; i < ENG_ARRAY_LEN(valid_types); i++)
         if (name && strcmp(name, valid_types[i]) == 0)
             return 0;
-    return fail(c, "Invalid attribute type name found; type: %s, valid types: "
-                   "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}", name ? name : "");
+    return fail(c,
+                "Invalid attribute type name found; type: %s, valid types: "
+                "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}",
+                name ? name : "");
 }
 
 #define TM(t) (1u << (t))
@@ -287,8 +305,8 @@ static int v_types(check_t *c, expr_node_t *n, const expr_node_t *parent)
     case EXPR_F_BEGINS_WITH:
         return args_of_types(c, n, "begins_with", TM(EXPR_T_S) | TM(EXPR_T_B));
     case EXPR_F_SIZE:
-        return args_of_types(c, n, "size", all & ~(TM(EXPR_T_N) | TM(EXPR_T_BOOL) |
-                                                    TM(EXPR_T_NULL)));
+        return args_of_types(c, n, "size",
+                             all & ~(TM(EXPR_T_N) | TM(EXPR_T_BOOL) | TM(EXPR_T_NULL)));
     case EXPR_F_LIST_APPEND:
         return args_of_types(c, n, "list_append", TM(EXPR_T_L));
     case EXPR_F_ATTR_TYPE:
@@ -299,8 +317,8 @@ static int v_types(check_t *c, expr_node_t *n, const expr_node_t *parent)
 }
 
 static const char *const long_type_names[] = {
-    [EXPR_T_S] = "STRING", [EXPR_T_N] = "NUMBER",   [EXPR_T_B] = "BINARY", [EXPR_T_NULL] = "NULL",
-    [EXPR_T_BOOL] = "BOOLEAN", [EXPR_T_L] = "LIST", [EXPR_T_M] = "MAP",
+    [EXPR_T_S] = "STRING",     [EXPR_T_N] = "NUMBER", [EXPR_T_B] = "BINARY", [EXPR_T_NULL] = "NULL",
+    [EXPR_T_BOOL] = "BOOLEAN", [EXPR_T_L] = "LIST",   [EXPR_T_M] = "MAP",
 };
 
 /* ADD takes a number or a set, DELETE a set. */
@@ -314,9 +332,10 @@ static int check_add_delete(check_t *c)
         const bool is_set = t == EXPR_T_SS || t == EXPR_T_NS || t == EXPR_T_BS;
         if (t == EXPR_T_NONE || is_set || (a->act == EXPR_ACT_ADD && t == EXPR_T_N))
             continue;
-        return fail(c, "Incorrect operand type for operator or function; operator: %s, operand "
-                       "type: %s", a->act == EXPR_ACT_ADD ? "ADD" : "DELETE",
-                    long_type_names[t]);
+        return fail(c,
+                    "Incorrect operand type for operator or function; operator: %s, operand "
+                    "type: %s",
+                    a->act == EXPR_ACT_ADD ? "ADD" : "DELETE", long_type_names[t]);
     }
     return 0;
 }
@@ -351,8 +370,9 @@ static int check_overlap(check_t *c)
                 eng_buf_t pa = {0}, pb = {0};
                 expr__path_str(a, &pa);
                 expr__path_str(b, &pb);
-                const int err = fail(c, "Two document paths %s with each other; must remove or "
-                                        "rewrite one of these paths; path one: %s, path two: %s",
+                const int err = fail(c,
+                                     "Two document paths %s with each other; must remove or "
+                                     "rewrite one of these paths; path one: %s, path two: %s",
                                      want == 1 ? "overlap" : "conflict", pa.ptr, pb.ptr);
                 eng_buf_free(&pa);
                 eng_buf_free(&pb);
@@ -376,7 +396,7 @@ static int check_key_shape(check_t *c);
 /* ---- Pass tables ---------------------------------------------------------- */
 
 typedef struct pass {
-    visitor_t v;            /* A tree walk, or */
+    visitor_t v;              /* A tree walk, or */
     int (*whole)(check_t *c); /* a check of the whole expression. */
 } pass_t;
 
@@ -393,15 +413,9 @@ static const pass_t condition_passes[] = {
 };
 
 static const pass_t update_passes[] = {
-    {.v = {.path = p_reserved}},
-    {.v = {.node = v_unknown_func}},
-    {.whole = check_sections},
-    {.v = {.path = p_names}},
-    {.v = {.node = v_values}},
-    {.whole = check_overlap},
-    {.whole = check_add_delete},
-    {.v = {.node = v_arity}},
-    {.v = {.node = v_types}},
+    {.v = {.path = p_reserved}}, {.v = {.node = v_unknown_func}}, {.whole = check_sections},
+    {.v = {.path = p_names}},    {.v = {.node = v_values}},       {.whole = check_overlap},
+    {.whole = check_add_delete}, {.v = {.node = v_arity}},        {.v = {.node = v_types}},
 };
 
 static const pass_t projection_passes[] = {
@@ -434,9 +448,9 @@ int expr__check(store_expr_ctx_t *ctx, store_expr_t *e, eng_buf_t *why)
 static int v_key_ops(check_t *c, expr_node_t *n, const expr_node_t *parent)
 {
     (void)parent;
-    const char *bad = n->kind == EXPR_N_OR    ? "OR"
-                      : n->kind == EXPR_N_NOT ? "NOT"
-                      : n->kind == EXPR_N_IN  ? "IN"
+    const char *bad = n->kind == EXPR_N_OR                                   ? "OR"
+                      : n->kind == EXPR_N_NOT                                ? "NOT"
+                      : n->kind == EXPR_N_IN                                 ? "IN"
                       : (n->kind == EXPR_N_CMP && n->op == STORE_EXPR_OP_NE) ? "<>"
                                                                              : NULL;
     if (bad)
@@ -483,8 +497,8 @@ static int check_key_shape(check_t *c)
     const char *seen[2];
     for (size_t i = 0; err == 0 && i < n; i++) {
         err = key_leaf_ok(c, leaves[i], seen, i);
-        seen[i] = leaves[i]->args[0]->kind == EXPR_N_PATH ? leaves[i]->args[0]->path.segs[0].name
-                                                          : "";
+        seen[i] =
+            leaves[i]->args[0]->kind == EXPR_N_PATH ? leaves[i]->args[0]->path.segs[0].name : "";
     }
     return err;
 }

@@ -30,7 +30,8 @@ static int check_map(const cJSON *map, const char *param, char sigil, eng_buf_t 
         return ENG_EINVAL;
     }
     const cJSON *m;
-    cJSON_ArrayForEach(m, map) {
+    cJSON_ArrayForEach(m, map)
+    {
         if (!key_ok(m->string, sigil)) {
             eng_buf_printf(why, "%s contains invalid key: Syntax error; key: \"%s\"", param,
                            m->string ? m->string : "");

@@ -170,10 +170,12 @@ static bool contains(const cJSON *a, const cJSON *b)
         return cJSON_GetStringValue(pa) && cJSON_GetStringValue(pb) &&
                strstr(pa->valuestring, pb->valuestring) != NULL;
     const bool set_match = (ta == EXPR_T_SS && tb == EXPR_T_S) ||
-                           (ta == EXPR_T_NS && tb == EXPR_T_N) || (ta == EXPR_T_BS && tb == EXPR_T_B);
+                           (ta == EXPR_T_NS && tb == EXPR_T_N) ||
+                           (ta == EXPR_T_BS && tb == EXPR_T_B);
     if (!set_match && ta != EXPR_T_L)
         return false;
-    cJSON_ArrayForEach(x, pa) {
+    cJSON_ArrayForEach(x, pa)
+    {
         if (ta == EXPR_T_L ? expr__val_eq(x, b) : elem_eq(tb, x, pb))
             return true;
     }
@@ -245,7 +247,7 @@ bool store_expr_eval(const store_expr_t *e, const cJSON *item)
 typedef struct sel {
     const expr_path_t **paths; /* Paths that select through this level. */
     size_t n;
-    size_t depth;              /* Segment index compared at this level. */
+    size_t depth; /* Segment index compared at this level. */
 } sel_t;
 
 static cJSON *project_value(const cJSON *v, const sel_t *s);
@@ -283,7 +285,8 @@ static cJSON *project_members(const cJSON *obj, const sel_t *s)
 {
     cJSON *out = cJSON_CreateObject();
     const cJSON *m;
-    cJSON_ArrayForEach(m, obj) {
+    cJSON_ArrayForEach(m, obj)
+    {
         cJSON *c = project_child(m, s, m->string, 0);
         if (c)
             cJSON_AddItemToObject(out, m->string, c);

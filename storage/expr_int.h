@@ -14,10 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define EXPR_MAX_BYTES 4096  /* Longest expression DynamoDB accepts. */
-#define EXPR_MAX_IN 100      /* Most operands after IN. */
-#define EXPR_MAX_DEPTH 32    /* Deepest document path and nesting. */
-#define EXPR_NUM_DIGITS 38   /* Significant digits of a DynamoDB number. */
+#define EXPR_MAX_BYTES 4096 /* Longest expression DynamoDB accepts. */
+#define EXPR_MAX_IN 100     /* Most operands after IN. */
+#define EXPR_MAX_DEPTH 32   /* Deepest document path and nesting. */
+#define EXPR_NUM_DIGITS 38  /* Significant digits of a DynamoDB number. */
 
 /* DynamoDB attribute value types, in the order of expr__type_names. */
 typedef enum expr_type {
@@ -75,13 +75,13 @@ typedef struct expr_path {
 typedef struct expr_node expr_node_t;
 struct expr_node {
     expr_nkind_t kind;
-    int op;                /* EXPR_N_CMP: store_expr_op_t; EXPR_N_FUNC: expr_func_t. */
-    expr_node_t **args;    /* Owned array of n_args owned children. */
+    int op;             /* EXPR_N_CMP: store_expr_op_t; EXPR_N_FUNC: expr_func_t. */
+    expr_node_t **args; /* Owned array of n_args owned children. */
     size_t n_args;
-    expr_path_t path;      /* EXPR_N_PATH. */
-    char *raw;             /* Owned token text: ":v" for values, the function name. */
-    const cJSON *value;    /* EXPR_N_VALUE once resolved; borrowed. */
-    unsigned parens;       /* How many parentheses directly wrap this node. */
+    expr_path_t path;   /* EXPR_N_PATH. */
+    char *raw;          /* Owned token text: ":v" for values, the function name. */
+    const cJSON *value; /* EXPR_N_VALUE once resolved; borrowed. */
+    unsigned parens;    /* How many parentheses directly wrap this node. */
 };
 
 typedef enum expr_act {
@@ -99,13 +99,13 @@ typedef struct expr_action {
 
 struct store_expr {
     store_expr_kind_t kind;
-    expr_node_t *root;        /* CONDITION, FILTER, KEY_CONDITION. */
-    expr_path_t *paths;       /* PROJECTION: owned array of n_paths. */
+    expr_node_t *root;  /* CONDITION, FILTER, KEY_CONDITION. */
+    expr_path_t *paths; /* PROJECTION: owned array of n_paths. */
     size_t n_paths;
-    expr_action_t *actions;   /* UPDATE: owned array of n_actions. */
+    expr_action_t *actions; /* UPDATE: owned array of n_actions. */
     size_t n_actions;
-    cJSON *owned;             /* Values copied by the legacy builders; may be NULL. */
-    const char *dup_section;  /* Parse time: an update section written twice ("SET"), or NULL. */
+    cJSON *owned;            /* Values copied by the legacy builders; may be NULL. */
+    const char *dup_section; /* Parse time: an update section written twice ("SET"), or NULL. */
 };
 
 struct store_expr_ctx {
@@ -188,10 +188,10 @@ int expr__check(store_expr_ctx_t *ctx, store_expr_t *e, eng_buf_t *why);
 
 typedef enum expr_tok_type {
     EXPR_TK_EOF = 0,
-    EXPR_TK_IDENT,  /* [A-Za-z_][A-Za-z0-9_]* (keywords too; the parser decides). */
-    EXPR_TK_NAME,   /* #[A-Za-z0-9_]+ */
-    EXPR_TK_VALUE,  /* :[A-Za-z0-9_]+ */
-    EXPR_TK_NUM,    /* [0-9]+ (list indexes) */
+    EXPR_TK_IDENT, /* [A-Za-z_][A-Za-z0-9_]* (keywords too; the parser decides). */
+    EXPR_TK_NAME,  /* #[A-Za-z0-9_]+ */
+    EXPR_TK_VALUE, /* :[A-Za-z0-9_]+ */
+    EXPR_TK_NUM,   /* [0-9]+ (list indexes) */
     EXPR_TK_LPAREN,
     EXPR_TK_RPAREN,
     EXPR_TK_LBRACK,
@@ -206,7 +206,7 @@ typedef enum expr_tok_type {
     EXPR_TK_GE,
     EXPR_TK_PLUS,
     EXPR_TK_MINUS,
-    EXPR_TK_BAD,    /* Any other character: a syntax error once reached. */
+    EXPR_TK_BAD, /* Any other character: a syntax error once reached. */
 } expr_tok_type_t;
 
 typedef struct expr_tok {

@@ -65,7 +65,8 @@ static const legacy_op_t legacy_ops[] = {
 static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_node_t **out,
                       eng_buf_t *why)
 {
-    const char *opname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator"));
+    const char *opname =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator"));
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, "AttributeValueList");
     const legacy_op_t *op = NULL;
     for (size_t i = 0; opname && i < ENG_ARRAY_LEN(legacy_ops); i++)
@@ -106,8 +107,10 @@ static int build_expected(store_expr_t *e, const char *name, const cJSON *c, exp
         return 0;
     }
     if (!value) {
-        eng_buf_printf(why, "One or more parameter values were invalid: Value must be provided "
-                            "when Exists is %s for Attribute: %s", exists ? "true" : "null", name);
+        eng_buf_printf(why,
+                       "One or more parameter values were invalid: Value must be provided "
+                       "when Exists is %s for Attribute: %s",
+                       exists ? "true" : "null", name);
         return ENG_EINVAL;
     }
     *out = expr__node_new(EXPR_N_CMP, STORE_EXPR_OP_EQ, 2);
@@ -182,8 +185,10 @@ static int build_update(store_expr_t *e, const cJSON *u, expr_action_t *a, eng_b
     if (strcmp(action, "DELETE") == 0) {
         a->act = value ? EXPR_ACT_DELETE : EXPR_ACT_REMOVE;
     } else if (!value) {
-        return invalid(why, "Only DELETE action is allowed when no attribute value is "
-                            "specified%s", "");
+        return invalid(why,
+                       "Only DELETE action is allowed when no attribute value is "
+                       "specified%s",
+                       "");
     } else {
         a->act = strcmp(action, "ADD") == 0 ? EXPR_ACT_ADD : EXPR_ACT_SET;
     }

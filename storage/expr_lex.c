@@ -11,6 +11,7 @@
 #include <strings.h>
 
 /* DynamoDB's documented reserved words (573), sorted for bsearch. */
+/* clang-format off */
 static const char *const reserved_words[] = {
     "ABORT", "ABSOLUTE", "ACTION", "ADD", "AFTER", "AGENT", "AGGREGATE", "ALL",
     "ALLOCATE", "ALTER", "ANALYZE", "AND", "ANY", "ARCHIVE", "ARE", "ARRAY",
@@ -85,6 +86,7 @@ static const char *const reserved_words[] = {
     "WHEN", "WHENEVER", "WHERE", "WHILE", "WINDOW", "WITH", "WITHIN", "WITHOUT",
     "WORK", "WRAPPED", "WRITE", "YEAR", "ZONE",
 };
+/* clang-format on */
 
 static int cmp_word(const void *key, const void *elem)
 {
@@ -112,10 +114,10 @@ static const struct {
     const char *text;
     expr_tok_type_t type;
 } puncts[] = {
-    {"<>", EXPR_TK_NE}, {"<=", EXPR_TK_LE},     {">=", EXPR_TK_GE},     {"(", EXPR_TK_LPAREN},
+    {"<>", EXPR_TK_NE},    {"<=", EXPR_TK_LE},    {">=", EXPR_TK_GE},    {"(", EXPR_TK_LPAREN},
     {")", EXPR_TK_RPAREN}, {"[", EXPR_TK_LBRACK}, {"]", EXPR_TK_RBRACK}, {",", EXPR_TK_COMMA},
-    {".", EXPR_TK_DOT},   {"=", EXPR_TK_EQ},      {"<", EXPR_TK_LT},     {">", EXPR_TK_GT},
-    {"+", EXPR_TK_PLUS},  {"-", EXPR_TK_MINUS},
+    {".", EXPR_TK_DOT},    {"=", EXPR_TK_EQ},     {"<", EXPR_TK_LT},     {">", EXPR_TK_GT},
+    {"+", EXPR_TK_PLUS},   {"-", EXPR_TK_MINUS},
 };
 
 /* Length of a UTF-8 sequence starting at s (at most `left`), so a BAD token

@@ -9,18 +9,18 @@
 
 #include <assert.h>
 #include <ctype.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define DEC_MAX_DIGITS 80   /* Significant digits accepted when parsing. */
-#define DEC_MAX_EXP 400     /* |exponent| accepted when parsing. */
-#define DEC_WORK 2000       /* Aligned-digit work area: exponents span < 4 * DEC_MAX_EXP + digits. */
+#define DEC_MAX_DIGITS 80 /* Significant digits accepted when parsing. */
+#define DEC_MAX_EXP 400   /* |exponent| accepted when parsing. */
+#define DEC_WORK 2000     /* Aligned-digit work area: exponents span < 4 * DEC_MAX_EXP + digits. */
 
 typedef struct dec {
     bool is_neg;
-    int exp;                  /* value = digits * 10^exp */
-    size_t n;                 /* Significant digits; 0 means zero. */
-    char d[DEC_MAX_DIGITS];   /* Most significant first, no leading or trailing zeros. */
+    int exp;                /* value = digits * 10^exp */
+    size_t n;               /* Significant digits; 0 means zero. */
+    char d[DEC_MAX_DIGITS]; /* Most significant first, no leading or trailing zeros. */
 } dec_t;
 
 /* Drop leading and trailing zeros of d[0..n) in place, moving them into exp. */
@@ -148,13 +148,15 @@ static int dec_check_range(const dec_t *x, const char **why)
 }
 
 /* r = |big| +/- |small| in the work area, then back into a dec_t. */
-static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t *r, const char **why)
+static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t *r,
+                       const char **why)
 {
     unsigned char a[DEC_WORK], b[DEC_WORK];
     const int emin = big->exp < small->exp ? big->exp : small->exp;
     /* Only the aligned digits in use (plus one for a carry) are touched: a
      * few dozen for ordinary numbers, never the whole work area. */
-    const long top_big = (long)big->exp + (long)big->n, top_small = (long)small->exp + (long)small->n;
+    const long top_big = (long)big->exp + (long)big->n,
+               top_small = (long)small->exp + (long)small->n;
     const size_t work = (size_t)((top_big > top_small ? top_big : top_small) - emin) + 1;
     assert(work <= DEC_WORK);
     memset(a, 0, work);

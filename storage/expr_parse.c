@@ -176,10 +176,14 @@ static const struct {
     const char *name;
     expr_func_t func;
 } funcs[] = {
-    {"attribute_exists", EXPR_F_ATTR_EXISTS}, {"attribute_not_exists", EXPR_F_ATTR_NOT_EXISTS},
-    {"attribute_type", EXPR_F_ATTR_TYPE},     {"begins_with", EXPR_F_BEGINS_WITH},
-    {"contains", EXPR_F_CONTAINS},            {"size", EXPR_F_SIZE},
-    {"if_not_exists", EXPR_F_IF_NOT_EXISTS},  {"list_append", EXPR_F_LIST_APPEND},
+    {"attribute_exists", EXPR_F_ATTR_EXISTS},
+    {"attribute_not_exists", EXPR_F_ATTR_NOT_EXISTS},
+    {"attribute_type", EXPR_F_ATTR_TYPE},
+    {"begins_with", EXPR_F_BEGINS_WITH},
+    {"contains", EXPR_F_CONTAINS},
+    {"size", EXPR_F_SIZE},
+    {"if_not_exists", EXPR_F_IF_NOT_EXISTS},
+    {"list_append", EXPR_F_LIST_APPEND},
 };
 
 static expr_func_t func_lookup(const char *name)
@@ -359,8 +363,8 @@ static expr_node_t *parse_primary(parser_t *p)
     if (!inner)
         return NULL;
     inner->parens++;
-    if (is_operand(inner) && (comparator_at(p) != STORE_EXPR_OP_NONE || at_kw(p, "BETWEEN") ||
-                              at_kw(p, "IN")))
+    if (is_operand(inner) &&
+        (comparator_at(p) != STORE_EXPR_OP_NONE || at_kw(p, "BETWEEN") || at_kw(p, "IN")))
         return parse_comparison_rest(p, inner);
     if (inner->kind == EXPR_N_PATH || inner->kind == EXPR_N_VALUE) {
         expr__node_free(inner);
@@ -574,8 +578,10 @@ int store_expr_parse(store_expr_ctx_t *ctx, store_expr_kind_t kind, const char *
 {
     *out = NULL;
     if (len > EXPR_MAX_BYTES) {
-        eng_buf_printf(why, "%sExpression size has exceeded the maximum allowed size; "
-                       "expression size: %zu", expr__prefix(kind), len);
+        eng_buf_printf(why,
+                       "%sExpression size has exceeded the maximum allowed size; "
+                       "expression size: %zu",
+                       expr__prefix(kind), len);
         return ENG_EINVAL;
     }
     parser_t p = {.kind = kind, .text = text, .why = why};

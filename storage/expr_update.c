@@ -35,8 +35,8 @@ static int compute_arith(const expr_node_t *n, const cJSON *item, cJSON **out, e
         err = fail(why, msg_type);
     eng_buf_t num = {0};
     const char *msg = NULL;
-    if (err == 0 && (err = expr__num_add(pa->valuestring, pb->valuestring,
-                                         n->kind == EXPR_N_MINUS, &num, &msg)) < 0)
+    if (err == 0 && (err = expr__num_add(pa->valuestring, pb->valuestring, n->kind == EXPR_N_MINUS,
+                                         &num, &msg)) < 0)
         fail(why, msg);
     if (err == 0) {
         *out = cJSON_CreateObject();
@@ -48,8 +48,7 @@ static int compute_arith(const expr_node_t *n, const cJSON *item, cJSON **out, e
     return err;
 }
 
-static int compute_list_append(const expr_node_t *n, const cJSON *item, cJSON **out,
-                               eng_buf_t *why)
+static int compute_list_append(const expr_node_t *n, const cJSON *item, cJSON **out, eng_buf_t *why)
 {
     cJSON *a = NULL, *b = NULL;
     const cJSON *pa, *pb;
@@ -149,7 +148,8 @@ static void remove_at(cJSON *item, const expr_path_t *path)
 static bool set_has(expr_type_t st, const cJSON *set, const cJSON *x)
 {
     const cJSON *y;
-    cJSON_ArrayForEach(y, set) {
+    cJSON_ArrayForEach(y, set)
+    {
         const char *a = cJSON_GetStringValue(x), *b = cJSON_GetStringValue(y);
         if (a && b && (st == EXPR_T_NS ? expr__num_cmp(a, b) == 0 : strcmp(a, b) == 0))
             return true;
@@ -175,9 +175,9 @@ static int apply_add(cJSON *item, const expr_action_t *a, eng_buf_t *why)
     if (to == EXPR_T_N) {
         eng_buf_t num = {0};
         const char *msg = NULL;
-        const int err = expr__num_add(cJSON_GetStringValue(po) ? po->valuestring : "",
-                                      cJSON_GetStringValue(pv) ? pv->valuestring : "", false,
-                                      &num, &msg);
+        const int err =
+            expr__num_add(cJSON_GetStringValue(po) ? po->valuestring : "",
+                          cJSON_GetStringValue(pv) ? pv->valuestring : "", false, &num, &msg);
         if (err == 0)
             cJSON_SetValuestring(nv->child, num.ptr);
         eng_buf_free(&num);
@@ -187,7 +187,8 @@ static int apply_add(cJSON *item, const expr_action_t *a, eng_buf_t *why)
         }
     } else {
         const cJSON *x;
-        cJSON_ArrayForEach(x, pv) {
+        cJSON_ArrayForEach(x, pv)
+        {
             if (!set_has(to, nv->child, x))
                 cJSON_AddItemToArray(nv->child, cJSON_Duplicate(x, true));
         }
@@ -207,7 +208,8 @@ static int apply_delete(cJSON *item, const expr_action_t *a, eng_buf_t *why)
     cJSON *nv = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(nv, expr__type_name(to));
     const cJSON *x;
-    cJSON_ArrayForEach(x, po) {
+    cJSON_ArrayForEach(x, po)
+    {
         if (!set_has(to, pv, x))
             cJSON_AddItemToArray(arr, cJSON_Duplicate(x, true));
     }
@@ -225,7 +227,7 @@ static int cmp_remove_desc(const void *pa, const void *pb)
     const expr_path_t *b = &(*(const expr_action_t *const *)pb)->path;
     for (size_t i = 0; i < a->n && i < b->n; i++) {
         const expr_seg_t *x = &a->segs[i], *y = &b->segs[i];
-        int c = x->is_index && y->is_index ? (x->index > y->index) - (x->index < y->index)
+        int c = x->is_index && y->is_index     ? (x->index > y->index) - (x->index < y->index)
                 : !x->is_index && !y->is_index ? strcmp(x->name, y->name)
                                                : (int)x->is_index - (int)y->is_index;
         if (c)

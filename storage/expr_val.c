@@ -8,9 +8,9 @@
 #include "storage/expr_int.h"
 
 static const char *const type_names[] = {
-    [EXPR_T_NONE] = "", [EXPR_T_S] = "S",      [EXPR_T_N] = "N",       [EXPR_T_B] = "B",
-    [EXPR_T_SS] = "SS", [EXPR_T_NS] = "NS",    [EXPR_T_BS] = "BS",     [EXPR_T_BOOL] = "BOOL",
-    [EXPR_T_NULL] = "NULL", [EXPR_T_L] = "L",  [EXPR_T_M] = "M",
+    [EXPR_T_NONE] = "",     [EXPR_T_S] = "S",   [EXPR_T_N] = "N",   [EXPR_T_B] = "B",
+    [EXPR_T_SS] = "SS",     [EXPR_T_NS] = "NS", [EXPR_T_BS] = "BS", [EXPR_T_BOOL] = "BOOL",
+    [EXPR_T_NULL] = "NULL", [EXPR_T_L] = "L",   [EXPR_T_M] = "M",
 };
 
 const char *expr__type_name(expr_type_t t)
@@ -114,9 +114,11 @@ bool expr__val_cmp(const cJSON *a, const cJSON *b, int *cmp)
 static bool set_subset(expr_type_t et, const cJSON *a, const cJSON *b)
 {
     const cJSON *x, *y;
-    cJSON_ArrayForEach(x, a) {
+    cJSON_ArrayForEach(x, a)
+    {
         bool found = false;
-        cJSON_ArrayForEach(y, b) {
+        cJSON_ArrayForEach(y, b)
+        {
             if ((found = scalar_cmp(et, x, y) == 0))
                 break;
         }
@@ -141,7 +143,8 @@ static bool map_eq(const cJSON *a, const cJSON *b)
     if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
         return false;
     const cJSON *x;
-    cJSON_ArrayForEach(x, a) {
+    cJSON_ArrayForEach(x, a)
+    {
         if (!expr__val_eq(x, cJSON_GetObjectItemCaseSensitive(b, x->string)))
             return false;
     }

@@ -23,9 +23,9 @@
 typedef struct idx {
     uint32_t id;
     const char *name;
-    store_schema_t ks;      /* The index's key attributes and their types. */
-    const char *proj;       /* "ALL", "KEYS_ONLY" or "INCLUDE". */
-    const cJSON *include;   /* INCLUDE: NonKeyAttributes (borrowed from the defs JSON). */
+    store_schema_t ks;    /* The index's key attributes and their types. */
+    const char *proj;     /* "ALL", "KEYS_ONLY" or "INCLUDE". */
+    const cJSON *include; /* INCLUDE: NonKeyAttributes (borrowed from the defs JSON). */
 } idx_t;
 
 /* ---- entry keys --------------------------------------------------------- */
@@ -125,8 +125,8 @@ static bool is_projected(const idx_t *ix, const store_schema_t *ts, const char *
 }
 
 /* The projected item text and its DynamoDB size into `out` / *size. */
-static void project(const idx_t *ix, const store_schema_t *ts, const cJSON *item,
-                    eng_slice_t text, uint32_t text_size, eng_buf_t *out, size_t *size)
+static void project(const idx_t *ix, const store_schema_t *ts, const cJSON *item, eng_slice_t text,
+                    uint32_t text_size, eng_buf_t *out, size_t *size)
 {
     eng_buf_reset(out);
     if (strcmp(ix->proj, "ALL") == 0) {
@@ -242,9 +242,9 @@ static int entry_put(store__wctx_t *w, uint32_t id, const store_key_t *k, eng_sl
 /* ---- one item write ----------------------------------------------------- */
 
 typedef struct iwrite {
-    const store_schema_t *ts;   /* The table's key schema. */
-    cJSON *old, *new_item;      /* Parsed items; NULL when absent. */
-    eng_slice_t text;           /* New item text. */
+    const store_schema_t *ts; /* The table's key schema. */
+    cJSON *old, *new_item;    /* Parsed items; NULL when absent. */
+    eng_slice_t text;         /* New item text. */
     uint32_t text_size;
 } iwrite_t;
 
@@ -274,7 +274,8 @@ static int apply_all(store__wctx_t *w, const cJSON *defs, const iwrite_t *iw)
     {
         if (idx_parse(d, ad, &ix) < 0)
             return ENG_ECORRUPT;
-        if (iw->new_item && (!types_ok(&ix, iw->new_item) || item_keys(&ix, iw->ts, iw->new_item, &k) < 0))
+        if (iw->new_item &&
+            (!types_ok(&ix, iw->new_item) || item_keys(&ix, iw->ts, iw->new_item, &k) < 0))
             return ENG_EINVAL;
     }
     eng_buf_t scratch = {0};

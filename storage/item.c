@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 32   /* DynamoDB's nesting limit for maps and lists. */
-#define SORT_STACK 32  /* Members sorted without allocating. */
+#define MAX_DEPTH 32  /* DynamoDB's nesting limit for maps and lists. */
+#define SORT_STACK 32 /* Members sorted without allocating. */
 
 #define INVALID "One or more parameter values were invalid: "
 
 typedef struct canon {
-    eng_buf_t *out;      /* Canonical text is appended here. */
-    const char **why;    /* The message on ENG_EINVAL. */
-    eng_buf_t *why_buf;  /* Backing store for formatted messages. */
+    eng_buf_t *out;     /* Canonical text is appended here. */
+    const char **why;   /* The message on ENG_EINVAL. */
+    eng_buf_t *why_buf; /* Backing store for formatted messages. */
 } canon_t;
 
 typedef int (*canon_fn)(canon_t *c, const cJSON *v, size_t *size, int depth);
@@ -72,7 +72,8 @@ static int b64_decode(const char *s, size_t len, eng_buf_t *out)
             if ((v[k] = b64_val((unsigned char)s[i + k])) < 0 || pad)
                 return ENG_EINVAL;
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         char bytes[3] = {(char)(w >> 16), (char)(w >> 8), (char)w};
         eng_buf_append(out, bytes, (size_t)(3 - pad));
     }
@@ -256,9 +257,9 @@ static int canon_l(canon_t *c, const cJSON *v, size_t *size, int depth)
 
 /* One set element: its canonical text (and sort key) inside a scratch buffer. */
 typedef struct elem {
-    size_t off, len;  /* Canonical text in the scratch buffer. */
+    size_t off, len;         /* Canonical text in the scratch buffer. */
     size_t key_off, key_len; /* Bytes that order the set (raw for BS, text otherwise). */
-    const char *base; /* Scratch buffer base, set after all elements are in. */
+    const char *base;        /* Scratch buffer base, set after all elements are in. */
     bool is_num;
 } elem_t;
 
@@ -266,7 +267,8 @@ static int elem_cmp(const void *a, const void *b)
 {
     const elem_t *x = a, *y = b;
     if (x->is_num)
-        return store_num_cmp(eng_slice(x->base + x->off, x->len), eng_slice(y->base + y->off, y->len));
+        return store_num_cmp(eng_slice(x->base + x->off, x->len),
+                             eng_slice(y->base + y->off, y->len));
     size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
     int r = memcmp(x->base + x->key_off, y->base + y->key_off, n);
     return r ? r : (x->key_len > y->key_len) - (x->key_len < y->key_len);
@@ -288,7 +290,8 @@ static int dup_error(canon_t *c, const cJSON *set, const char *head, const char 
 }
 
 /* Render one element of set type `t` into `scratch`; adds its size. */
-static int set_elem(canon_t *c, char t, const cJSON *e, eng_buf_t *scratch, elem_t *el, size_t *size)
+static int set_elem(canon_t *c, char t, const cJSON *e, eng_buf_t *scratch, elem_t *el,
+                    size_t *size)
 {
     el->off = scratch->len;
     el->is_num = t == 'N';
@@ -299,7 +302,8 @@ static int set_elem(canon_t *c, char t, const cJSON *e, eng_buf_t *scratch, elem
         eng_json_append_string(scratch, e->valuestring, strlen(e->valuestring));
         *size += strlen(e->valuestring);
         el->key_off = el->off + 1;
-        el->key_len = scratch->len - el->off - 2; /* Escaping is one-to-one: equal text, equal string. */
+        el->key_len =
+            scratch->len - el->off - 2; /* Escaping is one-to-one: equal text, equal string. */
     } else if (t == 'N') {
         if ((err = num_text(c, e, scratch)) < 0)
             return err;
@@ -369,7 +373,8 @@ static int canon_set(canon_t *c, char t, const cJSON *v, size_t *size)
         if (t == 'N')
             err = fail(c, "Input collection contains duplicates");
         else
-            err = dup_error(c, v, INVALID, t == 'S' ? " contains duplicates." : "of type BS contains duplicates.");
+            err = dup_error(c, v, INVALID,
+                            t == 'S' ? " contains duplicates." : "of type BS contains duplicates.");
         goto out;
     }
     set_emit(c, t, els, n);
@@ -404,12 +409,13 @@ typedef struct type_entry {
     canon_fn fn;
 } type_entry_t;
 
-static const type_entry_t TYPES[] = { /* Sorted for bsearch. */
-    {.name = "B", .fn = canon_b},       {.name = "BOOL", .fn = canon_bool},
-    {.name = "BS", .fn = canon_bs},     {.name = "L", .fn = canon_l},
-    {.name = "M", .fn = canon_m},       {.name = "N", .fn = canon_n},
-    {.name = "NS", .fn = canon_ns},     {.name = "NULL", .fn = canon_null},
-    {.name = "S", .fn = canon_s},       {.name = "SS", .fn = canon_ss},
+static const type_entry_t TYPES[] = {
+    /* Sorted for bsearch. */
+    {.name = "B", .fn = canon_b},   {.name = "BOOL", .fn = canon_bool},
+    {.name = "BS", .fn = canon_bs}, {.name = "L", .fn = canon_l},
+    {.name = "M", .fn = canon_m},   {.name = "N", .fn = canon_n},
+    {.name = "NS", .fn = canon_ns}, {.name = "NULL", .fn = canon_null},
+    {.name = "S", .fn = canon_s},   {.name = "SS", .fn = canon_ss},
 };
 
 static int type_cmp(const void *key, const void *entry)
@@ -426,7 +432,8 @@ static int canon_value(canon_t *c, const cJSON *av, size_t *size, int depth)
     /* Members that name no type are ignored, as DynamoDB's parser does. */
     const cJSON *found = NULL;
     for (; v; v = v->next) {
-        const type_entry_t *e = bsearch(v->string, TYPES, ENG_ARRAY_LEN(TYPES), sizeof(TYPES[0]), type_cmp);
+        const type_entry_t *e =
+            bsearch(v->string, TYPES, ENG_ARRAY_LEN(TYPES), sizeof(TYPES[0]), type_cmp);
         if (!e || cJSON_IsNull(v))
             continue;
         if (t)
@@ -436,7 +443,8 @@ static int canon_value(canon_t *c, const cJSON *av, size_t *size, int depth)
         found = v;
     }
     if (!t)
-        return fail(c, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+        return fail(c, "Supplied AttributeValue is empty, must contain exactly one of the "
+                       "supported datatypes");
     return t->fn(c, found, size, depth);
 }
 

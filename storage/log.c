@@ -48,12 +48,13 @@ void store__log_format(store__wctx_t *w, const store_write_t *wr, uint64_t seq, 
     eng_buf_reset(b);
     eng_buf_append_str(b, "{\"eventID\":\"");
     append_event_id(w, wr->table_id, seq);
-    eng_buf_printf(b, "\",\"eventName\":\"%s\",\"eventVersion\":\"1.1\","
-                      "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":",
+    eng_buf_printf(b,
+                   "\",\"eventName\":\"%s\",\"eventVersion\":\"1.1\","
+                   "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":",
                    event_names[ev]);
     eng_json_append_string(b, w->store->region, strlen(w->store->region));
-    eng_buf_printf(b, ",\"dynamodb\":{\"ApproximateCreationDateTime\":%" PRId64 ",\"Keys\":",
-                   w->now_s);
+    eng_buf_printf(
+        b, ",\"dynamodb\":{\"ApproximateCreationDateTime\":%" PRId64 ",\"Keys\":", w->now_s);
     eng_buf_append(b, wr->keys_json.ptr, wr->keys_json.len);
     if (new_item.ptr) {
         eng_buf_append_str(b, ",\"NewImage\":");
@@ -63,8 +64,9 @@ void store__log_format(store__wctx_t *w, const store_write_t *wr, uint64_t seq, 
         eng_buf_append_str(b, ",\"OldImage\":");
         eng_buf_append(b, old.ptr, old.len);
     }
-    eng_buf_printf(b, ",\"SequenceNumber\":\"%021" PRIu64 "\",\"SizeBytes\":%" PRIu64
-                      ",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}",
+    eng_buf_printf(b,
+                   ",\"SequenceNumber\":\"%021" PRIu64 "\",\"SizeBytes\":%" PRIu64
+                   ",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}",
                    seq, record_size(wr, old_size, new_size));
     if (wr->is_service) /* A TTL expiry: DynamoDB marks who deleted it. */
         eng_buf_append_str(b, ",\"userIdentity\":{\"type\":\"Service\","

@@ -23,9 +23,9 @@ static const char MSG_UNDER[] = "Number underflow. Attempting to store a number 
 /* A parsed number: value = d[0].d[1]d[2]... x 10^exp, d[0] != 0 unless n == 0 (zero). */
 typedef struct dec {
     bool is_neg;
-    int n;                      /* Significant digits, trailing zeros dropped. */
-    long exp;                   /* Exponent of d[0]; saturated far outside the legal range. */
-    uint8_t d[NUM_DIGITS_MAX];  /* Digit values 0..9. */
+    int n;                     /* Significant digits, trailing zeros dropped. */
+    long exp;                  /* Exponent of d[0]; saturated far outside the legal range. */
+    uint8_t d[NUM_DIGITS_MAX]; /* Digit values 0..9. */
 } dec_t;
 
 typedef struct scan {

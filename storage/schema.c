@@ -102,8 +102,8 @@ static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *w
         if (is_exact)
             eng_buf_append_str(why, NO_MATCH);
         else
-            eng_buf_printf(why, INVALID "Type mismatch for key %s expected: %s actual: %s",
-                           p->name, want, m ? m->string : "NULL");
+            eng_buf_printf(why, INVALID "Type mismatch for key %s expected: %s actual: %s", p->name,
+                           want, m ? m->string : "NULL");
         return ENG_EINVAL;
     }
     if (m->valuestring[0] == '\0') {

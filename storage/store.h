@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct store store_t;               /* Opaque. One per data directory. */
-typedef struct store_reader store_reader_t; /* Opaque. One reusable read txn; one thread at a time. */
+typedef struct store store_t; /* Opaque. One per data directory. */
+typedef struct store_reader
+    store_reader_t; /* Opaque. One reusable read txn; one thread at a time. */
 typedef struct store_cursor store_cursor_t; /* Opaque. An ordered walk over a table's items. */
 
 typedef enum store_durability {
@@ -28,10 +29,10 @@ typedef enum store_durability {
 } store_durability_t;
 
 typedef struct store_config {
-    const char *dir;               /* Data directory; created if missing. */
+    const char *dir; /* Data directory; created if missing. */
     store_durability_t durability;
-    size_t initial_map_bytes;      /* Starting LMDB map size; 0 = default. Grows on demand. */
-    const char *region;            /* awsRegion written in stream records. */
+    size_t initial_map_bytes; /* Starting LMDB map size; 0 = default. Grows on demand. */
+    const char *region;       /* awsRegion written in stream records. */
 } store_config_t;
 
 /* Parse "full", "relaxed" or "none". Returns 0 or ENG_EINVAL. */
@@ -87,13 +88,15 @@ typedef struct store_keyval {
  * keys up to 1024 bytes fit: long ones are cut and completed by a 128-bit
  * hash, and the full key is kept with the item so no two keys can be
  * confused (see docs/storage.md for the one ordering caveat). */
-#define STORE_KEY_FULL_MAX 3088 /* Uncut encoding of the longest key (2048-byte pk, 1024-byte sk). */
+#define STORE_KEY_FULL_MAX                                                                         \
+    3088 /* Uncut encoding of the longest key (2048-byte pk, 1024-byte sk). */
 
 typedef struct store_key {
     uint8_t buf[STORE_KEY_MAX];
     size_t len;
-    size_t full_len;                /* 0 unless the key was cut: then `full` is the uncut encoding. */
-    uint8_t full[STORE_KEY_FULL_MAX]; /* Stored with the item so a lookup of a cut key is verified. */
+    size_t full_len; /* 0 unless the key was cut: then `full` is the uncut encoding. */
+    uint8_t
+        full[STORE_KEY_FULL_MAX]; /* Stored with the item so a lookup of a cut key is verified. */
 } store_key_t;
 
 /* Encode (pk, sk); sk is NULL for a hash-only table. Returns 0 or ENG_EINVAL
@@ -119,12 +122,12 @@ int store_item_canon(const cJSON *item, eng_buf_t *out, size_t *size_bytes, cons
 /* ---- Tables ------------------------------------------------------------ */
 
 typedef struct store_table {
-    uint32_t id;          /* Unique for the life of the directory; never reused. */
-    eng_slice_t name;     /* Borrowed until store_read_end. */
-    eng_slice_t meta;     /* The JSON the API layer stored; borrowed until store_read_end. */
-    uint64_t item_count;  /* Items now in the table. */
-    uint64_t size_bytes;  /* Sum of the items' DynamoDB sizes. */
-    uint64_t last_seq;    /* Highest change-log sequence number, 0 if none. */
+    uint32_t id;         /* Unique for the life of the directory; never reused. */
+    eng_slice_t name;    /* Borrowed until store_read_end. */
+    eng_slice_t meta;    /* The JSON the API layer stored; borrowed until store_read_end. */
+    uint64_t item_count; /* Items now in the table. */
+    uint64_t size_bytes; /* Sum of the items' DynamoDB sizes. */
+    uint64_t last_seq;   /* Highest change-log sequence number, 0 if none. */
 } store_table_t;
 
 /* ---- Writes (through the writer thread) -------------------------------- */
@@ -153,28 +156,28 @@ typedef int (*store_check_cb)(store_write_t *w, eng_slice_t old, void *arg);
 
 struct store_write {
     store_wkind_t kind;
-    uint32_t table_id;      /* Items: the id from store_table_get; a mismatch is ENG_ENOTFOUND. */
-    eng_slice_t table;      /* Table DDL: the name. Borrowed until done. */
-    store_key_t key;        /* Items: encoded primary key. */
-    eng_slice_t keys_json;  /* Items: {"pk":{"S":"a"}} for the stream record. Borrowed until done. */
-    eng_slice_t item;       /* PUT: canonical item text; TABLE_*: meta JSON. Borrowed until done. */
-    uint32_t item_size;     /* PUT: DynamoDB size of `item`. */
-    store_check_cb check;   /* Optional; see above. */
+    uint32_t table_id;     /* Items: the id from store_table_get; a mismatch is ENG_ENOTFOUND. */
+    eng_slice_t table;     /* Table DDL: the name. Borrowed until done. */
+    store_key_t key;       /* Items: encoded primary key. */
+    eng_slice_t keys_json; /* Items: {"pk":{"S":"a"}} for the stream record. Borrowed until done. */
+    eng_slice_t item;      /* PUT: canonical item text; TABLE_*: meta JSON. Borrowed until done. */
+    uint32_t item_size;    /* PUT: DynamoDB size of `item`. */
+    store_check_cb check;  /* Optional; see above. */
     void *check_arg;
-    bool want_old;          /* Copy the previous item (or table meta) into `old`. */
-    bool is_service;        /* Items: the change is DynamoDB's own (a TTL expiry): its stream
-                             * record carries "userIdentity" (type Service). */
-    uint64_t trim_upto;     /* LOG_TRIM: the highest sequence number that may go. */
+    bool want_old;      /* Copy the previous item (or table meta) into `old`. */
+    bool is_service;    /* Items: the change is DynamoDB's own (a TTL expiry): its stream
+                         * record carries "userIdentity" (type Service). */
+    uint64_t trim_upto; /* LOG_TRIM: the highest sequence number that may go. */
 
     /* Results, set before the batch's done callback runs. */
-    int err;                /* 0, ENG_ENOTFOUND, ENG_EEXIST, ENG_ECONDITION, ENG_ENOSPC, ENG_EIO. */
-    bool had_old;           /* An item (or table) existed before. */
-    eng_buf_t old;          /* want_old && had_old: its text. The caller frees it. */
-    uint64_t seq;           /* Items: change-log sequence number appended; 0 if nothing
-                             * changed. TABLE_UPDATE: the table's last sequence number,
-                             * set before `check` runs (a stream enabled by this update
-                             * starts after it). LOG_TRIM: the highest seq deleted, 0 if
-                             * none. */
+    int err;       /* 0, ENG_ENOTFOUND, ENG_EEXIST, ENG_ECONDITION, ENG_ENOSPC, ENG_EIO. */
+    bool had_old;  /* An item (or table) existed before. */
+    eng_buf_t old; /* want_old && had_old: its text. The caller frees it. */
+    uint64_t seq;  /* Items: change-log sequence number appended; 0 if nothing
+                    * changed. TABLE_UPDATE: the table's last sequence number,
+                    * set before `check` runs (a stream enabled by this update
+                    * starts after it). LOG_TRIM: the highest seq deleted, 0 if
+                    * none. */
 };
 
 typedef struct store_batch store_batch_t;
@@ -184,16 +187,16 @@ typedef void (*store_done_cb)(store_batch_t *batch);
  * writes apply or none does (the first failure's code is in that write's err
  * and in batch->err); otherwise each write succeeds or fails on its own. */
 struct store_batch {
-    store_write_t *writes;  /* Borrowed until done runs. */
+    store_write_t *writes; /* Borrowed until done runs. */
     size_t n_writes;
     bool is_atomic;
-    store_done_cb done;     /* Runs once, on the writer thread, after the commit
-                             * holding the batch returned (durable before visible),
-                             * or after the batch failed. Must not block. */
-    void *arg;              /* For the caller. */
-    int err;                /* Batch-level result: 0, ENG_ECLOSED, ENG_ENOSPC or ENG_EIO
-                             * (the whole group failed), or the atomic failure. */
-    store_batch_t *next_;   /* Private to storage. */
+    store_done_cb done;   /* Runs once, on the writer thread, after the commit
+                           * holding the batch returned (durable before visible),
+                           * or after the batch failed. Must not block. */
+    void *arg;            /* For the caller. */
+    int err;              /* Batch-level result: 0, ENG_ECLOSED, ENG_ENOSPC or ENG_EIO
+                           * (the whole group failed), or the atomic failure. */
+    store_batch_t *next_; /* Private to storage. */
 };
 
 /* Queue `batch` for the writer. Thread-safe, never blocks. The batch and
@@ -374,9 +377,9 @@ void store_expr_project(const store_expr_t *expr, const cJSON *item, cJSON **out
 /* The parts of a KEY_CONDITION a Query needs. Values are borrowed from the
  * expression (and through it from the request JSON). */
 typedef struct store_key_cond {
-    const cJSON *pk_value;       /* {"S":"x"}: the partition key equality value. */
-    store_expr_op_t sk_op;       /* STORE_EXPR_OP_NONE when there is no sort-key condition. */
-    const cJSON *sk_values[2];   /* One value, two for BETWEEN. */
+    const cJSON *pk_value;     /* {"S":"x"}: the partition key equality value. */
+    store_expr_op_t sk_op;     /* STORE_EXPR_OP_NONE when there is no sort-key condition. */
+    const cJSON *sk_values[2]; /* One value, two for BETWEEN. */
 } store_key_cond_t;
 
 /* Check a KEY_CONDITION against the key schema (`range_name` NULL for a
@@ -415,7 +418,6 @@ int store_expr_from_legacy_attributes(const cJSON *names, store_expr_t **out, en
  * Returns 0 or ENG_EINVAL with DynamoDB's message. */
 int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng_buf_t *why);
 
-
 /* ---- Schemas ------------------------------------------------------------ */
 
 /* A table's (or index's) primary key, as DynamoDB's KeySchema and
@@ -423,10 +425,10 @@ int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng
 #define STORE_NAME_MAX 255 /* Longest key attribute name DynamoDB accepts. */
 
 typedef struct store_schema {
-    bool has_sk;                   /* A sort key (RANGE) is declared. */
+    bool has_sk; /* A sort key (RANGE) is declared. */
     store_ktype_t pk_type, sk_type;
-    char pk[STORE_NAME_MAX + 1];   /* Partition key attribute name. */
-    char sk[STORE_NAME_MAX + 1];   /* Sort key attribute name; "" when none. */
+    char pk[STORE_NAME_MAX + 1]; /* Partition key attribute name. */
+    char sk[STORE_NAME_MAX + 1]; /* Sort key attribute name; "" when none. */
 } store_schema_t;
 
 /* Parse the KeySchema and AttributeDefinitions members of a table meta JSON
@@ -464,7 +466,8 @@ int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, s
 typedef struct store_update store_update_t; /* Opaque. One per write. */
 
 enum {
-    STORE_UPDATE_KEEP_OLD = 1 << 0, /* Keep the current item's text (also when the condition fails). */
+    STORE_UPDATE_KEEP_OLD =
+        1 << 0, /* Keep the current item's text (also when the condition fails). */
     STORE_UPDATE_CHECK_ONLY = 1 << 1, /* Only the condition: the write changes nothing (a
                                        * transaction's ConditionCheck); w->kind is rewritten. */
 };
@@ -534,9 +537,9 @@ void store_update_destroy(store_update_t *u);
  * is walked with the item cursor API (store_cursor_next, store_cursor_close). */
 
 typedef struct store_index {
-    uint32_t id;          /* Index id: the cursor prefix of its entries. */
-    uint64_t item_count;  /* Entries now in the index. */
-    uint64_t size_bytes;  /* Sum of the projected items' DynamoDB sizes. */
+    uint32_t id;         /* Index id: the cursor prefix of its entries. */
+    uint64_t item_count; /* Entries now in the index. */
+    uint64_t size_bytes; /* Sum of the projected items' DynamoDB sizes. */
 } store_index_t;
 
 /* Look up index `name` of table `table_id`. Returns 0 or ENG_ENOTFOUND

@@ -15,12 +15,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#define STORE__TID_BYTES 4                 /* Big-endian table id prefixing item and log keys. */
+#define STORE__TID_BYTES 4                    /* Big-endian table id prefixing item and log keys. */
 #define STORE__DEFAULT_MAP_BYTES (256u << 20) /* Initial map when the config says 0. */
-#define STORE__GROUP_MAX_WRITES 8192       /* Writes per group: keeps a txn's dirty pages bounded. */
-#define STORE__ITEM_HASHED 0x01            /* Item header flag: the key was cut; full key follows. */
-#define STORE__ITEM_HDR 5                  /* flags(1) + DynamoDB size(4, BE). */
-#define STORE__CTR_BYTES 24                /* Counters value: item_count, size_bytes, last_seq (u64 BE). */
+#define STORE__GROUP_MAX_WRITES 8192 /* Writes per group: keeps a txn's dirty pages bounded. */
+#define STORE__ITEM_HASHED 0x01      /* Item header flag: the key was cut; full key follows. */
+#define STORE__ITEM_HDR 5            /* flags(1) + DynamoDB size(4, BE). */
+#define STORE__CTR_BYTES 24 /* Counters value: item_count, size_bytes, last_seq (u64 BE). */
 
 /* The per-table counters, kept in the "counters" database under the table id. */
 typedef struct store__ctr {
@@ -31,47 +31,47 @@ typedef struct store__ctr {
 } store__ctr_t;
 
 struct store {
-    MDB_env *env;            /* Owned; closed by store_close. */
-    MDB_dbi dbi_catalog;     /* name -> [u32 id][meta JSON]. */
-    MDB_dbi dbi_items;       /* [u32 id][encoded key] -> [hdr][full key?][canonical text]. */
-    MDB_dbi dbi_log;         /* [u32 id][u64 seq] -> stream record JSON. */
-    MDB_dbi dbi_counters;    /* [u32 id] -> store__ctr_t; "next_table_id" -> u32. */
-    MDB_dbi dbi_sys;         /* Engine records (mappings, checkpoints): opaque key -> bytes. */
-    MDB_dbi dbi_index;       /* [u32 index id][entry key] -> projected item; [u32 tid] -> defs. */
-    char *dir;               /* Owned copy of cfg->dir. */
-    char *region;            /* Owned copy of cfg->region (default us-east-1). */
+    MDB_env *env;         /* Owned; closed by store_close. */
+    MDB_dbi dbi_catalog;  /* name -> [u32 id][meta JSON]. */
+    MDB_dbi dbi_items;    /* [u32 id][encoded key] -> [hdr][full key?][canonical text]. */
+    MDB_dbi dbi_log;      /* [u32 id][u64 seq] -> stream record JSON. */
+    MDB_dbi dbi_counters; /* [u32 id] -> store__ctr_t; "next_table_id" -> u32. */
+    MDB_dbi dbi_sys;      /* Engine records (mappings, checkpoints): opaque key -> bytes. */
+    MDB_dbi dbi_index;    /* [u32 index id][entry key] -> projected item; [u32 tid] -> defs. */
+    char *dir;            /* Owned copy of cfg->dir. */
+    char *region;         /* Owned copy of cfg->region (default us-east-1). */
     store_durability_t durability;
-    int lock_fd;             /* flock'ed eddy.lock; -1 when not open. */
-    size_t map_bytes;        /* Current map size; changed only by the writer under map_lock. */
-    uint64_t id_key[2];      /* Random per open: keys eventIDs (unique across directories). */
+    int lock_fd;               /* flock'ed eddy.lock; -1 when not open. */
+    size_t map_bytes;          /* Current map size; changed only by the writer under map_lock. */
+    uint64_t id_key[2];        /* Random per open: keys eventIDs (unique across directories). */
     pthread_rwlock_t map_lock; /* Shared by active readers, exclusive while the map grows. */
     atomic_bool has_logged_io; /* An unexpected LMDB error was logged once already. */
 
-    pthread_t writer;        /* The one thread that writes. */
-    pthread_mutex_t mu;      /* Guards the queue fields below. */
-    pthread_cond_t cv;       /* Signalled on submit and on close. */
-    store_batch_t *head;     /* Queue of submitted batches, oldest first. */
+    pthread_t writer;    /* The one thread that writes. */
+    pthread_mutex_t mu;  /* Guards the queue fields below. */
+    pthread_cond_t cv;   /* Signalled on submit and on close. */
+    store_batch_t *head; /* Queue of submitted batches, oldest first. */
     store_batch_t *tail;
-    bool is_closing;         /* store_close began: submit refuses, writer drains and exits. */
-    bool has_writer;         /* The writer thread was started (join it at close). */
+    bool is_closing; /* store_close began: submit refuses, writer drains and exits. */
+    bool has_writer; /* The writer thread was started (join it at close). */
 
     store_commit_cb commit_cb; /* Set before any write; read by the writer only. */
     void *commit_arg;
     atomic_uint_fast64_t n_commits; /* Successful group commits, for tests and metrics. */
-    bool is_dirty;           /* Relaxed: committed but not yet synced. Writer only. */
-    struct timespec sync_due; /* Relaxed: when the pending sync must happen. Writer only. */
+    bool is_dirty;                  /* Relaxed: committed but not yet synced. Writer only. */
+    struct timespec sync_due;       /* Relaxed: when the pending sync must happen. Writer only. */
 };
 
 /* State of one group on the writer thread, reused across groups so the
  * steady state allocates nothing. */
 typedef struct store__wctx {
     store_t *store;
-    MDB_txn *txn;            /* The group's txn, or an atomic batch's nested txn. */
-    bool is_map_full;        /* An LMDB call hit MDB_MAP_FULL: grow and retry the group. */
-    bool is_fatal;           /* An LMDB call failed: the txn is unusable, the group fails. */
-    bool has_records;        /* The group appended change-log records. */
-    int64_t now_s;           /* ApproximateCreationDateTime for the group. */
-    eng_buf_t rec;           /* Scratch for one stream record. */
+    MDB_txn *txn;     /* The group's txn, or an atomic batch's nested txn. */
+    bool is_map_full; /* An LMDB call hit MDB_MAP_FULL: grow and retry the group. */
+    bool is_fatal;    /* An LMDB call failed: the txn is unusable, the group fails. */
+    bool has_records; /* The group appended change-log records. */
+    int64_t now_s;    /* ApproximateCreationDateTime for the group. */
+    eng_buf_t rec;    /* Scratch for one stream record. */
 } store__wctx_t;
 
 /* Map an LMDB or errno code to ENG_*: 0, MDB_NOTFOUND -> ENG_ENOTFOUND,
@@ -136,14 +136,14 @@ int store__drop_prefix(store__wctx_t *w, MDB_dbi dbi, uint32_t tid);
 /* A reader: one read txn kept reset between uses, plus cached cursors. */
 struct store_reader {
     store_t *store;
-    MDB_txn *txn;            /* Owned; reset while idle, renewed by store_read_begin. */
-    bool is_active;          /* Between store_read_begin and store_read_end (holds map_lock shared). */
-    uint64_t gen;            /* Bumped per store_read_begin: cached cursors renew lazily. */
-    MDB_cursor *log_cur;     /* Owned; cached for store_log_next. */
-    MDB_cursor *kv_cur;      /* Owned; cached for store_kv_next. */
-    uint64_t kv_gen;         /* gen at which kv_cur was last bound. */
-    uint64_t log_gen;        /* gen at which log_cur was last bound. */
-    store_cursor_t *spare;   /* Owned; a closed item cursor kept for reuse (with its MDB_cursor). */
+    MDB_txn *txn;        /* Owned; reset while idle, renewed by store_read_begin. */
+    bool is_active;      /* Between store_read_begin and store_read_end (holds map_lock shared). */
+    uint64_t gen;        /* Bumped per store_read_begin: cached cursors renew lazily. */
+    MDB_cursor *log_cur; /* Owned; cached for store_log_next. */
+    MDB_cursor *kv_cur;  /* Owned; cached for store_kv_next. */
+    uint64_t kv_gen;     /* gen at which kv_cur was last bound. */
+    uint64_t log_gen;    /* gen at which log_cur was last bound. */
+    store_cursor_t *spare; /* Owned; a closed item cursor kept for reuse (with its MDB_cursor). */
 };
 
 /* Bind a cached read cursor to the reader's current txn (open or renew).
@@ -155,9 +155,9 @@ void store__cursor_free(store_cursor_t *c);
 
 /* A stored item value, parsed: [flags][u32 size][u16 full len, full key if cut][text]. */
 typedef struct store__item_view {
-    uint32_t size;           /* DynamoDB size. */
-    eng_slice_t full;        /* Uncut key encoding (len 0 unless the key was cut). */
-    eng_slice_t text;        /* Canonical item text. */
+    uint32_t size;    /* DynamoDB size. */
+    eng_slice_t full; /* Uncut key encoding (len 0 unless the key was cut). */
+    eng_slice_t text; /* Canonical item text. */
 } store__item_view_t;
 
 /* Parse a stored item value. Returns 0 or ENG_ECORRUPT. */

@@ -134,8 +134,8 @@ static int table_update(store__wctx_t *w, store_write_t *wr, MDB_val *k, const M
         return err == ENG_ENOTFOUND ? ENG_ECORRUPT : err;
     wr->seq = c.last_seq;
     if (wr->check) {
-        eng_slice_t old = eng_slice((const char *)v->mv_data + STORE__TID_BYTES,
-                                    v->mv_size - STORE__TID_BYTES);
+        eng_slice_t old =
+            eng_slice((const char *)v->mv_data + STORE__TID_BYTES, v->mv_size - STORE__TID_BYTES);
         err = wr->check(wr, old, wr->check_arg);
         if (err < 0)
             return err;
@@ -184,8 +184,8 @@ static int table_fill(store_reader_t *r, const MDB_val *k, const MDB_val *v, sto
     *out = (store_table_t){
         .id = id,
         .name = eng_slice(k->mv_data, k->mv_size),
-        .meta = eng_slice((const char *)v->mv_data + STORE__TID_BYTES,
-                          v->mv_size - STORE__TID_BYTES),
+        .meta =
+            eng_slice((const char *)v->mv_data + STORE__TID_BYTES, v->mv_size - STORE__TID_BYTES),
         .item_count = c.item_count,
         .size_bytes = c.size_bytes,
         .last_seq = c.last_seq,

@@ -21,14 +21,14 @@
 #define FIVE_YEARS_S (5.0 * 365 * 24 * 3600)
 
 struct store_ttl {
-    store_t *store;            /* Borrowed. */
-    store_reader_t *reader;    /* Owned; the sweeper thread only. */
+    store_t *store;         /* Borrowed. */
+    store_reader_t *reader; /* Owned; the sweeper thread only. */
     uint32_t interval_ms;
     pthread_t thread;
-    pthread_mutex_t mu;        /* Guards is_stopping and is_done. */
-    pthread_cond_t cv;         /* Signals stop and batch completion. */
+    pthread_mutex_t mu; /* Guards is_stopping and is_done. */
+    pthread_cond_t cv;  /* Signals stop and batch completion. */
     bool is_stopping;
-    bool is_done;              /* The chunk's batch ran its done callback. */
+    bool is_done; /* The chunk's batch ran its done callback. */
 };
 
 /* One chunk of deletions; `data` holds keys JSON and item texts. */
@@ -39,7 +39,7 @@ typedef struct chunk {
     eng_slice_t expect[STORE_TTL_CHUNK]; /* The text each deletion requires. */
     size_t n;
     eng_buf_t data;
-    store_key_t last;          /* Where the next chunk of this table starts. */
+    store_key_t last; /* Where the next chunk of this table starts. */
     bool has_last, is_end;
 } chunk_t;
 

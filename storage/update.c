@@ -23,9 +23,9 @@ struct store_update {
     size_t item_max;      /* Bytes, DynamoDB size. */
     eng_buf_t old;        /* KEEP_OLD: the current item's text; empty when absent. */
     bool had_old;
-    eng_buf_t item;       /* The computed new item (w->item points here). */
+    eng_buf_t item; /* The computed new item (w->item points here). */
     bool has_new;
-    eng_buf_t why;        /* Runtime ValidationException message. */
+    eng_buf_t why; /* Runtime ValidationException message. */
     bool has_why;
 };
 
@@ -48,8 +48,7 @@ static int check_key_paths(const store_schema_t *s, const store_expr_t *e, eng_b
 }
 
 int store_update_create(const store_schema_t *s, store_expr_t *update, store_expr_t *cond,
-                        unsigned flags, size_t item_max_bytes, store_update_t **out,
-                        eng_buf_t *why)
+                        unsigned flags, size_t item_max_bytes, store_update_t **out, eng_buf_t *why)
 {
     assert(!update || store_expr_kind(update) == STORE_EXPR_UPDATE);
     int err = check_key_paths(s, update, why);

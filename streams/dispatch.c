@@ -192,11 +192,12 @@ static void resolve_stream(strm_dispatch_t *d, esm_mapping_t *m, uint64_t mono)
         strm_view_t view = STRM_VIEW_NEW_AND_OLD_IMAGES;
         if (strm_view_parse(eng_json_get_str(s, "StreamViewType"), &view) == 0)
             m->view = view;
-        const cJSON *end = eng_json_get(s, "EndSeq"), *created = eng_json_get(s, "CreationDateTime");
+        const cJSON *end = eng_json_get(s, "EndSeq"),
+                    *created = eng_json_get(s, "CreationDateTime");
         m->end_seq = cJSON_IsNumber(end) ? (uint64_t)end->valuedouble : 0;
         const char *label = eng_json_get_str(s, "StreamLabel");
-        strm_shard_id(m->cfg.table, label ? label : "", cJSON_IsNumber(created) ?
-                      created->valuedouble : 0, m->shard_id);
+        strm_shard_id(m->cfg.table, label ? label : "",
+                      cJSON_IsNumber(created) ? created->valuedouble : 0, m->shard_id);
         if (m->table_id != t.id)
             strm__stamp_watch(d, m->cfg.table, t.id);
         m->table_id = t.id;
@@ -410,8 +411,8 @@ static void on_sync_done(store_batch_t *batch) /* Writer thread. */
 
 int strm__commit_sync(strm_dispatch_t *d, store_write_t *w, size_t n)
 {
-    sync_commit_t s = {.batch = {.writes = w, .n_writes = n, .is_atomic = true,
-                                 .done = on_sync_done}};
+    sync_commit_t s = {
+        .batch = {.writes = w, .n_writes = n, .is_atomic = true, .done = on_sync_done}};
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
     store_submit(d->store, &s.batch);

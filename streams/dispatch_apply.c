@@ -208,8 +208,8 @@ int strm__commit_build(strm_dispatch_t *d, esm_mapping_t *m, esm_lane_t *l, size
 
 void strm__commit_submit(strm_dispatch_t *d, esm_commit_t *c)
 {
-    c->batch = (store_batch_t){.writes = c->w, .n_writes = c->n_w, .is_atomic = true,
-                               .done = on_commit_done, .arg = d};
+    c->batch = (store_batch_t){
+        .writes = c->w, .n_writes = c->n_w, .is_atomic = true, .done = on_commit_done, .arg = d};
     store_submit(d->store, &c->batch);
 }
 

@@ -14,7 +14,7 @@
 
 #include <pthread.h>
 
-#define ESM_FN_MAX 64        /* Function names, as Lambda. */
+#define ESM_FN_MAX 64 /* Function names, as Lambda. */
 #define ESM_ARN_MAX 512
 #define ESM_TABLE_MAX 256
 #define ESM_KEY_PREFIX "esm/"
@@ -25,26 +25,26 @@
 /* A mapping's settings: what CreateEventSourceMapping/Update accept. */
 typedef struct esm_cfg {
     char uuid[37];
-    char function[ESM_FN_MAX + 1];   /* Plain function name. */
-    char source_arn[ESM_ARN_MAX];    /* The table's stream ARN. */
-    char table[ESM_TABLE_MAX];       /* Parsed from the ARN. */
-    char position[16];               /* TRIM_HORIZON or LATEST. */
-    char on_failure[ESM_ARN_MAX];    /* DestinationConfig.OnFailure.Destination or "". */
-    int batch_size;                  /* 1..10000, default 100. */
-    int window_s;                    /* MaximumBatchingWindowInSeconds 0..300. */
-    int parallel;                    /* ParallelizationFactor 1..10. */
-    int max_retry;                   /* MaximumRetryAttempts -1..10000. */
-    int max_age_s;                   /* MaximumRecordAgeInSeconds -1 or 60..604800. */
+    char function[ESM_FN_MAX + 1]; /* Plain function name. */
+    char source_arn[ESM_ARN_MAX];  /* The table's stream ARN. */
+    char table[ESM_TABLE_MAX];     /* Parsed from the ARN. */
+    char position[16];             /* TRIM_HORIZON or LATEST. */
+    char on_failure[ESM_ARN_MAX];  /* DestinationConfig.OnFailure.Destination or "". */
+    int batch_size;                /* 1..10000, default 100. */
+    int window_s;                  /* MaximumBatchingWindowInSeconds 0..300. */
+    int parallel;                  /* ParallelizationFactor 1..10. */
+    int max_retry;                 /* MaximumRetryAttempts -1..10000. */
+    int max_age_s;                 /* MaximumRecordAgeInSeconds -1 or 60..604800. */
     bool is_bisect, is_enabled, is_report_failures;
-    double last_modified;            /* Epoch seconds. */
-    uint64_t start_after;            /* Records after this seq are delivered (persisted). */
-    cJSON *filter;                   /* Owned FilterCriteria copy or NULL. */
+    double last_modified; /* Epoch seconds. */
+    uint64_t start_after; /* Records after this seq are delivered (persisted). */
+    cJSON *filter;        /* Owned FilterCriteria copy or NULL. */
 } esm_cfg_t;
 
 typedef struct esm_rec {
     uint64_t seq;
-    uint64_t arrival_ms;  /* Commit time (epoch ms) of the group that holds it. */
-    char *json;           /* Owned: the record as the function gets it. */
+    uint64_t arrival_ms; /* Commit time (epoch ms) of the group that holds it. */
+    char *json;          /* Owned: the record as the function gets it. */
     size_t len;
 } esm_rec_t;
 
@@ -58,16 +58,16 @@ typedef struct esm_stamp {
 typedef struct esm_stamps {
     char table[ESM_TABLE_MAX];
     uint32_t table_id;
-    esm_stamp_t *s;        /* Owned ring of cap entries; s[head..head+len). */
+    esm_stamp_t *s; /* Owned ring of cap entries; s[head..head+len). */
     size_t head, len, cap;
     uint64_t dropped_upto; /* Stamps up to this seq were dropped (bound reached). */
 } esm_stamps_t;
 
 typedef enum lane_state {
-    LANE_IDLE = 0,  /* No batch: may start one. */
-    LANE_INVOKING,  /* An invocation of q[0..n_batch) is running. */
-    LANE_RESULT,    /* Its result is in `res`, waiting for the commit slot. */
-    LANE_COMMITTING,/* The mapping's commit carries this lane's batch. */
+    LANE_IDLE = 0,   /* No batch: may start one. */
+    LANE_INVOKING,   /* An invocation of q[0..n_batch) is running. */
+    LANE_RESULT,     /* Its result is in `res`, waiting for the commit slot. */
+    LANE_COMMITTING, /* The mapping's commit carries this lane's batch. */
 } lane_state_t;
 
 typedef struct esm_mapping esm_mapping_t;
@@ -75,38 +75,38 @@ typedef struct esm_lane esm_lane_t;
 
 /* One commit of a mapping: staged writes, checkpoint, on-failure record. */
 typedef struct esm_commit {
-    store_batch_t batch;       /* Atomic; batch.arg is the dispatcher. */
+    store_batch_t batch; /* Atomic; batch.arg is the dispatcher. */
     esm_mapping_t *m;
-    esm_lane_t *lane;          /* NULL for a checkpoint-only commit. */
-    size_t n_done;             /* Records of the lane's batch it completes. */
-    bool is_discard;           /* Carries an on-failure record. */
-    bool is_early;             /* Checkpoint-only success: the lane moved on at submit. */
-    uint64_t low;              /* The checkpoint it persists (lowest lane position). */
-    uint64_t lane_done;        /* The lane's position it persists. */
-    store_write_t *w;          /* Owned array. */
+    esm_lane_t *lane;   /* NULL for a checkpoint-only commit. */
+    size_t n_done;      /* Records of the lane's batch it completes. */
+    bool is_discard;    /* Carries an on-failure record. */
+    bool is_early;      /* Checkpoint-only success: the lane moved on at submit. */
+    uint64_t low;       /* The checkpoint it persists (lowest lane position). */
+    uint64_t lane_done; /* The lane's position it persists. */
+    store_write_t *w;   /* Owned array. */
     size_t n_w, cap_w;
-    store_update_t **ups;      /* Owned, one per UPDATE write. */
+    store_update_t **ups; /* Owned, one per UPDATE write. */
     size_t n_ups;
-    eng_buf_t **bufs;          /* Owned texts the writes borrow (each allocated alone). */
+    eng_buf_t **bufs; /* Owned texts the writes borrow (each allocated alone). */
     size_t n_bufs, cap_bufs;
-    cJSON **jsons;             /* Owned names/values JSON updates borrow. */
+    cJSON **jsons; /* Owned names/values JSON updates borrow. */
     size_t n_jsons, cap_jsons;
-    struct esm_commit *next;   /* In d->finished. */
+    struct esm_commit *next; /* In d->finished. */
 } esm_commit_t;
 
 struct esm_lane {
-    esm_mapping_t *m;       /* Owner. */
-    esm_rec_t *q;           /* Buffered records in seq order: q[head..head+len). */
+    esm_mapping_t *m; /* Owner. */
+    esm_rec_t *q;     /* Buffered records in seq order: q[head..head+len). */
     size_t head, len, cap;
     lane_state_t state;
-    size_t n_batch;         /* Records in the batch in flight (from q[head]). */
-    unsigned attempts;      /* Failed invocations of the current first record. */
-    uint64_t retry_at_ms;   /* No new invocation before (monotonic ms). */
-    size_t bisect_max;      /* 0, or the batch size limit while bisecting. */
-    uint64_t bisect_until;  /* Bisect applies while q[head].seq <= this. */
-    int inv_err;            /* eng_fn_invoke's return. */
-    eng_fn_result_t res;    /* The invocation's result (LANE_RESULT). */
-    uint64_t done;          /* Every record of this lane up to here is processed. */
+    size_t n_batch;           /* Records in the batch in flight (from q[head]). */
+    unsigned attempts;        /* Failed invocations of the current first record. */
+    uint64_t retry_at_ms;     /* No new invocation before (monotonic ms). */
+    size_t bisect_max;        /* 0, or the batch size limit while bisecting. */
+    uint64_t bisect_until;    /* Bisect applies while q[head].seq <= this. */
+    int inv_err;              /* eng_fn_invoke's return. */
+    eng_fn_result_t res;      /* The invocation's result (LANE_RESULT). */
+    uint64_t done;            /* Every record of this lane up to here is processed. */
     char last_request_id[37]; /* Of the last invocation, for on-failure records. */
 };
 
@@ -116,43 +116,43 @@ typedef struct esm_stats {
 } esm_stats_t;
 
 struct esm_mapping {
-    strm_dispatch_t *d;        /* Owner. */
+    strm_dispatch_t *d; /* Owner. */
     esm_cfg_t cfg;
     char shard_id[STRM_SHARD_ID_LEN + 1];
-    uint64_t resolved_ms;      /* Monotonic ms of the last stream lookup. */
-    strm_filter_t *filter;     /* Compiled cfg.filter. */
-    strm_view_t view;          /* Of the stream the ARN names. */
-    uint32_t table_id;         /* 0 until the table is found. */
-    uint64_t end_seq;          /* Last seq of a disabled stream, 0 while open. */
+    uint64_t resolved_ms;  /* Monotonic ms of the last stream lookup. */
+    strm_filter_t *filter; /* Compiled cfg.filter. */
+    strm_view_t view;      /* Of the stream the ARN names. */
+    uint32_t table_id;     /* 0 until the table is found. */
+    uint64_t end_seq;      /* Last seq of a disabled stream, 0 while open. */
     esm_lane_t *lanes;
     unsigned n_lanes;
-    uint64_t read_seq;         /* Highest seq read from the log. */
-    uint64_t saved_low;        /* Checkpoint last persisted (low of lanes). */
-    bool is_committing;        /* The mapping's one commit is in flight. */
-    bool is_deleted;           /* Reaped once no lane is busy. */
-    bool needs_relane;         /* ParallelizationFactor changed: drain, then rebuild. */
-    const char *last_result;   /* LastProcessingResult (static string). */
+    uint64_t read_seq;       /* Highest seq read from the log. */
+    uint64_t saved_low;      /* Checkpoint last persisted (low of lanes). */
+    bool is_committing;      /* The mapping's one commit is in flight. */
+    bool is_deleted;         /* Reaped once no lane is busy. */
+    bool needs_relane;       /* ParallelizationFactor changed: drain, then rebuild. */
+    const char *last_result; /* LastProcessingResult (static string). */
     esm_stats_t st;
     esm_mapping_t *next;
 };
 
 struct strm_dispatch {
-    store_t *store;             /* Borrowed. */
-    eng_fn_registry_t *fns;     /* Borrowed. */
+    store_t *store;         /* Borrowed. */
+    eng_fn_registry_t *fns; /* Borrowed. */
     char region[64];
-    store_reader_t *reader;     /* Owned; the dispatcher thread only. */
+    store_reader_t *reader; /* Owned; the dispatcher thread only. */
     pthread_t thread;
-    pthread_mutex_t inbox_mu;   /* Guards is_woken, finished and tables only. */
-    pthread_cond_t cv;          /* Wakes the dispatcher thread (with inbox_mu). */
-    bool is_woken;              /* Something happened since the last pass. */
-    esm_commit_t *finished;     /* Commits whose done ran, for the thread. */
-    esm_stamps_t *tables;       /* Watched tables' commit stamps (owned array). */
+    pthread_mutex_t inbox_mu; /* Guards is_woken, finished and tables only. */
+    pthread_cond_t cv;        /* Wakes the dispatcher thread (with inbox_mu). */
+    bool is_woken;            /* Something happened since the last pass. */
+    esm_commit_t *finished;   /* Commits whose done ran, for the thread. */
+    esm_stamps_t *tables;     /* Watched tables' commit stamps (owned array). */
     size_t n_tables;
-    pthread_mutex_t mu;         /* Guards everything below and every mapping. */
+    pthread_mutex_t mu; /* Guards everything below and every mapping. */
     bool is_stopping;
     bool is_started;
     store_reader_t *stamp_reader; /* Owned; the writer thread only (commit callback). */
-    esm_mapping_t *mappings;    /* Sorted by uuid. */
+    esm_mapping_t *mappings;      /* Sorted by uuid. */
 };
 
 /* ---- esm.c: settings -------------------------------------------------- */

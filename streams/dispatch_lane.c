@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#define BUFFER_MIN 1000u    /* Records a mapping may buffer at least... */
-#define BUFFER_MAX 50000u   /* ...and at most. */
+#define BUFFER_MIN 1000u  /* Records a mapping may buffer at least... */
+#define BUFFER_MAX 50000u /* ...and at most. */
 #define MISSING_FN_RETRY_MS 100u
 
 static void on_invoked(int err, eng_fn_result_t *res, void *arg);
@@ -79,7 +79,8 @@ static bool accept_record(esm_mapping_t *m, uint64_t seq, eng_slice_t rec)
     const uint64_t commit_ms = arrival_ms(m, seq, rec);
     eng_buf_t b = {0};
     if (strm_record_append(rec, m->view, &b) < 0 || b.len < 2) {
-        ENG_WARN("streams", "mapping %s: record %" PRIu64 " is malformed; skipped", m->cfg.uuid, seq);
+        ENG_WARN("streams", "mapping %s: record %" PRIu64 " is malformed; skipped", m->cfg.uuid,
+                 seq);
         eng_buf_free(&b);
         return false;
     }
@@ -235,18 +236,19 @@ static void failure_json(const strm_dispatch_t *d, const esm_mapping_t *m, const
     iso_time(strm__now_ms(), t_now, sizeof t_now);
     iso_time(first->arrival_ms, t_first, sizeof t_first);
     iso_time(last->arrival_ms, t_last, sizeof t_last);
-    eng_buf_printf(out,
-                   "{\"requestContext\":{\"requestId\":\"%s\",\"functionArn\":\"arn:aws:lambda:%s:"
-                   "000000000000:function:%s\",\"condition\":\"%s\",\"approximateInvokeCount\":%u},"
-                   "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
-                   "\"functionError\":\"Unhandled\"},\"version\":\"1.0\",\"timestamp\":\"%s\","
-                   "\"DDBStreamBatchInfo\":{\"shardId\":\"%s\",\"startSequenceNumber\":\"%021" PRIu64
-                   "\",\"endSequenceNumber\":\"%021" PRIu64 "\",\"approximateArrivalOfFirstRecord\":"
-                   "\"%s\",\"approximateArrivalOfLastRecord\":\"%s\",\"batchSize\":%zu,"
-                   "\"streamArn\":",
-                   l->last_request_id, d->region, m->cfg.function,
-                   is_age ? "RecordAgeExceeded" : "RetryAttemptsExhausted", l->attempts, t_now,
-                   m->shard_id, first->seq, last->seq, t_first, t_last, l->n_batch);
+    eng_buf_printf(
+        out,
+        "{\"requestContext\":{\"requestId\":\"%s\",\"functionArn\":\"arn:aws:lambda:%s:"
+        "000000000000:function:%s\",\"condition\":\"%s\",\"approximateInvokeCount\":%u},"
+        "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
+        "\"functionError\":\"Unhandled\"},\"version\":\"1.0\",\"timestamp\":\"%s\","
+        "\"DDBStreamBatchInfo\":{\"shardId\":\"%s\",\"startSequenceNumber\":\"%021" PRIu64
+        "\",\"endSequenceNumber\":\"%021" PRIu64 "\",\"approximateArrivalOfFirstRecord\":"
+        "\"%s\",\"approximateArrivalOfLastRecord\":\"%s\",\"batchSize\":%zu,"
+        "\"streamArn\":",
+        l->last_request_id, d->region, m->cfg.function,
+        is_age ? "RecordAgeExceeded" : "RetryAttemptsExhausted", l->attempts, t_now, m->shard_id,
+        first->seq, last->seq, t_first, t_last, l->n_batch);
     eng_json_append_string(out, m->cfg.source_arn, strlen(m->cfg.source_arn));
     eng_buf_append_str(out, "}}");
 }

@@ -65,8 +65,8 @@ static int range_error(eng_buf_t *why, const char *name, double v, int min, int 
     eng_buf_printf(why,
                    "1 validation error detected: Value '%g' at '%c%s' failed to satisfy "
                    "constraint: Member must have value %s %d",
-                   v, name[0] - 'A' + 'a', name + 1, v < min ? "greater than or equal to" :
-                                                              "less than or equal to",
+                   v, name[0] - 'A' + 'a', name + 1,
+                   v < min ? "greater than or equal to" : "less than or equal to",
                    v < min ? min : max);
     return ENG_EINVAL;
 }
@@ -128,8 +128,9 @@ static int parse_function(esm_cfg_t *cfg, const char *name, eng_buf_t *why)
     const char *plain = p ? p + 9 : name;
     size_t len = plain ? strcspn(plain, ":") : 0;
     if (!plain || len == 0 || len > ESM_FN_MAX) {
-        eng_buf_printf(why, "1 validation error detected: Value '%s' at 'functionName' failed "
-                            "to satisfy constraint: Member must satisfy regular expression pattern",
+        eng_buf_printf(why,
+                       "1 validation error detected: Value '%s' at 'functionName' failed "
+                       "to satisfy constraint: Member must satisfy regular expression pattern",
                        name ? name : "null");
         return ENG_EINVAL;
     }
@@ -146,9 +147,11 @@ static int parse_position(esm_cfg_t *cfg, const cJSON *body, eng_buf_t *why)
         return ENG_EINVAL;
     }
     if (strcmp(pos, "TRIM_HORIZON") != 0 && strcmp(pos, "LATEST") != 0) {
-        eng_buf_printf(why, "1 validation error detected: Value '%s' at 'startingPosition' failed "
-                            "to satisfy constraint: Member must satisfy enum value set: "
-                            "[AT_TIMESTAMP, TRIM_HORIZON, LATEST]", pos);
+        eng_buf_printf(why,
+                       "1 validation error detected: Value '%s' at 'startingPosition' failed "
+                       "to satisfy constraint: Member must satisfy enum value set: "
+                       "[AT_TIMESTAMP, TRIM_HORIZON, LATEST]",
+                       pos);
         return ENG_EINVAL;
     }
     snprintf(cfg->position, sizeof cfg->position, "%s", pos);
@@ -242,9 +245,12 @@ void strm__cfg_json(const esm_cfg_t *cfg, const char *region, const char *state,
                     const char *last_result, eng_buf_t *out)
 {
     append_common(cfg, region, out);
-    eng_buf_printf(out, ",\"State\":\"%s\",\"StateTransitionReason\":\"User action\""
-                        ",\"LastProcessingResult\":\"%s\"}",
-                   state ? state : cfg->is_enabled ? "Enabled" : "Disabled",
+    eng_buf_printf(out,
+                   ",\"State\":\"%s\",\"StateTransitionReason\":\"User action\""
+                   ",\"LastProcessingResult\":\"%s\"}",
+                   state             ? state
+                   : cfg->is_enabled ? "Enabled"
+                                     : "Disabled",
                    last_result ? last_result : "No records processed");
 }
 

@@ -82,8 +82,8 @@ static int resolve_start(strm_dispatch_t *d, esm_cfg_t *cfg, strm_reply_t *rep)
     if (err < 0)
         return reply_err(rep, ENG_EIO, "ServiceException", "Cannot read the table.");
     if (!is_found)
-        return reply_err(rep, ENG_EINVAL, "InvalidParameterValueException",
-                         "Stream not found: %s", cfg->source_arn);
+        return reply_err(rep, ENG_EINVAL, "InvalidParameterValueException", "Stream not found: %s",
+                         cfg->source_arn);
     return 0;
 }
 
@@ -187,7 +187,8 @@ static int not_found(strm_reply_t *rep, const char *uuid)
 {
     return reply_err(rep, ENG_ENOTFOUND, "ResourceNotFoundException",
                      "The resource you requested does not exist. (Service: Lambda, Status Code: "
-                     "404, Request ID: %s)", uuid);
+                     "404, Request ID: %s)",
+                     uuid);
 }
 
 int strm_esm_get(strm_dispatch_t *d, const char *uuid, strm_reply_t *rep)
@@ -217,7 +218,9 @@ static bool list_match(const esm_mapping_t *m, const char *fn, const char *arn)
 int strm_esm_list(strm_dispatch_t *d, const char *function_name, const char *source_arn,
                   const char *marker, unsigned max_items, strm_reply_t *rep)
 {
-    const unsigned max = max_items == 0 ? LIST_DEFAULT : max_items > LIST_MAX ? LIST_MAX : max_items;
+    const unsigned max = max_items == 0         ? LIST_DEFAULT
+                         : max_items > LIST_MAX ? LIST_MAX
+                                                : max_items;
     unsigned n = 0;
     rep->status = 200;
     eng_buf_append_str(&rep->body, "{\"EventSourceMappings\":[");
@@ -335,12 +338,12 @@ static void metrics_one(const esm_mapping_t *m, eng_buf_t *out)
                    "\"LastProcessingResult\":\"%s\",\"Invocations\":%" PRIu64 ",\"Errors\":%" PRIu64
                    ",\"Records\":%" PRIu64 ",\"Batches\":%" PRIu64 ",\"LastBatchSize\":%" PRIu64
                    ",\"MaxBatchSize\":%" PRIu64 ",\"IteratorAgeMs\":%" PRIu64
-                   ",\"MaxIteratorAgeMs\":%" PRIu64 ",\"Skipped\":%" PRIu64 ",\"Discarded\":%" PRIu64
-                   ",\"Checkpoint\":%" PRIu64 ",\"ReadSeq\":%" PRIu64 "}",
+                   ",\"MaxIteratorAgeMs\":%" PRIu64 ",\"Skipped\":%" PRIu64
+                   ",\"Discarded\":%" PRIu64 ",\"Checkpoint\":%" PRIu64 ",\"ReadSeq\":%" PRIu64 "}",
                    m->cfg.uuid, m->cfg.function, m->cfg.is_enabled ? "Enabled" : "Disabled",
-                   m->last_result, s->invocations, s->errors, s->records, s->batches,
-                   s->last_batch, s->max_batch, s->age_ms, s->max_age_ms, s->skipped, s->discarded,
-                   m->saved_low, m->read_seq);
+                   m->last_result, s->invocations, s->errors, s->records, s->batches, s->last_batch,
+                   s->max_batch, s->age_ms, s->max_age_ms, s->skipped, s->discarded, m->saved_low,
+                   m->read_seq);
 }
 
 int strm_esm_metrics_json(strm_dispatch_t *d, const char *uuid, eng_buf_t *out)
@@ -383,9 +386,9 @@ int strm_esm_failures_json(strm_dispatch_t *d, const char *uuid, unsigned limit,
     snprintf(prefix, sizeof prefix, ESM_FAIL_PREFIX "%s/", uuid);
     eng_buf_append_str(out, "{\"Failures\":[");
     eng_slice_t key, val;
-    for (unsigned n = 0; n < (limit ? limit : 100u) &&
-                         store_kv_next(r, eng_slice_cstr(prefix), eng_slice_cstr(after), &key,
-                                       &val) == 0;
+    for (unsigned n = 0;
+         n < (limit ? limit : 100u) &&
+         store_kv_next(r, eng_slice_cstr(prefix), eng_slice_cstr(after), &key, &val) == 0;
          n++) {
         snprintf(after, sizeof after, "%.*s", (int)key.len, key.ptr);
         if (n)

@@ -20,16 +20,16 @@
 #define BACKLOG_INTERVAL_MS 20u /* Next pass soon when a table had a full chunk. */
 
 struct strm_retention {
-    store_t *store;           /* Borrowed. */
-    store_reader_t *reader;   /* Owned; the trimmer thread only. */
+    store_t *store;         /* Borrowed. */
+    store_reader_t *reader; /* Owned; the trimmer thread only. */
     uint64_t retention_s;
     unsigned interval_ms;
     pthread_t thread;
-    pthread_mutex_t mu;       /* Guards is_stopping and is_done. */
-    pthread_cond_t cv;        /* Signalled on stop and when a trim committed. */
+    pthread_mutex_t mu; /* Guards is_stopping and is_done. */
+    pthread_cond_t cv;  /* Signalled on stop and when a trim committed. */
     bool is_stopping;
-    bool is_done;             /* The trim in flight finished. */
-    store_write_t write;      /* The one LOG_TRIM in flight. */
+    bool is_done;        /* The trim in flight finished. */
+    store_write_t write; /* The one LOG_TRIM in flight. */
     store_batch_t batch;
 };
 
@@ -46,8 +46,8 @@ static void on_trim_done(store_batch_t *batch) /* Writer thread. */
 static bool trim_once(strm_retention_t *ret, uint32_t table_id, uint64_t upto)
 {
     ret->write = (store_write_t){.kind = STORE_W_LOG_TRIM, .table_id = table_id, .trim_upto = upto};
-    ret->batch = (store_batch_t){.writes = &ret->write, .n_writes = 1, .done = on_trim_done,
-                                 .arg = ret};
+    ret->batch =
+        (store_batch_t){.writes = &ret->write, .n_writes = 1, .done = on_trim_done, .arg = ret};
     ret->is_done = false;
     store_submit(ret->store, &ret->batch);
     pthread_mutex_lock(&ret->mu);

@@ -61,9 +61,9 @@ typedef enum strm_retry_action {
 } strm_retry_action_t;
 
 typedef struct strm_retry_policy {
-    int max_attempts;   /* MaximumRetryAttempts; -1 unlimited. */
-    int max_age_s;      /* MaximumRecordAgeInSeconds; -1 unlimited. */
-    bool is_bisect;     /* BisectBatchOnFunctionError. */
+    int max_attempts; /* MaximumRetryAttempts; -1 unlimited. */
+    int max_age_s;    /* MaximumRecordAgeInSeconds; -1 unlimited. */
+    bool is_bisect;   /* BisectBatchOnFunctionError. */
 } strm_retry_policy_t;
 
 /* Decide after the `attempts`-th failed retry (1 = the first failure) of a
@@ -81,9 +81,9 @@ uint64_t strm_retry_backoff_ms(unsigned attempts);
 typedef struct strm_dispatch strm_dispatch_t; /* Opaque. Mappings, lanes, the thread. */
 
 typedef struct strm_dispatch_config {
-    store_t *store;          /* Borrowed; outlives the dispatcher. */
-    eng_fn_registry_t *fns;  /* Borrowed; outlives the dispatcher. */
-    const char *region;      /* For ARNs; copied. NULL: "us-east-1". */
+    store_t *store;         /* Borrowed; outlives the dispatcher. */
+    eng_fn_registry_t *fns; /* Borrowed; outlives the dispatcher. */
+    const char *region;     /* For ARNs; copied. NULL: "us-east-1". */
 } strm_dispatch_config_t;
 
 /* Load every persisted mapping and its checkpoint, take the store's commit

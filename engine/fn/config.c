@@ -52,9 +52,11 @@ static int parse_identity(const cJSON *root, eng_fn_t *fn, eng_buf_t *msg)
     const char *handler = eng_json_get_str(root, "Handler");
     const char *desc = eng_json_get_str(root, "Description");
     if (!name || !is_valid_name(name))
-        return invalid(msg, "1 validation error detected: Value '%s' at 'functionName' failed to "
-                            "satisfy constraint: Member must satisfy regular expression pattern: "
-                            "[a-zA-Z0-9-_]{1,64}", name);
+        return invalid(msg,
+                       "1 validation error detected: Value '%s' at 'functionName' failed to "
+                       "satisfy constraint: Member must satisfy regular expression pattern: "
+                       "[a-zA-Z0-9-_]{1,64}",
+                       name);
     if (!runtime || !is_runtime(runtime))
         return invalid(msg, "Runtime '%s' is not supported for native functions; use \"c\"",
                        runtime);
@@ -99,11 +101,14 @@ static int parse_limits(const cJSON *root, eng_fn_t *fn, eng_buf_t *msg)
     const double memory = cJSON_IsNumber(m) ? m->valuedouble : 128.0;
     /* Fractions of a second are an eddy extension (tests use them). */
     if ((t && !cJSON_IsNumber(t)) || !(timeout_s > 0.0 && timeout_s <= 900.0))
-        return invalid(msg, "%s1 validation error detected: Value at 'timeout' failed to satisfy "
-                            "constraint: Member must have value between 1 and 900", NULL);
+        return invalid(msg,
+                       "%s1 validation error detected: Value at 'timeout' failed to satisfy "
+                       "constraint: Member must have value between 1 and 900",
+                       NULL);
     if ((m && !cJSON_IsNumber(m)) || memory < 128.0 || memory > 10240.0)
-        return invalid(msg, "%s1 validation error detected: Value at 'memorySize' failed to "
-                            "satisfy constraint: Member must have value between 128 and 10240",
+        return invalid(msg,
+                       "%s1 validation error detected: Value at 'memorySize' failed to "
+                       "satisfy constraint: Member must have value between 128 and 10240",
                        NULL);
     fn->timeout_ms = (unsigned)llround(timeout_s * 1000.0);
     fn->memory_mb = (unsigned)memory;
@@ -132,8 +137,10 @@ static int parse_env(const cJSON *root, eng_fn_t *fn, eng_buf_t *msg)
     cJSON_ArrayForEach(v, vars)
     {
         if (!cJSON_IsString(v) || !v->string[0] || strchr(v->string, '='))
-            return invalid(msg, "Environment variable '%s' must be a non-empty name with a "
-                                "string value", v->string);
+            return invalid(msg,
+                           "Environment variable '%s' must be a non-empty name with a "
+                           "string value",
+                           v->string);
         env_add(&fn->env, v->string, v->valuestring);
         if (strcmp(v->string, "EDDY_IN_PROCESS") == 0)
             fn->is_in_process = is_truthy(v->valuestring);
@@ -166,8 +173,7 @@ static eng_fn_t *fn_new(eng_fn_registry_t *reg)
     return fn;
 }
 
-static int parse(const cJSON *root, const eng_fn_create_opts_t *opts, eng_fn_t *fn,
-                 eng_buf_t *msg)
+static int parse(const cJSON *root, const eng_fn_create_opts_t *opts, eng_fn_t *fn, eng_buf_t *msg)
 {
     if (!cJSON_IsObject(root))
         return invalid(msg, "%sThe request body must be a JSON object", NULL);
@@ -197,8 +203,7 @@ int eng_fn_create(eng_fn_registry_t *reg, const char *json, size_t len,
         err = parse(root, opts, fn, msg);
     if (err == 0) {
         eng_buf_t arn = {0};
-        eng_buf_printf(&arn, "arn:aws:lambda:%s:000000000000:function:%s", reg->region,
-                       fn->name);
+        eng_buf_printf(&arn, "arn:aws:lambda:%s:000000000000:function:%s", reg->region, fn->name);
         fn->arn = eng_buf_steal(&arn, NULL);
         if (out)
             atomic_fetch_add(&fn->refs, 1); /* The caller's, besides the registry's. */

@@ -106,8 +106,8 @@ static inline int64_t eddy_ctx_remaining_ms(const eddy_ctx_t *ctx)
 
 /* Append one line (printf format) to the invocation's log. Lines over 4 KiB
  * are truncated; the log keeps its first 1 MiB. */
-__attribute__((format(printf, 2, 3))) static inline void eddy_log(eddy_ctx_t *ctx,
-                                                                  const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static inline void eddy_log(eddy_ctx_t *ctx, const char *fmt,
+                                                                  ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -18,12 +18,12 @@ typedef struct eng_fn_registry eng_fn_registry_t; /* Opaque. Functions, hosts, w
 typedef struct eng_fn eng_fn_t;                   /* Opaque. One function; ref-counted. */
 
 typedef struct eng_fn_registry_config {
-    const char *region;        /* For ARNs; copied. Default "us-east-1". */
-    const char *host_path;     /* The eddy-fnhost executable; copied. NULL: see
-                                  eng_fn_host_path_default. */
-    unsigned workers;          /* Threads for eng_fn_invoke_async. Default 4. */
-    unsigned max_hosts;        /* Host processes per function (its concurrency). Default 4. */
-    size_t max_event_bytes;    /* Larger events are ENG_ETOOBIG. Default 6 MB, as Lambda. */
+    const char *region;         /* For ARNs; copied. Default "us-east-1". */
+    const char *host_path;      /* The eddy-fnhost executable; copied. NULL: see
+                                   eng_fn_host_path_default. */
+    unsigned workers;           /* Threads for eng_fn_invoke_async. Default 4. */
+    unsigned max_hosts;         /* Host processes per function (its concurrency). Default 4. */
+    size_t max_event_bytes;     /* Larger events are ENG_ETOOBIG. Default 6 MB, as Lambda. */
     bool is_in_process_allowed; /* Honour EDDY_IN_PROCESS=1 in a function's Environment.
                                    Default true. */
 } eng_fn_registry_config_t;
@@ -123,17 +123,17 @@ typedef struct eng_fn_write {
 /* The outcome of one invocation. Zero-initialise; release with
  * eng_fn_result_free. */
 typedef struct eng_fn_result {
-    char request_id[37];     /* UUID of the invocation. */
-    bool is_error;           /* A function error: crash, timeout, eddy_fail, bad response. */
-    char *error_type;        /* On error: "Runtime.ExitError", "Sandbox.Timedout", ... */
-    char *payload;           /* Response JSON, or the error JSON
-                                {"errorType":..,"errorMessage":..}. NUL-terminated. */
+    char request_id[37]; /* UUID of the invocation. */
+    bool is_error;       /* A function error: crash, timeout, eddy_fail, bad response. */
+    char *error_type;    /* On error: "Runtime.ExitError", "Sandbox.Timedout", ... */
+    char *payload;       /* Response JSON, or the error JSON
+                            {"errorType":..,"errorMessage":..}. NUL-terminated. */
     size_t payload_len;
-    char *log;               /* START .. REPORT lines, NUL-terminated. */
+    char *log; /* START .. REPORT lines, NUL-terminated. */
     size_t log_len;
-    eng_fn_write_t *writes;  /* Staged writes in order; none when is_error. */
+    eng_fn_write_t *writes; /* Staged writes in order; none when is_error. */
     size_t n_writes;
-    uint64_t duration_us;    /* Wall time of the handler (host mode: round trip). */
+    uint64_t duration_us; /* Wall time of the handler (host mode: round trip). */
 } eng_fn_result_t;
 
 /* Free everything `res` owns and zero it. */

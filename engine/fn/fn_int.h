@@ -28,7 +28,7 @@ typedef struct fn_raw {
     eng_buf_t log;          /* The handler's log lines (and, in a host, its stdout). */
     eng_fn_write_t *writes; /* Owned, n_writes of them. */
     size_t n_writes;
-    long max_rss_kb;        /* Host mode: the host's peak RSS; 0 if unknown. */
+    long max_rss_kb; /* Host mode: the host's peak RSS; 0 if unknown. */
 } fn_raw_t;
 
 void fn__raw_free(fn_raw_t *raw);
@@ -93,26 +93,26 @@ typedef struct fn_env {
 } fn_env_t;
 
 struct eng_fn {
-    atomic_int refs;          /* The registry holds one while registered. */
-    eng_fn_registry_t *reg;   /* Borrowed; outlives every function. */
+    atomic_int refs;        /* The registry holds one while registered. */
+    eng_fn_registry_t *reg; /* Borrowed; outlives every function. */
     char *name, *runtime, *handler, *code_path, *description;
     char *arn;
-    char *role;               /* Echoed in FunctionConfiguration; not enforced. */
-    size_t n_user_env;        /* env.vars[0..n_user_env) came from Environment. */
-    unsigned timeout_ms;      /* Timeout * 1000, or set by tests. */
+    char *role;          /* Echoed in FunctionConfiguration; not enforced. */
+    size_t n_user_env;   /* env.vars[0..n_user_env) came from Environment. */
+    unsigned timeout_ms; /* Timeout * 1000, or set by tests. */
     unsigned memory_mb;
-    int64_t code_size;        /* Bytes of the .so at creation. */
-    char last_modified[40];   /* ISO 8601, Lambda's format. */
-    bool is_in_process;       /* Mode chosen at creation. */
-    fn_env_t env;             /* Environment.Variables. */
-    pthread_mutex_t mu;       /* Guards everything below. */
-    pthread_cond_t cv;        /* Signalled when a host becomes idle. */
-    fn_host_t *idle;          /* Warm hosts, a stack. */
+    int64_t code_size;      /* Bytes of the .so at creation. */
+    char last_modified[40]; /* ISO 8601, Lambda's format. */
+    bool is_in_process;     /* Mode chosen at creation. */
+    fn_env_t env;           /* Environment.Variables. */
+    pthread_mutex_t mu;     /* Guards everything below. */
+    pthread_cond_t cv;      /* Signalled when a host becomes idle. */
+    fn_host_t *idle;        /* Warm hosts, a stack. */
     size_t n_idle;
-    unsigned n_live;          /* Hosts alive (idle + busy), <= max_hosts. */
-    void *dl;                 /* In-process: dlopen handle once loaded. */
+    unsigned n_live;            /* Hosts alive (idle + busy), <= max_hosts. */
+    void *dl;                   /* In-process: dlopen handle once loaded. */
     eddy_handler_fn handler_fn; /* In-process: resolved handler. */
-    char *load_error_type;    /* In-process: sticky load failure. */
+    char *load_error_type;      /* In-process: sticky load failure. */
     char *load_error_message;
 };
 
@@ -122,10 +122,10 @@ struct eng_fn_registry {
     unsigned max_hosts;
     size_t max_event_bytes;
     bool is_in_process_allowed;
-    pthread_mutex_t mu;       /* Guards fns and the queue. */
-    eng_fn_t **fns;           /* Sorted by name. */
+    pthread_mutex_t mu; /* Guards fns and the queue. */
+    eng_fn_t **fns;     /* Sorted by name. */
     size_t n_fns, cap_fns;
-    pthread_cond_t queue_cv;  /* Workers wait here. */
+    pthread_cond_t queue_cv; /* Workers wait here. */
     struct fn_job *head, *tail;
     bool is_closing;
     pthread_t *workers;
@@ -143,8 +143,7 @@ void fn__make_request_id(char out[37]);
 void fn__iso_time(char *buf, size_t size);
 
 /* Registry: insert `fn` taking the caller's reference (see registry.c). */
-int fn__registry_insert(eng_fn_registry_t *reg, eng_fn_t *fn, bool is_replace,
-                        eng_fn_t **replaced);
+int fn__registry_insert(eng_fn_registry_t *reg, eng_fn_t *fn, bool is_replace, eng_fn_t **replaced);
 
 void fn__queue_start(eng_fn_registry_t *reg, unsigned n);
 void fn__queue_stop(eng_fn_registry_t *reg);

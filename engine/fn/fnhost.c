@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 typedef struct host {
-    const char *name;      /* argv[3]. */
+    const char *name; /* argv[3]. */
     eddy_handler_fn handler;
-    int capture_fd;        /* memfd behind fds 1 and 2, or -1. */
-    eng_buf_t out;         /* Reused frame buffer. */
+    int capture_fd; /* memfd behind fds 1 and 2, or -1. */
+    eng_buf_t out;  /* Reused frame buffer. */
 } host_t;
 
 /* Route fds 1 and 2 into a memory file so handler prints join the log

@@ -110,8 +110,8 @@ static int await_ready(eng_fn_t *fn, fn_host_t *h, const char *request_id, eng_f
     uint32_t type = 0;
     char *payload = NULL;
     size_t len = 0;
-    int err = fn__read_frame(h->fd, fn__now_ms() + fn->timeout_ms + INIT_GRACE_MS, &type,
-                             &payload, &len);
+    int err =
+        fn__read_frame(h->fd, fn__now_ms() + fn->timeout_ms + INIT_GRACE_MS, &type, &payload, &len);
     if (err == 0 && type == FN_MSG_READY) {
         eng_free(payload);
         return 0;
@@ -219,8 +219,8 @@ static int start_invoke(eng_fn_t *fn, fn_host_t *h, const char *request_id, cons
 static void timeout_error(const eng_fn_t *fn, eng_fn_result_t *res, const char *request_id)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "RequestId: %s Error: Task timed out after %.2f seconds",
-             request_id, fn->timeout_ms / 1000.0);
+    snprintf(msg, sizeof msg, "RequestId: %s Error: Task timed out after %.2f seconds", request_id,
+             fn->timeout_ms / 1000.0);
     fn__result_error(res, "Sandbox.Timedout", msg);
 }
 

@@ -21,9 +21,9 @@ void fn__make_request_id(char out[37])
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* Version 4. */
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant. */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 void fn__result_error(eng_fn_result_t *res, const char *type, const char *message)
@@ -116,7 +116,8 @@ static void build_log(const eng_fn_t *fn, const fn_raw_t *raw, eng_fn_result_t *
         eng_buf_printf(&b, "%s\n", res->payload);
     const double ms = (double)res->duration_us / 1000.0;
     eng_buf_printf(&b, "END RequestId: %s\n", id);
-    eng_buf_printf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu ms\t"
+    eng_buf_printf(&b,
+                   "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu ms\t"
                    "Memory Size: %u MB\tMax Memory Used: %ld MB\t\n",
                    id, ms, (unsigned long long)(res->duration_us + 999) / 1000, fn->memory_mb,
                    raw->max_rss_kb / 1024);

@@ -120,9 +120,8 @@ static int decode_counters(fn_frame_reader_t *r, fn_raw_t *raw, size_t *n_writes
 {
     char *num = fn__frame_next(r, NULL);
     int has_response = 0;
-    int n = num ? sscanf(num, "%d %d %ld %zu", &raw->rc, &has_response, &raw->max_rss_kb,
-                         n_writes)
-                : 0;
+    int n =
+        num ? sscanf(num, "%d %d %ld %zu", &raw->rc, &has_response, &raw->max_rss_kb, n_writes) : 0;
     eng_free(num);
     raw->has_response = has_response != 0;
     return n == 4 && *n_writes <= FN_MAX_WRITES ? 0 : ENG_EINVAL;

@@ -9,8 +9,8 @@
 
 typedef struct fn_job {
     struct fn_job *next;
-    eng_fn_t *fn;       /* A reference of our own. */
-    char *event;        /* Owned copy. */
+    eng_fn_t *fn; /* A reference of our own. */
+    char *event;  /* Owned copy. */
     size_t len;
     eng_fn_done_cb cb;
     void *arg;
@@ -47,8 +47,7 @@ int eng_fn_invoke_async(eng_fn_registry_t *reg, eng_fn_t *fn, const char *event,
     if (len > reg->max_event_bytes)
         return ENG_ETOOBIG;
     fn_job_t *job = eng_malloc(sizeof *job);
-    *job = (fn_job_t){.fn = fn, .event = eng_strndup(event, len), .len = len, .cb = cb,
-                      .arg = arg};
+    *job = (fn_job_t){.fn = fn, .event = eng_strndup(event, len), .len = len, .cb = cb, .arg = arg};
     atomic_fetch_add(&fn->refs, 1);
     pthread_mutex_lock(&reg->mu);
     const bool is_closed = reg->is_closing || reg->n_workers == 0;

@@ -133,8 +133,7 @@ static size_t find(const eng_fn_registry_t *reg, const char *name, bool *found)
 
 /* Insert `fn` (taking the caller's reference); the replaced one, if any, is
  * returned for the caller to release outside the lock. */
-int fn__registry_insert(eng_fn_registry_t *reg, eng_fn_t *fn, bool is_replace,
-                        eng_fn_t **replaced)
+int fn__registry_insert(eng_fn_registry_t *reg, eng_fn_t *fn, bool is_replace, eng_fn_t **replaced)
 {
     bool found;
     *replaced = NULL;

@@ -127,10 +127,9 @@ static int stage(rt_ctx_t *c, const eng_fn_write_t *w)
     const char *doc = w->kind == ENG_FN_WRITE_PUT ? w->item_json : w->key_json;
     if (!w->table || !w->table[0] || !is_json_object(doc))
         return EDDY_EINVAL;
-    if (w->kind == ENG_FN_WRITE_UPDATE &&
-        (!w->update_expression || !w->update_expression[0] ||
-         (w->names_json && !is_json_object(w->names_json)) ||
-         (w->values_json && !is_json_object(w->values_json))))
+    if (w->kind == ENG_FN_WRITE_UPDATE && (!w->update_expression || !w->update_expression[0] ||
+                                           (w->names_json && !is_json_object(w->names_json)) ||
+                                           (w->values_json && !is_json_object(w->values_json))))
         return EDDY_EINVAL;
     if (raw->n_writes >= FN_MAX_WRITES)
         return EDDY_ETOOBIG;
@@ -149,15 +148,16 @@ static int stage(rt_ctx_t *c, const eng_fn_write_t *w)
 
 static int api_stage_put(eddy_ctx_t *ctx, const char *table, const char *item_json)
 {
-    return stage(ctx_of(ctx), &(eng_fn_write_t){.kind = ENG_FN_WRITE_PUT, .table = (char *)table,
-                                                 .item_json = (char *)item_json});
+    return stage(ctx_of(ctx), &(eng_fn_write_t){.kind = ENG_FN_WRITE_PUT,
+                                                .table = (char *)table,
+                                                .item_json = (char *)item_json});
 }
 
 static int api_stage_delete(eddy_ctx_t *ctx, const char *table, const char *key_json)
 {
     return stage(ctx_of(ctx), &(eng_fn_write_t){.kind = ENG_FN_WRITE_DELETE,
-                                                 .table = (char *)table,
-                                                 .key_json = (char *)key_json});
+                                                .table = (char *)table,
+                                                .key_json = (char *)key_json});
 }
 
 static int api_stage_update(eddy_ctx_t *ctx, const char *table, const char *key_json,
@@ -224,8 +224,7 @@ void fn__raw_free(fn_raw_t *raw)
     *raw = (fn_raw_t){0};
 }
 
-static int load_fail(void *dl, char **error_type, char **message, const char *type,
-                     const char *msg)
+static int load_fail(void *dl, char **error_type, char **message, const char *type, const char *msg)
 {
     if (dl)
         dlclose(dl);
@@ -245,9 +244,10 @@ int fn__load(const char *path, const char *symbol, void **dl, eddy_handler_fn *h
     }
     const uint32_t *abi = dlsym(h, "eddy_abi_version");
     if (!abi || *abi != EDDY_ABI_VERSION) {
-        snprintf(msg, sizeof msg, "Error: %s: eddy_abi_version %s (engine: %u); build with "
-                 "eddy.h and EDDY_MODULE()", path, abi ? "differs" : "is missing",
-                 EDDY_ABI_VERSION);
+        snprintf(msg, sizeof msg,
+                 "Error: %s: eddy_abi_version %s (engine: %u); build with "
+                 "eddy.h and EDDY_MODULE()",
+                 path, abi ? "differs" : "is missing", EDDY_ABI_VERSION);
         return load_fail(h, error_type, message, "Runtime.InvalidEntrypoint", msg);
     }
     /* ISO C forbids object-to-function pointer casts; POSIX guarantees this. */

@@ -29,8 +29,8 @@ typedef struct app {
     int port;
     char dir[PATH_MAX]; /* The manifest's folder. */
     eng_buf_t *why;
-    eng_buf_t resp;     /* Last HTTP response body. */
-    int status;         /* Last HTTP status. */
+    eng_buf_t resp; /* Last HTTP response body. */
+    int status;     /* Last HTTP status. */
 } app_t;
 
 static int read_file(const char *path, eng_buf_t *out)
@@ -79,13 +79,15 @@ static int http(app_t *a, const char *method, const char *path, const char *targ
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return ENG_EIO;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)a->port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)a->port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     eng_buf_t raw = {0};
     int err = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? 0 : ENG_EIO;
     if (err == 0) {
-        eng_buf_printf(&raw, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                             "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %zu\r\n",
+        eng_buf_printf(&raw,
+                       "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                       "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %zu\r\n",
                        method, path, len);
         if (target)
             eng_buf_printf(&raw, "X-Amz-Target: %s\r\n", target);
@@ -162,7 +164,8 @@ static int resolve_stream(app_t *a, cJSON *m)
         return refuse(a, "mapping's table", table);
     if (err == 0)
         err = eng_json_parse(a->resp.ptr, a->resp.len, &out);
-    const char *arn = err == 0 ? eng_json_get_str(eng_json_get(out, "Table"), "LatestStreamArn") : NULL;
+    const char *arn =
+        err == 0 ? eng_json_get_str(eng_json_get(out, "Table"), "LatestStreamArn") : NULL;
     if (err == 0 && !arn) {
         eng_buf_printf(a->why, "manifest mapping: table '%s' has no stream enabled", table);
         err = ENG_EINVAL;

@@ -14,11 +14,11 @@
 #include "streams/strm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <limits.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,25 +30,25 @@
 #define EXIT_USAGE 2 /* Bad flag, busy port, unusable data directory. */
 
 typedef struct serve_opts {
-    gw_config_t gw;            /* Gateway settings; gw.host points into host. */
-    const char *data_dir;      /* Borrowed from argv or a literal. */
-    const char *region;        /* Borrowed from argv or a literal. */
-    eng_log_level_t log_level; /* Minimum level written to stderr. */
-    store_durability_t durability; /* When commits reach the disk. */
-    const char *app_path;      /* App manifest applied at start, or NULL. */
-    char host[256];            /* Listen address without brackets. */
+    gw_config_t gw;                    /* Gateway settings; gw.host points into host. */
+    const char *data_dir;              /* Borrowed from argv or a literal. */
+    const char *region;                /* Borrowed from argv or a literal. */
+    eng_log_level_t log_level;         /* Minimum level written to stderr. */
+    store_durability_t durability;     /* When commits reach the disk. */
+    const char *app_path;              /* App manifest applied at start, or NULL. */
+    char host[256];                    /* Listen address without brackets. */
     strm_retention_config_t retention; /* Change-log retention and trim pace. */
-    unsigned iterator_ttl_ms;  /* Streams shard iterator lifetime; 0: 15 minutes. */
+    unsigned iterator_ttl_ms;          /* Streams shard iterator lifetime; 0: 15 minutes. */
 } serve_opts_t;
 
 typedef enum flag_kind { FLAG_STR, FLAG_UINT, FLAG_SIZE, FLAG_FN } flag_kind_t;
 
 typedef struct flag {
-    const char *name;    /* Without the leading "--". */
-    const char *metavar; /* For --help. */
-    const char *help;    /* One line for --help. */
-    flag_kind_t kind;    /* How the value is stored at `offset`. */
-    size_t offset;       /* Into serve_opts_t. */
+    const char *name;            /* Without the leading "--". */
+    const char *metavar;         /* For --help. */
+    const char *help;            /* One line for --help. */
+    flag_kind_t kind;            /* How the value is stored at `offset`. */
+    size_t offset;               /* Into serve_opts_t. */
     unsigned long long min, max; /* Accepted range for FLAG_UINT and FLAG_SIZE. */
     int (*parse)(serve_opts_t *o, const char *value); /* FLAG_FN: 0 or ENG_EINVAL. */
 } flag_t;
@@ -69,20 +69,20 @@ static const flag_t serve_flags[] = {
      OPT(data_dir), 0, 0, NULL},
     {"threads", "N", "I/O threads (default: one per core)", FLAG_UINT, OPT(gw.threads), 1, 1024,
      NULL},
-    {"region", "R", "AWS region reported in ARNs (default us-east-1)", FLAG_STR, OPT(region), 0,
-     0, NULL},
+    {"region", "R", "AWS region reported in ARNs (default us-east-1)", FLAG_STR, OPT(region), 0, 0,
+     NULL},
     {"log-level", "L", "debug, info, warn, error or off (default info)", FLAG_FN, 0, 0, 0,
      parse_log_level},
     {"app", "FILE", "app manifest (tables, functions, mappings) applied at start", FLAG_STR,
      OPT(app_path), 0, 0, NULL},
     {"durability", "D", "full (fsync each commit), relaxed (within 1 s) or none (default full)",
      FLAG_FN, 0, 0, 0, parse_durability},
-    {"max-header-bytes", "N", "request line + headers limit, else 431 (default 16384)",
-     FLAG_SIZE, OPT(gw.max_header_bytes), 64, 1ULL << 30, NULL},
+    {"max-header-bytes", "N", "request line + headers limit, else 431 (default 16384)", FLAG_SIZE,
+     OPT(gw.max_header_bytes), 64, 1ULL << 30, NULL},
     {"max-body-bytes", "N", "request body limit, else 413 (default 16 MiB)", FLAG_SIZE,
      OPT(gw.max_body_bytes), 0, 1ULL << 40, NULL},
-    {"idle-timeout-ms", "MS", "close idle keep-alive connections after (default 60000)",
-     FLAG_UINT, OPT(gw.idle_timeout_ms), 1, MS_MAX, NULL},
+    {"idle-timeout-ms", "MS", "close idle keep-alive connections after (default 60000)", FLAG_UINT,
+     OPT(gw.idle_timeout_ms), 1, MS_MAX, NULL},
     {"header-timeout-ms", "MS", "time allowed to send headers (default 10000)", FLAG_UINT,
      OPT(gw.header_timeout_ms), 1, MS_MAX, NULL},
     {"body-timeout-ms", "MS", "time allowed to send a body (default 60000)", FLAG_UINT,
@@ -91,8 +91,9 @@ static const flag_t serve_flags[] = {
      OPT(gw.max_conns), 1, 10000000, NULL},
     {"drain-timeout-ms", "MS", "on SIGTERM, time allowed for in-flight requests (default 10000)",
      FLAG_UINT, OPT(gw.drain_timeout_ms), 0, MS_MAX, NULL},
-    {"stream-retention-hours", "H", "keep change-log records this long, decimals allowed (default 24)",
-     FLAG_FN, 0, 0, 0, parse_retention},
+    {"stream-retention-hours", "H",
+     "keep change-log records this long, decimals allowed (default 24)", FLAG_FN, 0, 0, 0,
+     parse_retention},
     {"stream-trim-interval-ms", "MS", "pause between log trimming passes (default 60000)",
      FLAG_UINT, OPT(retention.interval_ms), 1, MS_MAX, NULL},
     {"stream-iterator-ttl-ms", "MS", "shard iterator lifetime (default 900000, DynamoDB's 15 min)",
@@ -356,8 +357,8 @@ static void engine_stop(engine_t *e)
  * Exits with one stderr line (code 2) on any failure, nothing left running. */
 static void engine_start(engine_t *e, serve_opts_t *o)
 {
-    const store_config_t scfg = {.dir = o->data_dir, .durability = o->durability,
-                                 .region = o->region};
+    const store_config_t scfg = {
+        .dir = o->data_dir, .durability = o->durability, .region = o->region};
     int err = store_open(&scfg, &e->store);
     if (err < 0)
         die("cannot open the store in '%s': %s", o->data_dir, eng_strerror(err));
@@ -370,9 +371,9 @@ static void engine_start(engine_t *e, serve_opts_t *o)
         die("cannot start the function runtime: %s", eng_strerror(err));
     }
     /* The trigger dispatcher takes the store's commit callback before any write. */
-    err = strm_dispatch_create(&(strm_dispatch_config_t){.store = e->store, .fns = e->fns,
-                                                         .region = o->region},
-                               &e->dispatch);
+    err = strm_dispatch_create(
+        &(strm_dispatch_config_t){.store = e->store, .fns = e->fns, .region = o->region},
+        &e->dispatch);
     if (err < 0) {
         engine_stop(e);
         die("cannot start the trigger dispatcher: %s", eng_strerror(err));
@@ -390,10 +391,10 @@ static void engine_start(engine_t *e, serve_opts_t *o)
     if (err == 0)
         err = gw_esm_create(e->gw, e->dispatch, &e->esm);
     if (err == 0)
-        err = gw_ddbs_create(e->gw, e->store,
-                             &(gw_ddbs_config_t){.region = o->region,
-                                                 .iterator_ttl_ms = o->iterator_ttl_ms},
-                             &e->ddbs);
+        err = gw_ddbs_create(
+            e->gw, e->store,
+            &(gw_ddbs_config_t){.region = o->region, .iterator_ttl_ms = o->iterator_ttl_ms},
+            &e->ddbs);
     if (err == 0)
         err = strm_retention_create(e->store, &o->retention, &e->retention);
     if (err == 0) /* EDDY_TTL_SWEEP_MS: pause between TTL passes (default 5000; tests use less). */

@@ -21,8 +21,9 @@ int whoami(const eddy_event_t *ev, eddy_ctx_t *ctx)
 {
     char buf[512];
     (void)ev;
-    const int n = snprintf(buf, sizeof buf, "{\"name\":\"%s\",\"requestId\":\"%s\",\"remainingMs\":%lld}",
-                           eddy_ctx_function_name(ctx), eddy_ctx_request_id(ctx),
-                           (long long)eddy_ctx_remaining_ms(ctx));
+    const int n =
+        snprintf(buf, sizeof buf, "{\"name\":\"%s\",\"requestId\":\"%s\",\"remainingMs\":%lld}",
+                 eddy_ctx_function_name(ctx), eddy_ctx_request_id(ctx),
+                 (long long)eddy_ctx_remaining_ms(ctx));
     return eddy_respond(ctx, buf, (size_t)n);
 }

@@ -16,7 +16,8 @@ int stage(const eddy_event_t *ev, eddy_ctx_t *ctx)
         eddy_stage_put(ctx, "t", "not json") != EDDY_EINVAL ||
         eddy_stage_update(ctx, "t", "{\"id\":{\"S\":\"a\"}}", "", NULL, NULL) != EDDY_EINVAL)
         return eddy_fail(ctx, "TestError", "bad writes were accepted"), 1;
-    int rc = eddy_stage_put(ctx, "members", "{\"name\":{\"S\":\"Ama\"},\"mood\":{\"S\":\"happy\"}}");
+    int rc =
+        eddy_stage_put(ctx, "members", "{\"name\":{\"S\":\"Ama\"},\"mood\":{\"S\":\"happy\"}}");
     rc |= eddy_stage_delete(ctx, "members", "{\"name\":{\"S\":\"Kofi\"}}");
     rc |= eddy_stage_update(ctx, "counters", "{\"id\":{\"S\":\"moods\"}}", "SET #n = #n + :one",
                             "{\"#n\":\"n\"}", "{\":one\":{\"N\":\"1\"}}");

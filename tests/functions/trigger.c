@@ -27,8 +27,8 @@ EDDY_EXPORT int copy(const eddy_event_t *ev, eddy_ctx_t *ctx);
 
 static const char *seq_of(const cJSON *r)
 {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "dynamodb"),
-                                                      "SequenceNumber");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "dynamodb"), "SequenceNumber");
     return cJSON_IsString(s) ? s->valuestring : "?";
 }
 
@@ -52,21 +52,24 @@ int record(const eddy_event_t *ev, eddy_ctx_t *ctx)
     const char *first = n ? seq_of(recs->child) : "";
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    unsigned long long at = ((unsigned long long)ts.tv_sec * 1000000000ull +
-                             (unsigned long long)ts.tv_nsec) * 1000ull;
+    unsigned long long at =
+        ((unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec) * 1000ull;
     int rc = 0;
     cJSON_ArrayForEach(r, recs)
     {
         char *text = cJSON_PrintUnformatted(r);
         cJSON *item = cJSON_CreateObject();
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "id"), "S", cJSON_CreateString(seq_of(r)));
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "first"), "S", cJSON_CreateString(first));
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "id"), "S",
+                              cJSON_CreateString(seq_of(r)));
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "first"), "S",
+                              cJSON_CreateString(first));
         char num[16];
         snprintf(num, sizeof num, "%d", n);
         cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "n"), "N", cJSON_CreateString(num));
         char at_text[32];
         snprintf(at_text, sizeof at_text, "%llu", at++);
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "at"), "N", cJSON_CreateString(at_text));
+        cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "at"), "N",
+                              cJSON_CreateString(at_text));
         cJSON_AddItemToObject(cJSON_AddObjectToObject(item, "rec"), "S", cJSON_CreateString(text));
         char *it = cJSON_PrintUnformatted(item);
         rc |= eddy_stage_put(ctx, "seen", it);
@@ -83,8 +86,8 @@ int fail_on(const eddy_event_t *ev, eddy_ctx_t *ctx)
     cJSON *root = cJSON_Parse(eddy_event_json(ev, NULL));
     const cJSON *r;
     bool is_fail = false;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(root, "Records"))
-        is_fail = is_fail || wants_fail(r);
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(root, "Records")) is_fail =
+        is_fail || wants_fail(r);
     cJSON_Delete(root);
     if (is_fail)
         return eddy_fail(ctx, "TestFailure", "a record asked to fail"), 1;
@@ -131,8 +134,8 @@ int add(const eddy_event_t *ev, eddy_ctx_t *ctx)
     cJSON *root = cJSON_Parse(eddy_event_json(ev, NULL));
     const cJSON *r;
     int rc = 0;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(root, "Records"))
-        rc |= stage_add(ctx, r);
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(root, "Records")) rc |=
+        stage_add(ctx, r);
     cJSON_Delete(root);
     return rc;
 }

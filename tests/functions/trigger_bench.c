@@ -24,8 +24,8 @@ EDDY_MODULE();
 EDDY_EXPORT int stamp(const eddy_event_t *ev, eddy_ctx_t *ctx);
 
 static pthread_once_t map_once = PTHREAD_ONCE_INIT;
-static uint64_t *stamps;  /* Mapped array, or NULL when the file is missing. */
-static size_t n_stamps;   /* Entries in it. */
+static uint64_t *stamps; /* Mapped array, or NULL when the file is missing. */
+static size_t n_stamps;  /* Entries in it. */
 
 static void map_file(void)
 {

@@ -17,7 +17,8 @@ static const char values_json[] =
     "\":t\":{\"S\":\"N\"},\":big\":{\"N\":\"9.9999999999999999999999999999999999999E+125\"}}";
 static const char item_json[] =
     "{\"id\":{\"S\":\"k\"},\"a\":{\"N\":\"5\"},\"s\":{\"S\":\"hello\"},\"ss\":{\"SS\":[\"a\"]},"
-    "\"l\":{\"L\":[{\"S\":\"x\"},{\"M\":{\"c\":{\"N\":\"1\"}}}]},\"m\":{\"M\":{\"a\":{\"NULL\":true}}},"
+    "\"l\":{\"L\":[{\"S\":\"x\"},{\"M\":{\"c\":{\"N\":\"1\"}}}]},\"m\":{\"M\":{\"a\":{\"NULL\":"
+    "true}}},"
     "\"name\":{\"S\":\"Ama\"}}";
 
 static store_expr_kind_t pick_kind(uint8_t c)
@@ -76,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     store_expr_t *x = NULL;
     eng_buf_t why = {0};
     if (store_expr_ctx_create(names, values, &ctx, &why) == 0 &&
-        store_expr_parse(ctx, pick_kind(data[0]), (const char *)data + 1, size - 1, &x, &why) == 0) {
+        store_expr_parse(ctx, pick_kind(data[0]), (const char *)data + 1, size - 1, &x, &why) ==
+            0) {
         exercise(x, item, &why);
         (void)store_expr_ctx_check_unused(ctx, &why);
     }

@@ -18,7 +18,7 @@ extern bool t_cur_failed_;
 
 #define T_FAIL_(fmt, ...)                                                                          \
     do {                                                                                           \
-        printf("# %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__);                          \
+        printf("# %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__);                             \
         t_cur_failed_ = true;                                                                      \
         return;                                                                                    \
     } while (0)
@@ -47,7 +47,7 @@ extern bool t_cur_failed_;
     do {                                                                                           \
         const char *w_ = (want), *g_ = (got);                                                      \
         if (!w_ || !g_ || strcmp(w_, g_) != 0)                                                     \
-            T_FAIL_("%s == %s: want \"%s\", got \"%s\"", #want, #got, w_ ? w_ : "(null)",        \
+            T_FAIL_("%s == %s: want \"%s\", got \"%s\"", #want, #got, w_ ? w_ : "(null)",          \
                     g_ ? g_ : "(null)");                                                           \
     } while (0)
 
@@ -57,7 +57,7 @@ extern bool t_cur_failed_;
         const char *w_ = (want);                                                                   \
         size_t l_ = (size_t)(len);                                                                 \
         if (strlen(w_) != l_ || memcmp(w_, (ptr), l_) != 0)                                        \
-            T_FAIL_("%s == %s: want \"%s\", got \"%.*s\"", #want, #ptr, w_, (int)l_,             \
+            T_FAIL_("%s == %s: want \"%s\", got \"%.*s\"", #want, #ptr, w_, (int)l_,               \
                     (const char *)(ptr));                                                          \
     } while (0)
 
@@ -68,7 +68,7 @@ extern bool t_cur_failed_;
         t_count_++;                                                                                \
         if (t_cur_failed_)                                                                         \
             t_failed_++;                                                                           \
-        printf("%sok %d - %s\n", t_cur_failed_ ? "not " : "", t_count_, #fn);                     \
+        printf("%sok %d - %s\n", t_cur_failed_ ? "not " : "", t_count_, #fn);                      \
         fflush(stdout);                                                                            \
     } while (0)
 

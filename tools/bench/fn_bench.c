@@ -51,7 +51,8 @@ static eng_fn_t *make(eng_fn_registry_t *reg, const char *name, bool is_in_proce
     char body[1024];
     snprintf(body, sizeof body,
              "{\"FunctionName\":\"%s\",\"Runtime\":\"c\",\"Handler\":\"noop\","
-             "\"Code\":{\"Path\":\"%s/fn_noop.so\"}%s}", name, getenv("EDDY_TEST_FN_DIR"),
+             "\"Code\":{\"Path\":\"%s/fn_noop.so\"}%s}",
+             name, getenv("EDDY_TEST_FN_DIR"),
              is_in_process ? ",\"Environment\":{\"Variables\":{\"EDDY_IN_PROCESS\":\"1\"}}" : "");
     eng_fn_t *fn = NULL;
     if (eng_fn_create(reg, body, strlen(body), NULL, NULL, &fn) < 0) {

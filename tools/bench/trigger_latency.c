@@ -30,22 +30,22 @@
 
 typedef struct conn {
     int fd;
-    char rbuf[RBUF_BYTES];  /* Unparsed response bytes. */
+    char rbuf[RBUF_BYTES]; /* Unparsed response bytes. */
     size_t rlen;
-    char *wbuf;             /* Requests not yet written (grows). */
+    char *wbuf; /* Requests not yet written (grows). */
     size_t wlen, wcap;
-    uint64_t *fifo;         /* Seqs awaiting an answer, in send order (ring of cap). */
+    uint64_t *fifo; /* Seqs awaiting an answer, in send order (ring of cap). */
     size_t f_head, f_len, f_cap;
 } conn_t;
 
 typedef struct opts {
     int port;
-    double rate;          /* Requests per second. */
-    uint64_t count;       /* Requests to send. */
-    uint64_t first;       /* Seq of the first request (index into the stamps file). */
+    double rate;    /* Requests per second. */
+    uint64_t count; /* Requests to send. */
+    uint64_t first; /* Seq of the first request (index into the stamps file). */
     int conns;
     const char *table;
-    const char *stamps;   /* Path of the handler's file. */
+    const char *stamps; /* Path of the handler's file. */
 } opts_t;
 
 typedef struct run {
@@ -72,7 +72,8 @@ static void die(const char *what)
 static int conn_open(int port)
 {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
         die("connect");
@@ -183,8 +184,8 @@ static void on_readable(run_t *r, conn_t *c)
 static void arm_timer(run_t *r)
 {
     const uint64_t due = r->t0 + (uint64_t)((double)r->sent * 1e9 / r->o.rate);
-    struct itimerspec its = {.it_value = {.tv_sec = (time_t)(due / 1000000000u),
-                                          .tv_nsec = (long)(due % 1000000000u)}};
+    struct itimerspec its = {
+        .it_value = {.tv_sec = (time_t)(due / 1000000000u), .tv_nsec = (long)(due % 1000000000u)}};
     if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
         its.it_value.tv_nsec = 1;
     timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
@@ -288,8 +289,8 @@ static void report(const run_t *r)
            " missing=%" PRIu64 " negative=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f"
            " max_us=%.1f ack_p50_us=%.1f ack_p99_us=%.1f elapsed_s=%.2f\n",
            r->o.rate, r->o.count, n, r->errors, missing, negative, pct_us(lat, n, 0.5),
-           pct_us(lat, n, 0.9), pct_us(lat, n, 0.99), pct_us(lat, n, 0.999),
-           pct_us(lat, n, 1.0), pct_us(ack, n, 0.5), pct_us(ack, n, 0.99), secs);
+           pct_us(lat, n, 0.9), pct_us(lat, n, 0.99), pct_us(lat, n, 0.999), pct_us(lat, n, 1.0),
+           pct_us(ack, n, 0.5), pct_us(ack, n, 0.99), secs);
     free(lat);
     free(ack);
 }

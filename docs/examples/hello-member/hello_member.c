@@ -40,9 +40,10 @@ int hello_member(const eddy_event_t *ev, eddy_ctx_t *ctx)
     if (eddy_stage_put(ctx, "hello-member", item) != EDDY_OK)
         return eddy_fail(ctx, "StageError", "could not stage the put"), 1;
     eddy_log(ctx, "%s is %s", name, mood);
-    const int n = snprintf(body, sizeof body,
-                           "{\"statusCode\":200,\"headers\":{\"Access-Control-Allow-Origin\":\"*\"},"
-                           "\"body\":\"{\\\"name\\\":\\\"%s\\\",\\\"mood\\\":\\\"%s\\\"}\"}",
-                           name, mood);
+    const int n =
+        snprintf(body, sizeof body,
+                 "{\"statusCode\":200,\"headers\":{\"Access-Control-Allow-Origin\":\"*\"},"
+                 "\"body\":\"{\\\"name\\\":\\\"%s\\\",\\\"mood\\\":\\\"%s\\\"}\"}",
+                 name, mood);
     return eddy_respond(ctx, body, (size_t)n);
 }

@@ -71,7 +71,8 @@ static void test_function_errors(void)
     T_ASSERT_OK(run("garbage", "refuse", "", "{}", &res));
     T_ASSERT_STREQ("ValidationError", res.error_type);
     T_ASSERT_STREQ("{\"errorType\":\"ValidationError\",\"errorMessage\":\"member name is "
-                   "required\"}", res.payload);
+                   "required\"}",
+                   res.payload);
     eng_fn_result_free(&res);
 
     T_ASSERT_OK(run("garbage", "bad_rc", "", "{}", &res));

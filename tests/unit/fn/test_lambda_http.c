@@ -64,8 +64,10 @@ static reply_t request(const env_t *e, const char *method, const char *path, con
         return r;
     }
     eng_buf_t req = {0};
-    eng_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: "
-                   "%zu\r\n\r\n%s", method, path, headers, strlen(body), body);
+    eng_buf_printf(&req,
+                   "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: "
+                   "%zu\r\n\r\n%s",
+                   method, path, headers, strlen(body), body);
     if (write(fd, req.ptr, req.len) != (ssize_t)req.len)
         r.status = -1;
     eng_buf_free(&req);
@@ -89,7 +91,8 @@ static void create(const env_t *e, const char *name, const char *module, const c
                    const char *extra)
 {
     eng_buf_t b = {0};
-    eng_buf_printf(&b, "{\"FunctionName\":\"%s\",\"Runtime\":\"c\",\"Handler\":\"%s\","
+    eng_buf_printf(&b,
+                   "{\"FunctionName\":\"%s\",\"Runtime\":\"c\",\"Handler\":\"%s\","
                    "\"Code\":{\"Path\":\"%s/fn_%s.so\"}%s}",
                    name, handler, getenv("EDDY_TEST_FN_DIR"), module, extra);
     reply_t r = request(e, "POST", "/2015-03-31/functions", "", b.ptr);
@@ -107,12 +110,15 @@ static void test_crud_and_errors(void)
     T_ASSERT_EQ(200, r.status);
     T_ASSERT(strstr(r.body, "\"Configuration\":{\"FunctionName\":\"echo\""));
     eng_buf_free(&r.raw);
-    r = request(&e, "GET", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000"
-                "%3Afunction%3Aecho/configuration", "", "");
+    r = request(&e, "GET",
+                "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000"
+                "%3Afunction%3Aecho/configuration",
+                "", "");
     T_ASSERT_EQ(200, r.status);
     T_ASSERT(strstr(r.body, "\"State\":\"Active\""));
     eng_buf_free(&r.raw);
-    r = request(&e, "POST", "/2015-03-31/functions", "", "{\"FunctionName\":\"echo\","
+    r = request(&e, "POST", "/2015-03-31/functions", "",
+                "{\"FunctionName\":\"echo\","
                 "\"Runtime\":\"c\",\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"}}");
     T_ASSERT_EQ(409, r.status);
     T_ASSERT(has_header(&r, "x-amzn-ErrorType: ResourceConflictException"));
@@ -125,7 +131,8 @@ static void test_crud_and_errors(void)
     T_ASSERT_EQ(404, r.status);
     T_ASSERT(has_header(&r, "x-amzn-ErrorType: ResourceNotFoundException"));
     T_ASSERT_STREQ("{\"Type\":\"User\",\"message\":\"Function not found: "
-                   "arn:aws:lambda:us-east-1:000000000000:function:nope\"}", r.body);
+                   "arn:aws:lambda:us-east-1:000000000000:function:nope\"}",
+                   r.body);
     eng_buf_free(&r.raw);
     r = request(&e, "DELETE", "/2015-03-31/functions/echo", "", "");
     T_ASSERT_EQ(204, r.status);

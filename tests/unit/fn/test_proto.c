@@ -16,7 +16,8 @@ static void test_raw_round_trip(void)
     eng_buf_append(&raw.log, "a\0b\n", 4);
     raw.error_type = eng_strdup("T");
     raw.writes = eng_calloc(1, sizeof *raw.writes);
-    raw.writes[0] = (eng_fn_write_t){.kind = ENG_FN_WRITE_UPDATE, .table = eng_strdup("t"),
+    raw.writes[0] = (eng_fn_write_t){.kind = ENG_FN_WRITE_UPDATE,
+                                     .table = eng_strdup("t"),
                                      .key_json = eng_strdup("{}"),
                                      .update_expression = eng_strdup("SET a = :a")};
     raw.n_writes = 1;

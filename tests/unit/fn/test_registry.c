@@ -69,8 +69,8 @@ static void test_function_configuration_shape(void)
     T_ASSERT_EQ(3, eng_json_get(c, "Timeout")->valueint);
     T_ASSERT_EQ(256, eng_json_get(c, "MemorySize")->valueint);
     T_ASSERT(eng_json_get(c, "CodeSize")->valueint > 0);
-    T_ASSERT_STREQ("1", eng_json_get_str(eng_json_get(eng_json_get(c, "Environment"),
-                                                      "Variables"), "A"));
+    T_ASSERT_STREQ(
+        "1", eng_json_get_str(eng_json_get(eng_json_get(c, "Environment"), "Variables"), "A"));
     eng_json_delete(c);
     eng_buf_free(&out);
     eng_fn_unref(fn);
@@ -90,24 +90,32 @@ static void test_validation(void)
     T_ASSERT_EQ(ENG_EINVAL, create_err(reg, "{", &msg));
     T_ASSERT_EQ(ENG_EINVAL, create_err(reg, "{\"FunctionName\":\"bad name\"}", &msg));
     T_ASSERT(strstr(msg.ptr, "functionName"));
-    T_ASSERT_EQ(ENG_EINVAL, create_err(reg, "{\"FunctionName\":\"f\",\"Runtime\":\"python3.12\","
-                                            "\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"}}",
+    T_ASSERT_EQ(ENG_EINVAL, create_err(reg,
+                                       "{\"FunctionName\":\"f\",\"Runtime\":\"python3.12\","
+                                       "\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"}}",
                                        &msg));
     T_ASSERT(strstr(msg.ptr, "python3.12"));
-    T_ASSERT_EQ(ENG_EINVAL, create_err(reg, "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
-                                            "\"Handler\":\"h\",\"Code\":{\"ZipFile\":\"UEs=\"}}",
+    T_ASSERT_EQ(ENG_EINVAL, create_err(reg,
+                                       "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
+                                       "\"Handler\":\"h\",\"Code\":{\"ZipFile\":\"UEs=\"}}",
                                        &msg));
-    T_ASSERT_EQ(ENG_ENOTFOUND, create_err(reg, "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
-                                               "\"Handler\":\"h\",\"Code\":{\"Path\":\"/no/x.so\"}}",
+    T_ASSERT_EQ(ENG_ENOTFOUND, create_err(reg,
+                                          "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
+                                          "\"Handler\":\"h\",\"Code\":{\"Path\":\"/no/x.so\"}}",
                                           &msg));
-    T_ASSERT_EQ(ENG_EINVAL, create_err(reg, "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
-                                            "\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"},"
-                                            "\"Timeout\":901}", &msg));
+    T_ASSERT_EQ(ENG_EINVAL, create_err(reg,
+                                       "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
+                                       "\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"},"
+                                       "\"Timeout\":901}",
+                                       &msg));
     T_ASSERT(strstr(msg.ptr, "timeout"));
-    T_ASSERT_OK(create_err(reg, "{\"FunctionName\":\"f\",\"Runtime\":\"c\",\"Handler\":\"h\","
-                                "\"Code\":{\"Path\":\"/bin/sh\"}}", &msg));
-    T_ASSERT_EQ(ENG_EEXIST, create_err(reg, "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
-                                            "\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"}}",
+    T_ASSERT_OK(create_err(reg,
+                           "{\"FunctionName\":\"f\",\"Runtime\":\"c\",\"Handler\":\"h\","
+                           "\"Code\":{\"Path\":\"/bin/sh\"}}",
+                           &msg));
+    T_ASSERT_EQ(ENG_EEXIST, create_err(reg,
+                                       "{\"FunctionName\":\"f\",\"Runtime\":\"c\","
+                                       "\"Handler\":\"h\",\"Code\":{\"Path\":\"/bin/sh\"}}",
                                        &msg));
     T_ASSERT_STREQ("Function already exist: f", msg.ptr);
     eng_buf_free(&msg);

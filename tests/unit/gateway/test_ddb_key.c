@@ -12,7 +12,8 @@ T_MAIN_GLOBALS
 static const char META[] =
     "{\"TableName\":\"t\",\"KeySchema\":[{\"AttributeName\":\"name\",\"KeyType\":\"HASH\"},"
     "{\"AttributeName\":\"at\",\"KeyType\":\"RANGE\"}],\"AttributeDefinitions\":["
-    "{\"AttributeName\":\"at\",\"AttributeType\":\"N\"},{\"AttributeName\":\"name\",\"AttributeType\":\"S\"}]}";
+    "{\"AttributeName\":\"at\",\"AttributeType\":\"N\"},{\"AttributeName\":\"name\","
+    "\"AttributeType\":\"S\"}]}";
 
 static int build(const char *json, bool is_exact, char *keys, size_t keys_cap, const char **why)
 {
@@ -64,13 +65,20 @@ static void test_key_errors(void)
     char keys[256];
     const char *why = NULL;
     T_ASSERT(build("{\"at\":{\"N\":\"1\"}}", false, keys, sizeof(keys), &why) < 0);
-    T_ASSERT_STREQ("One or more parameter values were invalid: Missing the key name in the item", why);
-    T_ASSERT(build("{\"name\":{\"N\":\"1\"},\"at\":{\"N\":\"1\"}}", false, keys, sizeof(keys), &why) < 0);
-    T_ASSERT_STREQ("One or more parameter values were invalid: Type mismatch for key name expected: S "
-                   "actual: N", why);
-    T_ASSERT(build("{\"name\":{\"S\":\"\"},\"at\":{\"N\":\"1\"}}", false, keys, sizeof(keys), &why) < 0);
-    T_ASSERT_STREQ("One or more parameter values are not valid. The AttributeValue for a key attribute "
-                   "cannot contain an empty string value. Key: name", why);
+    T_ASSERT_STREQ("One or more parameter values were invalid: Missing the key name in the item",
+                   why);
+    T_ASSERT(build("{\"name\":{\"N\":\"1\"},\"at\":{\"N\":\"1\"}}", false, keys, sizeof(keys),
+                   &why) < 0);
+    T_ASSERT_STREQ(
+        "One or more parameter values were invalid: Type mismatch for key name expected: S "
+        "actual: N",
+        why);
+    T_ASSERT(
+        build("{\"name\":{\"S\":\"\"},\"at\":{\"N\":\"1\"}}", false, keys, sizeof(keys), &why) < 0);
+    T_ASSERT_STREQ(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty string value. Key: name",
+        why);
     T_ASSERT(build("{\"name\":{\"S\":\"a\"}}", true, keys, sizeof(keys), &why) < 0);
     T_ASSERT_STREQ("The provided key element does not match the schema", why);
     T_ASSERT(build("{\"name\":{\"S\":\"a\"},\"at\":{\"N\":\"1\"},\"x\":{\"S\":\"1\"}}", true, keys,
@@ -114,10 +122,13 @@ static void test_table_name_messages(void)
     char missing[512];
     snprintf(missing, sizeof(missing), "%s", why);
     eng_buf_free(&th.why);
-    T_ASSERT_STREQ("1 validation error detected: Value 'x' at 'tableName' failed to satisfy constraint: "
-                   "Member must have length greater than or equal to 3", got);
+    T_ASSERT_STREQ(
+        "1 validation error detected: Value 'x' at 'tableName' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 3",
+        got);
     T_ASSERT_STREQ("1 validation error detected: Value null at 'tableName' failed to satisfy "
-                   "constraint: Member must not be null", missing);
+                   "constraint: Member must not be null",
+                   missing);
 }
 
 int main(void)

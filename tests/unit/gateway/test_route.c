@@ -83,8 +83,8 @@ static void test_op_find_exact_names_only(void)
     T_ASSERT(o && o->id == 2);
     o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("PutItem"));
     T_ASSERT(o && o->id == 3);
-    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("Get")));       /* A prefix. */
-    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetItems")));  /* Longer. */
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("Get")));      /* A prefix. */
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetItems"))); /* Longer. */
     T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], eng_slice("", 0)));
 }
 

@@ -35,7 +35,8 @@ static int fill(store_t *s)
             int i = p * N_SK + k;
             snprintf(texts[i], sizeof(texts[i]), "{\"pk\":{\"S\":\"p%d\"},\"sk\":{\"N\":\"%d\"}}",
                      p, k);
-            ws[i] = (store_write_t){.kind = STORE_W_PUT, .table_id = tid,
+            ws[i] = (store_write_t){.kind = STORE_W_PUT,
+                                    .table_id = tid,
                                     .keys_json = eng_slice_cstr(texts[i]),
                                     .item = eng_slice_cstr(texts[i]),
                                     .item_size = (uint32_t)strlen(texts[i])};

@@ -170,13 +170,16 @@ static const struct {
      "Invalid UpdateExpression: Syntax error; token: \":\", near: \"hits : incr\""},
     {STORE_EXPR_UPDATE, "INVALID SYNTAX HERE",
      "Invalid UpdateExpression: Syntax error; token: \"INVALID\", near: \"INVALID SYNTAX\""},
-    {STORE_EXPR_UPDATE, "SET a =",
-     "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"=\""},
-    {STORE_EXPR_FILTER, "a", "Invalid FilterExpression: Syntax error; token: \"<EOF>\", near: \"a\""},
-    {STORE_EXPR_FILTER, "a = :one AND", "Invalid FilterExpression: Syntax error; token: \"<EOF>\", "
-                                         "near: \"AND\""},
-    {STORE_EXPR_FILTER, "a $ :one", "Invalid FilterExpression: Syntax error; token: \"$\", "
-                                     "near: \"a $ :one\""},
+    {STORE_EXPR_UPDATE,
+     "SET a =", "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"=\""},
+    {STORE_EXPR_FILTER, "a",
+     "Invalid FilterExpression: Syntax error; token: \"<EOF>\", near: \"a\""},
+    {STORE_EXPR_FILTER, "a = :one AND",
+     "Invalid FilterExpression: Syntax error; token: \"<EOF>\", "
+     "near: \"AND\""},
+    {STORE_EXPR_FILTER, "a $ :one",
+     "Invalid FilterExpression: Syntax error; token: \"$\", "
+     "near: \"a $ :one\""},
     {STORE_EXPR_CONDITION, "", "Invalid ConditionExpression: The expression can not be empty;"},
     {STORE_EXPR_UPDATE, "  ", "Invalid UpdateExpression: The expression can not be empty;"},
     {STORE_EXPR_CONDITION, "#x = :five",
@@ -210,13 +213,15 @@ static const struct {
     {STORE_EXPR_UPDATE, "DELETE a :one",
      "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: "
      "DELETE, operand type: NUMBER"},
-    {STORE_EXPR_UPDATE, "SET a = size(b)", "Invalid UpdateExpression: Invalid function name; "
-                                           "function: size"},
+    {STORE_EXPR_UPDATE, "SET a = size(b)",
+     "Invalid UpdateExpression: Invalid function name; "
+     "function: size"},
     {STORE_EXPR_UPDATE, "SET a = if_not_exists(:one, b)",
      "Invalid UpdateExpression: Operator or function requires a document path; operator or "
      "function: if_not_exists"},
-    {STORE_EXPR_CONDITION, "foo(a)", "Invalid ConditionExpression: Invalid function name; "
-                                     "function: foo"},
+    {STORE_EXPR_CONDITION, "foo(a)",
+     "Invalid ConditionExpression: Invalid function name; "
+     "function: foo"},
     {STORE_EXPR_CONDITION, "size(a)",
      "Invalid ConditionExpression: The function is not allowed to be used this way in an "
      "expression; function: size"},
@@ -275,8 +280,8 @@ static void test_error_messages(void)
     for (size_t i = 0; i < ENG_ARRAY_LEN(error_cases); i++) {
         store_expr_t *x = NULL;
         const int err = parse(&e, error_cases[i].kind, error_cases[i].text, &x);
-        if (err != ENG_EINVAL || x != NULL || strcmp(e.why.ptr ? e.why.ptr : "",
-                                                     error_cases[i].want) != 0) {
+        if (err != ENG_EINVAL || x != NULL ||
+            strcmp(e.why.ptr ? e.why.ptr : "", error_cases[i].want) != 0) {
             printf("# [%s]\n#  want %s\n#   got %s\n", error_cases[i].text, error_cases[i].want,
                    e.why.ptr ? e.why.ptr : "(ok)");
             t_cur_failed_ = true;
@@ -298,13 +303,15 @@ static void test_limits(void)
     store_expr_t *x = NULL;
     T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_FILTER, text.ptr, &x));
     T_ASSERT_STREQ("Invalid FilterExpression: The IN operator is provided with too many "
-                   "operands; number of operands: 101", e.why.ptr);
+                   "operands; number of operands: 101",
+                   e.why.ptr);
     eng_buf_reset(&text);
     for (int i = 0; i < 1000; i++)
         eng_buf_append_str(&text, "a = :one AND ");
     T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_CONDITION, text.ptr, &x));
     T_ASSERT_STREQ("Invalid ConditionExpression: Expression size has exceeded the maximum "
-                   "allowed size; expression size: 13000", e.why.ptr);
+                   "allowed size; expression size: 13000",
+                   e.why.ptr);
     eng_buf_reset(&text);
     for (int i = 0; i < 1000; i++)
         eng_buf_append_char(&text, '(');
@@ -375,18 +382,17 @@ static const struct {
      "The provided expression refers to an attribute that does not exist in the item", true},
     {"SET s = s + :one", "{'s':{'S':'x'}}",
      "An operand in the update expression has an incorrect data type", true},
-    {"SET l = list_append(l, :lst)", "{'l':{'L':[{'S':'x'}]}}",
-     "{'l':{'L':[{'S':'x'},{'S':'y'}]}}", false},
-    {"SET l = list_append(if_not_exists(l, :empty), :lst)", "{}", "{'l':{'L':[{'S':'y'}]}}",
+    {"SET l = list_append(l, :lst)", "{'l':{'L':[{'S':'x'}]}}", "{'l':{'L':[{'S':'x'},{'S':'y'}]}}",
      false},
+    {"SET l = list_append(if_not_exists(l, :empty), :lst)", "{}", "{'l':{'L':[{'S':'y'}]}}", false},
     {"SET l = list_append(s, :lst)", "{'s':{'S':'x'}}",
      "An operand in the update expression has an incorrect data type", true},
     {"SET c = if_not_exists(c, :one)", "{'c':{'N':'9'}}", "{'c':{'N':'9'}}", false},
     {"SET a = b, b = a", "{'a':{'N':'1'},'b':{'N':'2'}}", "{'a':{'N':'2'},'b':{'N':'1'}}", false},
     {"REMOVE a, l[0]", "{'a':{'N':'1'},'l':{'L':[{'S':'x'},{'S':'y'}]}}", "{'l':{'L':[{'S':'y'}]}}",
      false},
-    {"REMOVE l[0], l[1]", "{'l':{'L':[{'S':'x'},{'S':'y'},{'S':'z'}]}}",
-     "{'l':{'L':[{'S':'z'}]}}", false},
+    {"REMOVE l[0], l[1]", "{'l':{'L':[{'S':'x'},{'S':'y'},{'S':'z'}]}}", "{'l':{'L':[{'S':'z'}]}}",
+     false},
     {"REMOVE nothere, m.nothere", "{'m':{'M':{}}}", "{'m':{'M':{}}}", false},
     {"SET l[5] = :x", "{'l':{'L':[{'S':'a'}]}}", "{'l':{'L':[{'S':'a'},{'S':'x'}]}}", false},
     {"SET l[0] = :x", "{'l':{'L':[{'S':'a'}]}}", "{'l':{'L':[{'S':'x'}]}}", false},
@@ -404,8 +410,8 @@ static const struct {
     {"ADD n :big", "{'n':{'N':'9.9999999999999999999999999999999999999E+125'}}",
      "Number overflow. Attempting to store a number with magnitude larger than supported range",
      true},
-    {"SET a = :one REMOVE b ADD c :one DELETE ss :ssab",
-     "{'b':{'N':'1'},'ss':{'SS':['a','b']}}", "{'a':{'N':'1'},'c':{'N':'1'}}", false},
+    {"SET a = :one REMOVE b ADD c :one DELETE ss :ssab", "{'b':{'N':'1'},'ss':{'SS':['a','b']}}",
+     "{'a':{'N':'1'},'c':{'N':'1'}}", false},
 };
 
 static void check_update(env_t *e, size_t i)
@@ -504,8 +510,9 @@ static const struct {
     {"1e2", "1", false, "101"},
     {"123.450", "0", false, "123.45"},
     {"-0", "0", false, "0"},
-    {"1E-130", "0", false, "0.0000000000000000000000000000000000000000000000000000000000000000"
-                          "000000000000000000000000000000000000000000000000000000000000000001"},
+    {"1E-130", "0", false,
+     "0.0000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000001"},
     {"99999999999999999999999999999999999999", "1", false,
      "100000000000000000000000000000000000000"},
     {"12345678901234567890123456789012345678", "0.1", false,
@@ -523,8 +530,8 @@ static void test_decimal_table(void)
     for (size_t i = 0; i < ENG_ARRAY_LEN(num_cases); i++) {
         eng_buf_t out = {0};
         const char *why = NULL;
-        const int err = expr__num_add(num_cases[i].a, num_cases[i].b, num_cases[i].is_sub, &out,
-                                      &why);
+        const int err =
+            expr__num_add(num_cases[i].a, num_cases[i].b, num_cases[i].is_sub, &out, &why);
         const char *got = err == 0 ? out.ptr : why;
         if (strcmp(got, num_cases[i].want) != 0) {
             printf("# %s %c %s: got %s\n", num_cases[i].a, num_cases[i].is_sub ? '-' : '+',
@@ -600,10 +607,11 @@ static void test_legacy_conditions(void)
     cJSON_Delete(exp);
 
     cJSON *bad = j("{'n':{'ComparisonOperator':'EQ','AttributeValueList':[]}}");
-    T_ASSERT_EQ(ENG_EINVAL, store_expr_from_legacy_conditions(STORE_EXPR_FILTER, bad, NULL, &x,
-                                                              &why));
+    T_ASSERT_EQ(ENG_EINVAL,
+                store_expr_from_legacy_conditions(STORE_EXPR_FILTER, bad, NULL, &x, &why));
     T_ASSERT_STREQ("One or more parameter values were invalid: Invalid number of argument(s) for "
-                   "the EQ ComparisonOperator", why.ptr);
+                   "the EQ ComparisonOperator",
+                   why.ptr);
     cJSON_Delete(bad);
     eng_buf_free(&why);
     cJSON_Delete(item);
@@ -624,18 +632,19 @@ static void test_legacy_projection_and_updates(void)
                    "'q':{'Value':{'S':'new'}}}");
     T_ASSERT_OK(store_expr_from_legacy_updates(upd, &x, &why));
     T_ASSERT_OK(store_expr_update(x, item, &why));
-    T_ASSERT_STREQ("6", cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "n"),
-                                                                  "N")));
+    T_ASSERT_STREQ("6",
+                   cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "n"), "N")));
     T_ASSERT(cJSON_GetObjectItem(item, "s") == NULL);
     T_ASSERT(cJSON_GetObjectItem(item, "q") != NULL);
     store_expr_destroy(x);
 
     const char *const legacy[] = {"AttributesToGet", NULL}, *const modern[] = {
-                                                              "ProjectionExpression", NULL};
+                                                                "ProjectionExpression", NULL};
     T_ASSERT_EQ(ENG_EINVAL, store_expr_check_mixed(legacy, modern, &why));
     T_ASSERT_STREQ("Can not use both expression and non-expression parameters in the same "
                    "request: Non-expression parameters: {AttributesToGet} Expression parameters: "
-                   "{ProjectionExpression}", why.ptr);
+                   "{ProjectionExpression}",
+                   why.ptr);
     cJSON_Delete(upd);
     cJSON_Delete(names);
     cJSON_Delete(item);

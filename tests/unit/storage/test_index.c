@@ -33,8 +33,11 @@ static store_write_t put_w(uint32_t tid, const char *pk, const char *text, titem
 {
     snprintf(it->text, sizeof(it->text), "%s", text);
     snprintf(it->keys, sizeof(it->keys), "{\"pk\":{\"S\":\"%s\"}}", pk);
-    store_write_t w = {.kind = STORE_W_PUT, .table_id = tid, .keys_json = eng_slice_cstr(it->keys),
-                       .item = eng_slice_cstr(it->text), .item_size = (uint32_t)strlen(it->text)};
+    store_write_t w = {.kind = STORE_W_PUT,
+                       .table_id = tid,
+                       .keys_json = eng_slice_cstr(it->keys),
+                       .item = eng_slice_cstr(it->text),
+                       .item_size = (uint32_t)strlen(it->text)};
     store_keyval_t kv = {.type = STORE_KT_S, .val = eng_slice_cstr(pk)};
     store_key_encode(&kv, NULL, &w.key);
     return w;
@@ -97,7 +100,9 @@ out:
     return n;
 }
 
-#define ITEM(g, n, pk) "{\"g\":{\"S\":\"" g "\"},\"n\":{\"N\":\"" n "\"},\"pk\":{\"S\":\"" pk "\"},\"v\":{\"S\":\"x\"}}"
+#define ITEM(g, n, pk)                                                                             \
+    "{\"g\":{\"S\":\"" g "\"},\"n\":{\"N\":\"" n "\"},\"pk\":{\"S\":\"" pk                         \
+    "\"},\"v\":{\"S\":\"x\"}}"
 #define KEYS(g, n, pk) "{\"g\":{\"S\":\"" g "\"},\"n\":{\"N\":\"" n "\"},\"pk\":{\"S\":\"" pk "\"}}"
 
 static void test_put_update_delete_sparse(void)

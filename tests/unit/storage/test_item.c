@@ -38,23 +38,23 @@ static canon_result_t canon(const char *json)
 
 #define CANON_OK(in, want_text)                                                                    \
     do {                                                                                           \
-        canon_result_t cr_ = canon(in);                                                             \
-        T_ASSERT_OK(cr_.err);                                                                       \
-        T_ASSERT_STREQ(want_text, cr_.text);                                                        \
+        canon_result_t cr_ = canon(in);                                                            \
+        T_ASSERT_OK(cr_.err);                                                                      \
+        T_ASSERT_STREQ(want_text, cr_.text);                                                       \
     } while (0)
 
 #define CANON_ERR(in, want_why)                                                                    \
     do {                                                                                           \
-        canon_result_t cr_ = canon(in);                                                             \
-        T_ASSERT(cr_.err < 0);                                                                      \
-        T_ASSERT_STREQ(want_why, cr_.why);                                                          \
+        canon_result_t cr_ = canon(in);                                                            \
+        T_ASSERT(cr_.err < 0);                                                                     \
+        T_ASSERT_STREQ(want_why, cr_.why);                                                         \
     } while (0)
 
 #define SIZE_IS(in, want)                                                                          \
     do {                                                                                           \
-        canon_result_t cr_ = canon(in);                                                             \
-        T_ASSERT_OK(cr_.err);                                                                       \
-        T_ASSERT_EQ(want, cr_.size);                                                                \
+        canon_result_t cr_ = canon(in);                                                            \
+        T_ASSERT_OK(cr_.err);                                                                      \
+        T_ASSERT_EQ(want, cr_.size);                                                               \
     } while (0)
 
 static void test_scalars(void)
@@ -76,7 +76,8 @@ static void test_documents_sorted_at_every_level(void)
              "{\"a\":{\"M\":{}},\"b\":{\"M\":{\"x\":{\"L\":[{\"S\":\"q\"},{\"N\":\"0\"}]},"
              "\"y\":{\"N\":\"100\"}}}}");
     /* Bytewise: uppercase sorts before lowercase. */
-    CANON_OK("{\"a\":{\"S\":\"1\"},\"B\":{\"S\":\"2\"}}", "{\"B\":{\"S\":\"2\"},\"a\":{\"S\":\"1\"}}");
+    CANON_OK("{\"a\":{\"S\":\"1\"},\"B\":{\"S\":\"2\"}}",
+             "{\"B\":{\"S\":\"2\"},\"a\":{\"S\":\"1\"}}");
 }
 
 static void test_sets_sorted(void)
@@ -97,11 +98,15 @@ static void test_equal_items_byte_equal(void)
 
 static void test_set_errors(void)
 {
-    CANON_ERR("{\"s\":{\"SS\":[]}}", "One or more parameter values were invalid: An string set  may not be empty");
-    CANON_ERR("{\"s\":{\"NS\":[]}}", "One or more parameter values were invalid: An number set  may not be empty");
-    CANON_ERR("{\"s\":{\"BS\":[]}}", "One or more parameter values were invalid: Binary sets should not be empty");
-    CANON_ERR("{\"s\":{\"SS\":[\"a\",\"a\"]}}",
-              "One or more parameter values were invalid: Input collection [a, a] contains duplicates.");
+    CANON_ERR("{\"s\":{\"SS\":[]}}",
+              "One or more parameter values were invalid: An string set  may not be empty");
+    CANON_ERR("{\"s\":{\"NS\":[]}}",
+              "One or more parameter values were invalid: An number set  may not be empty");
+    CANON_ERR("{\"s\":{\"BS\":[]}}",
+              "One or more parameter values were invalid: Binary sets should not be empty");
+    CANON_ERR(
+        "{\"s\":{\"SS\":[\"a\",\"a\"]}}",
+        "One or more parameter values were invalid: Input collection [a, a] contains duplicates.");
     CANON_ERR("{\"s\":{\"BS\":[\"Yg==\",\"Yg==\"]}}",
               "One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS "
               "contains duplicates.");
@@ -110,32 +115,38 @@ static void test_set_errors(void)
 
 static void test_value_errors(void)
 {
-    CANON_ERR("{\"a\":{}}", "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
-    CANON_ERR("{\"a\":{\"S\":\"x\",\"N\":\"1\"}}",
-              "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
-              "the supported datatypes");
-    CANON_ERR("{\"a\":{\"NULL\":false}}",
-              "One or more parameter values were invalid: Null attribute value types must have the value of true");
+    CANON_ERR(
+        "{\"a\":{}}",
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+    CANON_ERR(
+        "{\"a\":{\"S\":\"x\",\"N\":\"1\"}}",
+        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+        "the supported datatypes");
+    CANON_ERR("{\"a\":{\"NULL\":false}}", "One or more parameter values were invalid: Null "
+                                          "attribute value types must have the value of true");
     CANON_ERR("{\"a\":{\"N\":\"abc\"}}", "The parameter cannot be converted to a numeric value");
-    CANON_ERR("{\"a\":{\"B\":\"abc\"}}", "One or more parameter values were invalid: Invalid Base64 value for a binary attribute");
-    CANON_ERR("{\"a\":{\"M\":{\"b\":{\"S\":\"x\",\"BOOL\":true}}}}",
-              "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
-              "the supported datatypes");
+    CANON_ERR(
+        "{\"a\":{\"B\":\"abc\"}}",
+        "One or more parameter values were invalid: Invalid Base64 value for a binary attribute");
+    CANON_ERR(
+        "{\"a\":{\"M\":{\"b\":{\"S\":\"x\",\"BOOL\":true}}}}",
+        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+        "the supported datatypes");
 }
 
 static void test_sizes(void)
 {
-    SIZE_IS("{\"ab\":{\"S\":\"hello\"}}", 7);      /* name 2 + utf-8 5 */
-    SIZE_IS("{\"a\":{\"S\":\"\xc3\xa9\"}}", 3);     /* é is two UTF-8 bytes. */
-    SIZE_IS("{\"a\":{\"B\":\"AAEC\"}}", 4);        /* 3 raw bytes. */
+    SIZE_IS("{\"ab\":{\"S\":\"hello\"}}", 7);   /* name 2 + utf-8 5 */
+    SIZE_IS("{\"a\":{\"S\":\"\xc3\xa9\"}}", 3); /* é is two UTF-8 bytes. */
+    SIZE_IS("{\"a\":{\"B\":\"AAEC\"}}", 4);     /* 3 raw bytes. */
     SIZE_IS("{\"a\":{\"BOOL\":true}}", 2);
     SIZE_IS("{\"a\":{\"NULL\":true}}", 2);
     SIZE_IS("{\"a\":{\"N\":\"0\"}}", 2);
-    SIZE_IS("{\"a\":{\"N\":\"12\"}}", 3);          /* 1 + one digit pair */
-    SIZE_IS("{\"a\":{\"N\":\"1.2\"}}", 4);         /* pairs 01|20 */
-    SIZE_IS("{\"a\":{\"N\":\"-12\"}}", 4);         /* negative: one more byte */
-    SIZE_IS("{\"a\":{\"M\":{}}}", 4);              /* 3 bytes overhead */
-    SIZE_IS("{\"a\":{\"L\":[{\"S\":\"xy\"}]}}", 7); /* 1 + 3 + 2 + 1 per element */
+    SIZE_IS("{\"a\":{\"N\":\"12\"}}", 3);                 /* 1 + one digit pair */
+    SIZE_IS("{\"a\":{\"N\":\"1.2\"}}", 4);                /* pairs 01|20 */
+    SIZE_IS("{\"a\":{\"N\":\"-12\"}}", 4);                /* negative: one more byte */
+    SIZE_IS("{\"a\":{\"M\":{}}}", 4);                     /* 3 bytes overhead */
+    SIZE_IS("{\"a\":{\"L\":[{\"S\":\"xy\"}]}}", 7);       /* 1 + 3 + 2 + 1 per element */
     SIZE_IS("{\"a\":{\"M\":{\"k\":{\"S\":\"xy\"}}}}", 8); /* 1 + 3 + (1 + 2) + 1 */
     SIZE_IS("{\"a\":{\"SS\":[\"xy\",\"z\"]}}", 4);
 }

@@ -8,8 +8,8 @@ T_MAIN_GLOBALS
 
 static store_write_t kv_put(const char *key, const char *val)
 {
-    return (store_write_t){.kind = STORE_W_KV_PUT, .table = eng_slice_cstr(key),
-                           .item = eng_slice_cstr(val)};
+    return (store_write_t){
+        .kind = STORE_W_KV_PUT, .table = eng_slice_cstr(key), .item = eng_slice_cstr(val)};
 }
 
 static void test_kv_put_get_list_delete(void)
@@ -102,7 +102,7 @@ static void test_trim_is_bounded_and_ordered(void)
     T_ASSERT_OK(t_write1(ts.store, &trim));
     T_ASSERT_EQ(STORE_TRIM_MAX, trim.seq); /* Bounded: the first call stops at the cap. */
     T_ASSERT_OK(t_write1(ts.store, &trim));
-    T_ASSERT_EQ(N - 10, trim.seq);         /* The second reaches the limit and not past it. */
+    T_ASSERT_EQ(N - 10, trim.seq); /* The second reaches the limit and not past it. */
     T_ASSERT_OK(t_write1(ts.store, &trim));
     T_ASSERT_EQ(0, trim.seq);
     store_reader_t *r;
@@ -139,8 +139,11 @@ static void test_table_update_reports_log_position_to_check(void)
     store_batch_t bt = {.writes = ws, .n_writes = 2};
     T_ASSERT_OK(t_submit_wait(ts.store, &bt));
     eng_buf_t meta = {0};
-    store_write_t up = {.kind = STORE_W_TABLE_UPDATE, .table = ENG_SLICE_LIT("t"),
-                        .item = ENG_SLICE_LIT("{}"), .check = add_start, .check_arg = &meta};
+    store_write_t up = {.kind = STORE_W_TABLE_UPDATE,
+                        .table = ENG_SLICE_LIT("t"),
+                        .item = ENG_SLICE_LIT("{}"),
+                        .check = add_start,
+                        .check_arg = &meta};
     T_ASSERT_OK(t_write1(ts.store, &up));
     T_ASSERT_EQ(2, up.seq);
     store_reader_t *r;

@@ -156,8 +156,8 @@ static void test_table_drop_removes_log(void)
     t_item(&a, "a", "1");
     store_write_t w = t_put(tid, &a);
     T_ASSERT_OK(t_write1(ts.store, &w));
-    store_write_t drop = {.kind = STORE_W_TABLE_DELETE, .table = ENG_SLICE_LIT("t"),
-                          .want_old = true};
+    store_write_t drop = {
+        .kind = STORE_W_TABLE_DELETE, .table = ENG_SLICE_LIT("t"), .want_old = true};
     T_ASSERT_OK(t_write1(ts.store, &drop));
     T_ASSERT(drop.had_old);
     eng_buf_free(&drop.old);

@@ -16,7 +16,8 @@ T_MAIN_GLOBALS
 static const char META[] =
     "{\"TableName\":\"t\",\"KeySchema\":[{\"AttributeName\":\"name\",\"KeyType\":\"HASH\"},"
     "{\"AttributeName\":\"at\",\"KeyType\":\"RANGE\"}],\"AttributeDefinitions\":["
-    "{\"AttributeName\":\"at\",\"AttributeType\":\"N\"},{\"AttributeName\":\"name\",\"AttributeType\":"
+    "{\"AttributeName\":\"at\",\"AttributeType\":\"N\"},{\"AttributeName\":\"name\","
+    "\"AttributeType\":"
     "\"S\"}]}";
 
 static const char META_PK[] =
@@ -64,7 +65,8 @@ static void test_key_from_item_and_key(void)
                       &keys, msg, sizeof(msg)));
     T_ASSERT_STREQ("{\"at\":{\"N\":\"1\"},\"name\":{\"S\":\"a\"}}", keys.ptr);
     eng_buf_reset(&keys);
-    T_ASSERT_OK(build("{\"name\":{\"S\":\"a\"},\"at\":{\"N\":\"1\"}}", true, &keys, msg, sizeof(msg)));
+    T_ASSERT_OK(
+        build("{\"name\":{\"S\":\"a\"},\"at\":{\"N\":\"1\"}}", true, &keys, msg, sizeof(msg)));
     eng_buf_free(&keys);
 }
 
@@ -171,7 +173,8 @@ static void test_update_creates_then_conditions(void)
     T_ASSERT_STREQ("{\"n\":{\"N\":\"1\"},\"pk\":{\"S\":\"a\"},\"s\":{\"S\":\"x\"}}", buf);
     store_update_destroy(u);
 
-    T_ASSERT_OK(run_update(&f, "a", "SET n = n + :one", "n = :one", "{\":one\":{\"N\":\"1\"}}", &u));
+    T_ASSERT_OK(
+        run_update(&f, "a", "SET n = n + :one", "n = :one", "{\":one\":{\"N\":\"1\"}}", &u));
     item_text(&f, "a", buf, sizeof(buf));
     T_ASSERT_STREQ("{\"n\":{\"N\":\"2\"},\"pk\":{\"S\":\"a\"},\"s\":{\"S\":\"x\"}}", buf);
     eng_buf_t ch = {0};
@@ -183,8 +186,8 @@ static void test_update_creates_then_conditions(void)
     eng_buf_free(&ch);
     store_update_destroy(u);
 
-    T_ASSERT_EQ(ENG_ECONDITION,
-                run_update(&f, "a", "SET n = n + :one", "n = :one", "{\":one\":{\"N\":\"1\"}}", &u));
+    T_ASSERT_EQ(ENG_ECONDITION, run_update(&f, "a", "SET n = n + :one", "n = :one",
+                                           "{\":one\":{\"N\":\"1\"}}", &u));
     T_ASSERT(store_update_old(u).len > 0); /* ReturnValuesOnConditionCheckFailure needs it. */
     store_update_destroy(u);
     eng_json_delete(f.vals);
@@ -196,7 +199,8 @@ static void test_update_errors(void)
     fixture_t f;
     fx_open(&f);
     store_update_t *u = NULL;
-    T_ASSERT_EQ(ENG_EINVAL, run_update(&f, "b", "SET n = m + :one", NULL, "{\":one\":{\"N\":\"1\"}}", &u));
+    T_ASSERT_EQ(ENG_EINVAL,
+                run_update(&f, "b", "SET n = m + :one", NULL, "{\":one\":{\"N\":\"1\"}}", &u));
     T_ASSERT_STREQ("The provided expression refers to an attribute that does not exist in the item",
                    store_update_why(u));
     store_update_destroy(u);
@@ -204,7 +208,8 @@ static void test_update_errors(void)
     eng_buf_t why = {0};
     T_ASSERT_EQ(ENG_EINVAL, store_update_parse(&f.s, "REMOVE pk", NULL, NULL, NULL, 0, &u, &why));
     T_ASSERT_STREQ("One or more parameter values were invalid: Cannot update attribute pk. This "
-                   "attribute is part of the key", why.ptr);
+                   "attribute is part of the key",
+                   why.ptr);
     cJSON *vals = NULL;
     const char *vx = "{\":x\":{\"N\":\"1\"}}";
     T_ASSERT_OK(eng_json_parse(vx, strlen(vx), &vals));

@@ -87,7 +87,8 @@ static inline int t_write1(store_t *s, store_write_t *w)
 /* Create table `name`; returns its id (0 on failure). */
 static inline uint32_t t_table_create(store_t *s, const char *name)
 {
-    store_write_t w = {.kind = STORE_W_TABLE_CREATE, .table = eng_slice_cstr(name),
+    store_write_t w = {.kind = STORE_W_TABLE_CREATE,
+                       .table = eng_slice_cstr(name),
                        .item = ENG_SLICE_LIT("{\"TableName\":\"t\"}")};
     return t_write1(s, &w) == 0 ? w.table_id : 0;
 }
@@ -111,7 +112,9 @@ static inline void t_item(t_item_t *it, const char *pk, const char *v)
 
 static inline store_write_t t_put(uint32_t tid, const t_item_t *it)
 {
-    return (store_write_t){.kind = STORE_W_PUT, .table_id = tid, .key = it->key,
+    return (store_write_t){.kind = STORE_W_PUT,
+                           .table_id = tid,
+                           .key = it->key,
                            .keys_json = eng_slice_cstr(it->keys),
                            .item = eng_slice_cstr(it->text),
                            .item_size = (uint32_t)strlen(it->text)};
@@ -119,7 +122,9 @@ static inline store_write_t t_put(uint32_t tid, const t_item_t *it)
 
 static inline store_write_t t_del(uint32_t tid, const t_item_t *it)
 {
-    return (store_write_t){.kind = STORE_W_DELETE, .table_id = tid, .key = it->key,
+    return (store_write_t){.kind = STORE_W_DELETE,
+                           .table_id = tid,
+                           .key = it->key,
                            .keys_json = eng_slice_cstr(it->keys)};
 }
 

@@ -48,8 +48,8 @@ static void *submit_main(void *arg)
         t_item(&jobs[i].item, pk, "x");
         jobs[i].write = t_put(sub->tid, &jobs[i].item);
         jobs[i].sub = sub;
-        jobs[i].batch = (store_batch_t){.writes = &jobs[i].write, .n_writes = 1,
-                                        .done = on_job_done};
+        jobs[i].batch =
+            (store_batch_t){.writes = &jobs[i].write, .n_writes = 1, .done = on_job_done};
         store_submit(sub->store, &jobs[i].batch);
     }
     return jobs;
@@ -80,8 +80,8 @@ static void test_threads_submit_concurrently(void)
     pthread_t th[N_THREADS];
     uint64_t commits_before = store__commit_count(ts.store);
     for (int i = 0; i < N_THREADS; i++) {
-        subs[i] = (submitter_t){.store = ts.store, .idx = i, .all_done = &all_done,
-                                .n_failed = &n_failed, .tid = tid};
+        subs[i] = (submitter_t){
+            .store = ts.store, .idx = i, .all_done = &all_done, .n_failed = &n_failed, .tid = tid};
         pthread_create(&th[i], NULL, submit_main, &subs[i]);
     }
     for (int i = 0; i < N_THREADS * N_PER_THREAD; i++)
@@ -142,8 +142,8 @@ static void test_group_commit_groups(void)
             jobs[i].write.check = on_check_block;
             jobs[i].write.check_arg = &gate;
         }
-        jobs[i].batch = (store_batch_t){.writes = &jobs[i].write, .n_writes = 1,
-                                        .done = on_done_count, .arg = &done};
+        jobs[i].batch = (store_batch_t){
+            .writes = &jobs[i].write, .n_writes = 1, .done = on_done_count, .arg = &done};
         store_submit(ts.store, &jobs[i].batch);
         if (i == 0)
             sem_wait(&gate.entered); /* Batch 0's group is sealed and held. */

@@ -26,15 +26,19 @@ static bool match(const char *pattern, const char *record)
     return ok;
 }
 
-#define REC "{\"eventName\":\"INSERT\",\"dynamodb\":{\"NewImage\":{\"k\":{\"S\":\"order-7\"},\"n\":{\"N\":\"15\"}}}}"
+#define REC                                                                                        \
+    "{\"eventName\":\"INSERT\",\"dynamodb\":{\"NewImage\":{\"k\":{\"S\":\"order-7\"},\"n\":{"      \
+    "\"N\":\"15\"}}}}"
 
 static void test_filters(void)
 {
     T_ASSERT(match("{\"eventName\":[\"INSERT\"]}", REC));
     T_ASSERT(!match("{\"eventName\":[\"REMOVE\"]}", REC));
     T_ASSERT(match("{\"dynamodb\":{\"NewImage\":{\"k\":{\"S\":[{\"prefix\":\"order-\"}]}}}}", REC));
-    T_ASSERT(match("{\"dynamodb\":{\"NewImage\":{\"n\":{\"N\":[{\"numeric\":[\">\",10,\"<=\",15]}]}}}}", REC));
-    T_ASSERT(!match("{\"dynamodb\":{\"NewImage\":{\"n\":{\"N\":[{\"numeric\":[\">\",15]}]}}}}", REC));
+    T_ASSERT(match(
+        "{\"dynamodb\":{\"NewImage\":{\"n\":{\"N\":[{\"numeric\":[\">\",10,\"<=\",15]}]}}}}", REC));
+    T_ASSERT(
+        !match("{\"dynamodb\":{\"NewImage\":{\"n\":{\"N\":[{\"numeric\":[\">\",15]}]}}}}", REC));
     T_ASSERT(match("{\"eventName\":[{\"anything-but\":[\"REMOVE\",\"MODIFY\"]}]}", REC));
     T_ASSERT(!match("{\"eventName\":[{\"anything-but\":\"INSERT\"}]}", REC));
     T_ASSERT(match("{\"dynamodb\":{\"OldImage\":[{\"exists\":false}]}}", REC));
