@@ -269,3 +269,27 @@ def test_parallelization_keeps_per_key_order(tmp_path):
         assert metrics(e, m["UUID"])["Records"] == total
     finally:
         assert e.stop() == 0
+
+
+def test_several_mappings_each_get_every_record_independently(tmp_path):
+    e = start(tmp_path)
+    try:
+        m1 = create(e)  # record
+        m2 = create(e, FunctionName="fail_on", BatchSize=1, MaximumRetryAttempts=-1)
+        for i in range(5):
+            put(e, f"g{i}")
+        assert wait_for(lambda: metrics(e, m1["UUID"])["Records"] == 5 and
+                        metrics(e, m2["UUID"])["Records"] == 5), (metrics(e, m1["UUID"]),
+                                                                  metrics(e, m2["UUID"]))
+        # A record m2 can never process holds m2 back (it retries until the
+        # record expires) but not m1, which reads the same stream on its own.
+        put(e, "poison", fail={"BOOL": True})
+        for i in range(3):
+            put(e, f"h{i}")
+        assert wait_for(lambda: metrics(e, m1["UUID"])["Checkpoint"] == 9), metrics(e, m1["UUID"])
+        assert wait_for(lambda: metrics(e, m2["UUID"])["Errors"] >= 2)
+        st2 = metrics(e, m2["UUID"])  # Stuck before the poison, nothing skipped.
+        assert st2["Checkpoint"] == 5 and st2["Discarded"] == 0, st2
+        assert len(seen(e)) == 9  # m1 recorded every record, the poison included.
+    finally:
+        assert e.stop() == 0
