@@ -52,7 +52,9 @@ typedef struct eng_buf {
     size_t cap; /* Bytes allocated. */
 } eng_buf_t;
 
+/* Start `b` empty with room for `cap` bytes (plus the NUL). */
 void eng_buf_init(eng_buf_t *b, size_t cap);
+/* Free the bytes and zero `b`; it may be reused as a zeroed buffer. */
 void eng_buf_free(eng_buf_t *b);
 static inline void eng_buf_reset(eng_buf_t *b)
 {
@@ -67,7 +69,9 @@ static inline void eng_buf_append_str(eng_buf_t *b, const char *s)
 {
     eng_buf_append(b, s, strlen(s));
 }
+/* Append one byte. */
 void eng_buf_append_char(eng_buf_t *b, char c);
+/* Append printf-style formatted text (any length; the buffer grows). */
 void eng_buf_printf(eng_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void eng_buf_vprintf(eng_buf_t *b, const char *fmt, va_list ap);
 /* Hand the bytes to the caller (who must eng_free them) and empty the buffer. */
