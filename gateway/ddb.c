@@ -57,22 +57,14 @@ static const op_entry_t OPS[] = {
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
-static const op_entry_t *op_find(eng_slice_t target)
-{
-    const size_t plen = sizeof(TARGET_PREFIX) - 1;
-    if (target.len <= plen)
-        return NULL;
-    return gw__op_find(OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]),
-                       eng_slice(target.ptr + plen, target.len - plen));
-}
-
 static void on_request(gw_req_t *req, void *arg)
 {
     gw_ddb_t *ddb = arg;
     ddb_thread_t *th = &ddb->threads[gw_req_thread(req)];
     eng_slice_t target = {0};
     gw_req_header(req, "X-Amz-Target", &target);
-    const op_entry_t *op = op_find(target);
+    const op_entry_t *op =
+        gw__op_find(OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]), target, sizeof(TARGET_PREFIX) - 1);
     if (!op) {
         ddb__reply_err(th, req, DDB_E_UNKNOWN_OP, NULL);
         return;

@@ -38,22 +38,14 @@ static const op_entry_t OPS[] = {
     {.name = "ListStreams", .fn = ddbs__op_list_streams},
 };
 
-static const op_entry_t *op_find(eng_slice_t target)
-{
-    const size_t plen = sizeof(TARGET_PREFIX) - 1;
-    if (target.len <= plen)
-        return NULL;
-    return gw__op_find(OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]),
-                       eng_slice(target.ptr + plen, target.len - plen));
-}
-
 static void on_request(gw_req_t *req, void *arg)
 {
     gw_ddbs_t *ddbs = arg;
     ddbs_call_t c = {.ddbs = ddbs, .th = &ddbs->threads[gw_req_thread(req)], .req = req};
     eng_slice_t target = {0};
     gw_req_header(req, "X-Amz-Target", &target);
-    const op_entry_t *op = op_find(target);
+    const op_entry_t *op =
+        gw__op_find(OPS, ENG_ARRAY_LEN(OPS), sizeof(OPS[0]), target, sizeof(TARGET_PREFIX) - 1);
     if (!op) {
         ddbs__reply_err(&c, DDBS_E_UNKNOWN_OP, NULL);
         return;

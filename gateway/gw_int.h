@@ -41,10 +41,12 @@ const gw_route_t *gw__routes_match(const gw_routes_t *rt, eng_slice_t key);
 /* Free every route and the array. */
 void gw__routes_free(gw_routes_t *rt);
 
-/* Find `name` in a table of `n` entries of `size` bytes, sorted by name,
- * whose first member is `const char *name` (the AWS front doors' operation
- * tables). Returns the entry or NULL. Any thread. */
-const void *gw__op_find(const void *table, size_t n, size_t size, eng_slice_t name);
+/* Find the operation named by `target` after its first `prefix_len` bytes
+ * (X-Amz-Target "DynamoDB_20120810.GetItem" -> "GetItem") in a table of `n`
+ * entries of `size` bytes, sorted by name, whose first member is
+ * `const char *name`. Returns the entry or NULL. Any thread. */
+const void *gw__op_find(const void *table, size_t n, size_t size, eng_slice_t target,
+                        size_t prefix_len);
 
 /* ---- The server and its loops (server.c) -------------------------------- */
 

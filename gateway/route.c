@@ -107,7 +107,11 @@ static int op_cmp(const void *key, const void *entry)
     return r ? r : (k->len > n) - (k->len < n);
 }
 
-const void *gw__op_find(const void *table, size_t n, size_t size, eng_slice_t name)
+const void *gw__op_find(const void *table, size_t n, size_t size, eng_slice_t target,
+                        size_t prefix_len)
 {
-    return name.len ? bsearch(&name, table, n, size, op_cmp) : NULL;
+    if (target.len <= prefix_len)
+        return NULL;
+    const eng_slice_t name = eng_slice(target.ptr + prefix_len, target.len - prefix_len);
+    return bsearch(&name, table, n, size, op_cmp);
 }

@@ -79,13 +79,16 @@ typedef struct op {
 static void test_op_find_exact_names_only(void)
 {
     static const op_t ops[] = {{"GetItem", 1}, {"GetRecords", 2}, {"PutItem", 3}};
-    const op_t *o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetRecords"));
+    const op_t *o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetRecords"), 0);
     T_ASSERT(o && o->id == 2);
-    o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("PutItem"));
+    o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("PutItem"), 0);
     T_ASSERT(o && o->id == 3);
-    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("Get")));      /* A prefix. */
-    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetItems"))); /* Longer. */
-    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], eng_slice("", 0)));
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("Get"), 0));      /* A prefix. */
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("GetItems"), 0)); /* Longer. */
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], eng_slice("", 0), 0));
+    o = gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("X.PutItem"), 2); /* Prefix "X.". */
+    T_ASSERT(o && o->id == 3);
+    T_ASSERT(!gw__op_find(ops, 3, sizeof ops[0], ENG_SLICE_LIT("X."), 2));
 }
 
 int main(void)
