@@ -23,6 +23,8 @@
 static void on_request(gw_req_t *req, void *arg);
 static void on_batch_done(store_batch_t *batch);
 static void on_posted(gw_post_t *post);
+static void wreq_clear(ddb_wreq_t *w);
+static void wreq_free(ddb_wreq_t *w);
 
 /* ---- dispatch ---------------------------------------------------------- */
 
@@ -416,7 +418,8 @@ void ddb__wreq_submit(ddb_wreq_t *w, bool is_atomic)
 static void on_batch_done(store_batch_t *batch) /* Writer thread. */
 {
     ddb_wreq_t *w = container_of(batch, ddb_wreq_t, batch);
-    gw_req_post(w->req, &w->post, on_posted);
+    if (!gw_req_post(w->req, &w->post, on_posted))
+        wreq_free(w); /* Shutdown gave up on the request: the write stands, unanswered. */
 }
 
 static void on_posted(gw_post_t *post) /* Back on the request's loop thread. */
@@ -426,7 +429,18 @@ static void on_posted(gw_post_t *post) /* Back on the request's loop thread. */
     ddb__wreq_put(w);
 }
 
-void ddb__wreq_put(ddb_wreq_t *w)
+/* Free a write request for good (not back to its thread's pool). Any thread. */
+static void wreq_free(ddb_wreq_t *w)
+{
+    wreq_clear(w);
+    eng_free(w->writes);
+    eng_free(w->offs);
+    eng_buf_free(&w->data);
+    eng_buf_free(&w->aux);
+    eng_free(w);
+}
+
+static void wreq_clear(ddb_wreq_t *w)
 {
     for (size_t i = 0; i < w->n_writes; i++) {
         eng_buf_free(&w->writes[i].old);
@@ -436,6 +450,11 @@ void ddb__wreq_put(ddb_wreq_t *w)
     w->n_writes = 0;
     eng_json_delete(w->body);
     w->body = NULL;
+}
+
+void ddb__wreq_put(ddb_wreq_t *w)
+{
+    wreq_clear(w);
     ddb_thread_t *th = w->th;
     if (th->pool_len < DDB_WREQ_POOL && w->data.cap < (1u << 20)) {
         w->next_free = th->pool;
@@ -443,11 +462,7 @@ void ddb__wreq_put(ddb_wreq_t *w)
         th->pool_len++;
         return;
     }
-    eng_free(w->writes);
-    eng_free(w->offs);
-    eng_buf_free(&w->data);
-    eng_buf_free(&w->aux);
-    eng_free(w);
+    wreq_free(w);
 }
 
 /* ---- lifecycle --------------------------------------------------------- */

@@ -127,8 +127,11 @@ struct gw_post {
  * non-blocking; callable from any thread (the storage writer uses it). The
  * request stays valid until it is answered, even if the client hung up
  * meanwhile (the answer is then discarded). Use container_of in `cb` to
- * recover the enclosing struct. */
-void gw_req_post(gw_req_t *req, gw_post_t *post, gw_post_cb cb);
+ * recover the enclosing struct.
+ * Returns true when queued. Returns false when the request's loop has ended
+ * (a shutdown's drain gave up on it): `cb` will never run, and the caller
+ * frees whatever `post` belongs to. Valid until gw_destroy. */
+bool gw_req_post(gw_req_t *req, gw_post_t *post, gw_post_cb cb);
 
 /* Register the gateway's own admin routes (GET /_eddy/health answers 200
  * {"status":"ok"}). Before gw_start only. Returns 0 or ENG_EEXIST. */

@@ -154,11 +154,9 @@ static void on_sync_done(int err, eng_fn_result_t *res, void *arg) /* Worker thr
     *res = (eng_fn_result_t){0}; /* Moved: the worker frees an empty result. */
     gw_lambda_t *lam = inv->lam;
     pthread_mutex_lock(&lam->mu);
-    const bool is_closing = lam->is_closing;
-    if (!is_closing)
-        gw_req_post(inv->req, &inv->post, on_posted);
+    const bool is_posted = !lam->is_closing && gw_req_post(inv->req, &inv->post, on_posted);
     pthread_mutex_unlock(&lam->mu);
-    if (is_closing) { /* The drain gave up on this request; nobody waits for it. */
+    if (!is_posted) { /* The drain gave up on this request; nobody waits for it. */
         eng_fn_result_free(&inv->res);
         eng_free(inv);
     }

@@ -271,7 +271,7 @@ void gw__respond_error(gw_conn_t *conn, int status, const char *message)
     gw__conn_finish(conn);
 }
 
-void gw_req_post(gw_req_t *req, gw_post_t *post, gw_post_cb cb)
+bool gw_req_post(gw_req_t *req, gw_post_t *post, gw_post_cb cb)
 {
     gw_loop_t *loop = req_conn(req)->loop;
     post->cb = cb;
@@ -284,6 +284,7 @@ void gw_req_post(gw_req_t *req, gw_post_t *post, gw_post_cb cb)
         uv_async_send(&loop->async);
     }
     uv_mutex_unlock(&loop->post_mu);
+    return !is_dead;
 }
 
 void gw__posts_run(gw_loop_t *loop)

@@ -204,6 +204,11 @@ struct store_batch {
  * After store_close began, done runs at once with ENG_ECLOSED. */
 void store_submit(store_t *store, store_batch_t *batch);
 
+/* Wait until every batch submitted before this call has run its done
+ * callback (shutdown uses it so no completion outlives the modules it calls
+ * into). Blocks. Any thread but the writer. */
+void store_flush(store_t *store);
+
 /* ---- Reads (any thread, one reader per thread) ------------------------- */
 
 /* Create a reader: a read transaction kept reset between uses. Caller owns it

@@ -53,6 +53,37 @@ void store_submit(store_t *store, store_batch_t *batch)
     pthread_mutex_unlock(&store->mu);
 }
 
+/* store_flush's marker: an empty batch queued behind everything else. */
+typedef struct flush_mark {
+    store_batch_t batch;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool is_done;
+} flush_mark_t;
+
+static void on_flushed(store_batch_t *b)
+{
+    flush_mark_t *m = container_of(b, flush_mark_t, batch);
+    pthread_mutex_lock(&m->mu);
+    m->is_done = true;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void store_flush(store_t *store)
+{
+    flush_mark_t m = {.batch = {.done = on_flushed}};
+    pthread_mutex_init(&m.mu, NULL);
+    pthread_cond_init(&m.cv, NULL);
+    store_submit(store, &m.batch);
+    pthread_mutex_lock(&m.mu);
+    while (!m.is_done)
+        pthread_cond_wait(&m.cv, &m.mu);
+    pthread_mutex_unlock(&m.mu);
+    pthread_cond_destroy(&m.cv);
+    pthread_mutex_destroy(&m.mu);
+}
+
 static int apply_one(store__wctx_t *w, store_write_t *wr)
 {
     if ((size_t)wr->kind >= ENG_ARRAY_LEN(apply_fns) || !apply_fns[wr->kind])

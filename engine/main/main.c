@@ -342,6 +342,8 @@ static void engine_stop(engine_t *e)
     gw_lambda_close(e->lambda);
     strm_dispatch_destroy(e->dispatch); /* Before the registry its invocations use. */
     eng_fn_registry_destroy(e->fns);    /* Waits for invocations still running. */
+    if (e->store)
+        store_flush(e->store); /* Writes the drain gave up on finish; answers are dropped. */
     gw_esm_destroy(e->esm);
     gw_lambda_destroy(e->lambda);
     gw_ddb_destroy(e->ddb);

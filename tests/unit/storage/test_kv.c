@@ -4,6 +4,8 @@
 #include "tests/lib/test.h"
 #include "tests/unit/storage/test_util.h"
 
+#include <stdatomic.h>
+
 T_MAIN_GLOBALS
 
 static store_write_t kv_put(const char *key, const char *val)
@@ -158,11 +160,42 @@ static void test_table_update_reports_log_position_to_check(void)
     t_store_close(&ts);
 }
 
+static void on_counted(store_batch_t *b)
+{
+    atomic_int *n = b->arg;
+    atomic_fetch_add(n, 1);
+}
+
+/* store_flush returns only after every batch submitted before it is done. */
+static void test_flush_waits_for_queued_batches(void)
+{
+    t_store_t ts;
+    T_ASSERT_OK(t_store_open(&ts));
+    uint32_t tid = t_table_create(ts.store, "t");
+    enum { N = 200 };
+    static t_item_t its[N];
+    static store_write_t ws[N];
+    static store_batch_t bs[N];
+    atomic_int done = 0;
+    for (int i = 0; i < N; i++) {
+        char pk[16];
+        snprintf(pk, sizeof pk, "f%d", i);
+        t_item(&its[i], pk, "v");
+        ws[i] = t_put(tid, &its[i]);
+        bs[i] = (store_batch_t){.writes = &ws[i], .n_writes = 1, .done = on_counted, .arg = &done};
+        store_submit(ts.store, &bs[i]);
+    }
+    store_flush(ts.store);
+    T_ASSERT_EQ(N, atomic_load(&done));
+    t_store_close(&ts);
+}
+
 int main(void)
 {
     T_RUN(test_kv_put_get_list_delete);
     T_RUN(test_kv_is_atomic_with_item_writes);
     T_RUN(test_trim_is_bounded_and_ordered);
     T_RUN(test_table_update_reports_log_position_to_check);
+    T_RUN(test_flush_waits_for_queued_batches);
     return t_done();
 }
