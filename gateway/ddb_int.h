@@ -234,10 +234,11 @@ typedef struct ddb_page {
 int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p);
 /* ExclusiveStartKey into *key (has_start false when absent). Replies on failure. */
 int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool *has_start);
-/* Walk the cursor into th->out (after "{\"Items\":[" or "{"). */
-void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p);
-/* Close the Items array, add counts, LastEvaluatedKey and capacity, and reply. */
-void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p);
+/* Walk `range` of table `table_id` (or of the index p->ix when set) into one
+ * page: items, counts, LastEvaluatedKey and capacity, and reply (errors
+ * too). Within the call's read. */
+void ddb__page_serve(ddb_call_t *c, const ddb_schema_t *s, uint32_t table_id,
+                     const store_range_t *range, ddb_page_t *p);
 void ddb__page_free(ddb_page_t *p);
 
 /* ---- secondary indexes (ddb_index.c) ---- */

@@ -270,6 +270,25 @@ static void on_put_done(ddb_wreq_t *w)
 
 /* ---- DeleteItem --------------------------------------------------------- */
 
+/* The request's Key into the write (and its keys JSON into w->data), or
+ * answer the ValidationException and release `w` and `x`. Returns 0 or
+ * ENG_EINVAL. */
+static int single_key(ddb_call_t *c, ddb_wreq_t *w, const ddb_schema_t *s, ddb_exprs_t *x)
+{
+    const char *why = NULL;
+    const size_t off = w->data.len;
+    const int err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &w->writes[0].key,
+                                   &w->data, &why);
+    if (err < 0) {
+        ddb__exprs_free(x);
+        ddb__wreq_put(w);
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        return err;
+    }
+    ddb__wreq_mark(w, off, false);
+    return 0;
+}
+
 void ddb__op_delete_item(ddb_call_t *c)
 {
     item_req_t r = {0};
@@ -278,18 +297,9 @@ void ddb__op_delete_item(ddb_call_t *c)
     ddb_wreq_t *w = NULL;
     if (single_begin(c, "Key", "key", DDB_X_COND, &r, &x, &s, on_delete_done, &w) < 0)
         return;
-    store_write_t *sw = &w->writes[0];
-    const char *why = NULL;
-    size_t off = w->data.len;
-    int err =
-        ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
-    if (err < 0) {
-        ddb__exprs_free(&x);
-        ddb__wreq_put(w);
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+    if (single_key(c, w, s, &x) < 0)
         return;
-    }
-    ddb__wreq_mark(w, off, false);
+    store_write_t *sw = &w->writes[0];
     sw->kind = STORE_W_DELETE;
     sw->want_old = (r.rv & 0xff) == RV_ALL_OLD || r.rcc > 0;
     single_submit(c, w, s, &x, false);
@@ -311,18 +321,9 @@ void ddb__op_update_item(ddb_call_t *c)
     if (single_begin(c, "Key", "key", DDB_X_COND | DDB_X_UPDATE, &r, &x, &s, on_update_done, &w) <
         0)
         return;
-    store_write_t *sw = &w->writes[0];
-    const char *why = NULL;
-    size_t off = w->data.len;
-    int err =
-        ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &sw->key, &w->data, &why);
-    if (err < 0) {
-        ddb__exprs_free(&x);
-        ddb__wreq_put(w);
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+    if (single_key(c, w, s, &x) < 0)
         return;
-    }
-    ddb__wreq_mark(w, off, false);
+    store_write_t *sw = &w->writes[0];
     if (!x.update) /* No update at all: the item still gets created with its key. */
         store_expr_from_legacy_updates(NULL, &x.update, &c->th->why);
     sw->kind = STORE_W_PUT;

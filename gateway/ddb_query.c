@@ -63,7 +63,6 @@ void ddb__op_query(ddb_call_t *c)
     const ddb_schema_t *s = NULL;
     store_key_t start, prefix;
     bool has_start = false;
-    store_cursor_t *cur = NULL;
     if (ddb__page_args(c, DDB_X_PROJ | DDB_X_FILTER | DDB_X_KEY, &p) < 0)
         goto out;
     int err = ddb__table(c, p.table, &t, &s);
@@ -87,19 +86,7 @@ void ddb__op_query(ddb_call_t *c)
                            .hash_lo = 0,
                            .hash_hi = UINT32_MAX,
                            .is_reverse = cJSON_IsFalse(fwd)};
-    err = index ? store_index_cursor_open(c->th->reader, ix.id, &range, &cur)
-                : store_cursor_open(c->th->reader, t.id, &range, &cur);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
-        goto out;
-    }
-    eng_buf_t *out = &c->th->out;
-    eng_buf_reset(out);
-    eng_buf_append_str(out, p.is_count ? "{" : "{\"Items\":[");
-    ddb__page_walk(c, cur, &p);
-    ddb__page_finish(c, s, &p);
+    ddb__page_serve(c, s, t.id, &range, &p);
 out:
-    if (cur)
-        store_cursor_close(cur);
     ddb__page_free(&p);
 }

@@ -211,7 +211,7 @@ out:
     return st;
 }
 
-void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p)
+static void page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p)
 {
     eng_slice_t text;
     store_key_t key;
@@ -233,7 +233,7 @@ void ddb__page_walk(ddb_call_t *c, store_cursor_t *cur, ddb_page_t *p)
     }
 }
 
-void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p)
+static void page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p)
 {
     eng_buf_t *out = &c->th->out;
     if (!p->is_count)
@@ -264,6 +264,24 @@ void ddb__page_finish(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p)
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 
+void ddb__page_serve(ddb_call_t *c, const ddb_schema_t *s, uint32_t table_id,
+                     const store_range_t *range, ddb_page_t *p)
+{
+    store_cursor_t *cur = NULL;
+    const int err = p->ix ? store_index_cursor_open(c->th->reader, p->ix->id, range, &cur)
+                          : store_cursor_open(c->th->reader, table_id, range, &cur);
+    if (err < 0) {
+        ddb__reply_store_err(c->th, c->req, err);
+        return;
+    }
+    eng_buf_t *out = &c->th->out;
+    eng_buf_reset(out);
+    eng_buf_append_str(out, p->is_count ? "{" : "{\"Items\":[");
+    page_walk(c, cur, p);
+    page_finish(c, s, p);
+    store_cursor_close(cur);
+}
+
 void ddb__page_free(ddb_page_t *p)
 {
     ddb__exprs_free(&p->x);
@@ -278,7 +296,6 @@ void ddb__op_scan(ddb_call_t *c)
     const ddb_schema_t *s = NULL;
     store_key_t start;
     bool has_start = false;
-    store_cursor_t *cur = NULL;
     if (ddb__page_args(c, DDB_X_PROJ | DDB_X_FILTER, &p) < 0 || scan_segments(c, &a) < 0)
         goto out;
     int err = ddb__table(c, p.table, &t, &s);
@@ -299,19 +316,7 @@ void ddb__op_scan(ddb_call_t *c)
         range.hash_lo = (uint32_t)(((uint64_t)a.segment << 32) / (uint64_t)a.total);
         range.hash_hi = (uint32_t)((((uint64_t)a.segment + 1) << 32) / (uint64_t)a.total - 1);
     }
-    err = index ? store_index_cursor_open(c->th->reader, ix.id, &range, &cur)
-                : store_cursor_open(c->th->reader, t.id, &range, &cur);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
-        goto out;
-    }
-    eng_buf_t *out = &c->th->out;
-    eng_buf_reset(out);
-    eng_buf_append_str(out, p.is_count ? "{" : "{\"Items\":[");
-    ddb__page_walk(c, cur, &p);
-    ddb__page_finish(c, s, &p);
+    ddb__page_serve(c, s, t.id, &range, &p);
 out:
-    if (cur)
-        store_cursor_close(cur);
     ddb__page_free(&p);
 }
