@@ -7,6 +7,7 @@
 #include "engine/err.h"
 #include "storage/expr_int.h"
 
+#include <string.h>
 #include <strings.h>
 
 static int invalid(eng_buf_t *why, const char *fmt, const char *arg)
@@ -61,6 +62,24 @@ static const legacy_op_t legacy_ops[] = {
     {"NULL", EXPR_N_FUNC, EXPR_F_ATTR_NOT_EXISTS, 0, false},
 };
 
+/* The first value in `list` whose type `op` cannot take (the ordering
+ * operators want a scalar S, N or B; BEGINS_WITH an S or B), or
+ * EXPR_T_NONE when all fit. DynamoDB refuses these before reading an item. */
+static expr_type_t value_type_refused(const legacy_op_t *op, const cJSON *list)
+{
+    const bool is_order =
+        op->kind == EXPR_N_BETWEEN ||
+        (op->kind == EXPR_N_CMP && op->op != STORE_EXPR_OP_EQ && op->op != STORE_EXPR_OP_NE);
+    const bool is_prefix = op->kind == EXPR_N_FUNC && op->op == EXPR_F_BEGINS_WITH;
+    for (const cJSON *v = list ? list->child : NULL; v && (is_order || is_prefix); v = v->next) {
+        const expr_type_t t = expr__type_of(v, NULL);
+        const bool is_ok = t == EXPR_T_S || t == EXPR_T_B || (is_order && t == EXPR_T_N);
+        if (!is_ok && t != EXPR_T_NONE)
+            return t;
+    }
+    return EXPR_T_NONE;
+}
+
 /* One {"ComparisonOperator":..,"AttributeValueList":[..]} on attribute `name`. */
 static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_node_t **out,
                       eng_buf_t *why)
@@ -78,6 +97,14 @@ static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_no
     if (op->n_values >= 0 ? n != op->n_values : n < 1)
         return invalid(why, "Invalid number of argument(s) for the %s ComparisonOperator",
                        op->name);
+    const expr_type_t bad = value_type_refused(op, list);
+    if (bad != EXPR_T_NONE) {
+        eng_buf_printf(why,
+                       "One or more parameter values were invalid: ComparisonOperator %s is not "
+                       "valid for %s AttributeValue type",
+                       op->name, expr__type_name(bad));
+        return ENG_EINVAL;
+    }
     expr_node_t *node = expr__node_new(op->kind, op->op, 1 + (size_t)n);
     node->args[0] = path_node(name);
     size_t i = 1;
@@ -124,6 +151,14 @@ int store_expr_from_legacy_conditions(store_expr_kind_t kind, const cJSON *conds
                                       eng_buf_t *why)
 {
     *out = NULL;
+    const int n_conds = cJSON_GetArraySize(conds);
+    if (kind == STORE_EXPR_KEY_CONDITION && (n_conds < 1 || n_conds > 2)) {
+        /* An empty map is as good as none; more than two can't all be keys. */
+        eng_buf_append_str(why, n_conds < 1 ? "Either the KeyConditions or KeyConditionExpression "
+                                              "parameter must be specified in the request."
+                                            : "Conditions can be of length 1 or 2 only");
+        return ENG_EINVAL;
+    }
     const bool is_or = conditional_operator && strcasecmp(conditional_operator, "OR") == 0;
     store_expr_t *e = eng_calloc(1, sizeof *e);
     e->kind = kind;
@@ -230,4 +265,22 @@ int store_expr_check_mixed(const char *const *legacy, const char *const *modern,
     eng_buf_append_str(why, " Expression parameters: ");
     append_set(why, modern);
     return ENG_EINVAL;
+}
+
+/* Does any path in the tree start at attribute `name`? */
+static bool node_names(const expr_node_t *n, const char *name)
+{
+    if (!n)
+        return false;
+    if (n->kind == EXPR_N_PATH)
+        return n->path.n > 0 && n->path.segs[0].name && strcmp(n->path.segs[0].name, name) == 0;
+    for (size_t i = 0; i < n->n_args; i++)
+        if (node_names(n->args[i], name))
+            return true;
+    return false;
+}
+
+bool store_expr_names_attr(const store_expr_t *expr, const char *name)
+{
+    return expr && name && node_names(expr->root, name);
 }
