@@ -71,13 +71,48 @@ static expr_type_t value_type_refused(const legacy_op_t *op, const cJSON *list)
         op->kind == EXPR_N_BETWEEN ||
         (op->kind == EXPR_N_CMP && op->op != STORE_EXPR_OP_EQ && op->op != STORE_EXPR_OP_NE);
     const bool is_prefix = op->kind == EXPR_N_FUNC && op->op == EXPR_F_BEGINS_WITH;
-    for (const cJSON *v = list ? list->child : NULL; v && (is_order || is_prefix); v = v->next) {
+    const bool is_scalar =
+        op->kind == EXPR_N_IN || (op->kind == EXPR_N_FUNC && op->op == EXPR_F_CONTAINS);
+    for (const cJSON *v = list ? list->child : NULL; v && (is_order || is_prefix || is_scalar);
+         v = v->next) {
         const expr_type_t t = expr__type_of(v, NULL);
-        const bool is_ok = t == EXPR_T_S || t == EXPR_T_B || (is_order && t == EXPR_T_N);
+        const bool is_ok = t == EXPR_T_S || t == EXPR_T_B || (!is_prefix && t == EXPR_T_N);
         if (!is_ok && t != EXPR_T_NONE)
             return t;
     }
     return EXPR_T_NONE;
+}
+
+/* IN and BETWEEN take values of one type, and BETWEEN's bounds in order. */
+static int check_values(const legacy_op_t *op, const cJSON *list, eng_buf_t *why)
+{
+    if (op->kind != EXPR_N_IN && op->kind != EXPR_N_BETWEEN)
+        return 0;
+    const cJSON *first = list ? list->child : NULL;
+    for (const cJSON *v = first; v; v = v->next) {
+        if (expr__type_of(v, NULL) != expr__type_of(first, NULL))
+            return invalid(why, "AttributeValues inside AttributeValueList must be of same type%s",
+                           "");
+    }
+    int cmp = 0;
+    if (op->kind == EXPR_N_BETWEEN && expr__val_cmp(first, first->next, &cmp) && cmp > 0) {
+        eng_buf_append_str(why, "The BETWEEN condition was provided a range where the lower bound "
+                                "is greater than the upper bound");
+        return ENG_EINVAL;
+    }
+    return 0;
+}
+
+/* NOT_CONTAINS holds only for an attribute that exists and lacks the value. */
+static expr_node_t *negate_present(const char *name, expr_node_t *node)
+{
+    expr_node_t *neg = expr__node_new(EXPR_N_NOT, 0, 1);
+    neg->args[0] = node;
+    expr_node_t *both = expr__node_new(EXPR_N_AND, 0, 2);
+    both->args[0] = expr__node_new(EXPR_N_FUNC, EXPR_F_ATTR_EXISTS, 1);
+    both->args[0]->args[0] = path_node(name);
+    both->args[1] = neg;
+    return both;
 }
 
 /* One {"ComparisonOperator":..,"AttributeValueList":[..]} on attribute `name`. */
@@ -105,17 +140,14 @@ static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_no
                        op->name, expr__type_name(bad));
         return ENG_EINVAL;
     }
+    if (check_values(op, list, why) < 0)
+        return ENG_EINVAL;
     expr_node_t *node = expr__node_new(op->kind, op->op, 1 + (size_t)n);
     node->args[0] = path_node(name);
     size_t i = 1;
     for (const cJSON *v = list ? list->child : NULL; v; v = v->next)
         node->args[i++] = value_node(e, v);
-    if (op->is_negated) {
-        expr_node_t *neg = expr__node_new(EXPR_N_NOT, 0, 1);
-        neg->args[0] = node;
-        node = neg;
-    }
-    *out = node;
+    *out = op->is_negated ? negate_present(name, node) : node;
     return 0;
 }
 
@@ -125,6 +157,11 @@ static int build_expected(store_expr_t *e, const char *name, const cJSON *c, exp
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "Value");
     const cJSON *exists = cJSON_GetObjectItemCaseSensitive(c, "Exists");
+    if ((value || exists) && cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator"))
+        return invalid(why,
+                       "Value or Exists cannot be used together with ComparisonOperator for "
+                       "Attribute: %s",
+                       name);
     if (cJSON_IsFalse(exists)) {
         if (value)
             return invalid(why, "Value cannot be used when Exists is false for Attribute: %s",
@@ -159,13 +196,22 @@ int store_expr_from_legacy_conditions(store_expr_kind_t kind, const cJSON *conds
                                             : "Conditions can be of length 1 or 2 only");
         return ENG_EINVAL;
     }
+    if (kind != STORE_EXPR_KEY_CONDITION && conditional_operator && n_conds < 2) {
+        eng_buf_append_str(why, n_conds < 1 ? "ConditionalOperator cannot be used without Filter "
+                                              "or Expected"
+                                            : "ConditionalOperator can only be used when Filter "
+                                              "or Expected has two or more elements");
+        return ENG_EINVAL;
+    }
     const bool is_or = conditional_operator && strcasecmp(conditional_operator, "OR") == 0;
     store_expr_t *e = eng_calloc(1, sizeof *e);
     e->kind = kind;
     int err = 0;
     for (const cJSON *c = conds ? conds->child : NULL; err == 0 && c; c = c->next) {
         expr_node_t *n = NULL;
-        const bool is_cmp = cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator") != NULL;
+        const bool is_cmp = cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator") != NULL &&
+                            !cJSON_GetObjectItemCaseSensitive(c, "Value") &&
+                            !cJSON_GetObjectItemCaseSensitive(c, "Exists");
         err = kind == STORE_EXPR_CONDITION && !is_cmp ? build_expected(e, c->string, c, &n, why)
                                                       : build_cond(e, c->string, c, &n, why);
         if (err == 0 && e->root) {

@@ -58,7 +58,7 @@ def test_sort_key_value_of_wrong_type(client):
     msg = refused(client.query, TableName="cqt",
                   KeyConditions={"h": eq({"S": "k"}),
                                  "r": {"ComparisonOperator": "BETWEEN",
-                                       "AttributeValueList": [{"N": "1"}, {"S": "9"}]}})
+                                       "AttributeValueList": [{"S": "1"}, {"S": "9"}]}})
     assert "does not match schema type" in msg
 
 
@@ -130,3 +130,54 @@ def test_parallel_scan_start_key_outside_the_segment(client):
     ok = client.scan(TableName="cqt", Segment=1 - seg, TotalSegments=2,
                      ExclusiveStartKey={"h": item["h"], "r": item["r"]})
     assert "Items" in ok
+
+
+def test_key_conditions_combine_with_filter_and_projection_expressions(client):
+    # Only KeyConditionExpression conflicts with the legacy KeyConditions.
+    got = client.query(TableName="cqt", KeyConditions={"h": eq({"S": "k"})},
+                       FilterExpression="v >= :v", ProjectionExpression="r",
+                       ExpressionAttributeValues={":v": {"N": "40"}})
+    assert got["Items"] == [{"r": {"N": "4"}}, {"r": {"N": "5"}}]
+    msg = refused(client.query, TableName="cqt", KeyConditions={"h": eq({"S": "k"})},
+                  KeyConditionExpression="h = :h", ExpressionAttributeValues={":h": {"S": "k"}})
+    assert msg.startswith("Can not use both expression and non-expression parameters")
+
+
+def put_expected(client, expected, **kw):
+    return client.put_item(TableName="cqt", Item={"h": {"S": "k"}, "r": {"N": "0"}},
+                           Expected=expected, **kw)
+
+
+def test_legacy_expected_validation(client):
+    bad = [
+        ({"v": {"ComparisonOperator": "CONTAINS", "AttributeValueList": [{"L": []}]}},
+         "One or more parameter values were invalid: ComparisonOperator CONTAINS is not valid "
+         "for L AttributeValue type"),
+        ({"v": {"ComparisonOperator": "IN", "AttributeValueList": [{"N": "1"}, {"S": "a"}]}},
+         "One or more parameter values were invalid: AttributeValues inside AttributeValueList "
+         "must be of same type"),
+        ({"v": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "9"}, {"N": "1"}]}},
+         "The BETWEEN condition was provided a range where the lower bound is greater than the "
+         "upper bound"),
+        ({"v": {"Value": {"N": "0"}, "ComparisonOperator": "EQ",
+                "AttributeValueList": [{"N": "0"}]}},
+         "One or more parameter values were invalid: Value or Exists cannot be used together "
+         "with ComparisonOperator for Attribute: v"),
+    ]
+    for expected, message in bad:
+        assert refused(put_expected, client=client, expected=expected) == message
+    assert refused(put_expected, client=client, expected={},
+                   ConditionalOperator="OR") == (
+        "ConditionalOperator cannot be used without Filter or Expected")
+    assert refused(put_expected, client=client, expected={"v": {"Value": {"N": "0"}}},
+                   ConditionalOperator="AND") == (
+        "ConditionalOperator can only be used when Filter or Expected has two or more elements")
+
+
+def test_legacy_not_contains_needs_the_attribute(client):
+    cond = {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [{"S": "zz"}]}
+    with pytest.raises(ClientError) as e:
+        put_expected(client, {"missing": cond})
+    assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    client.put_item(TableName="cqt", Item={"h": {"S": "k"}, "r": {"N": "0"}, "s": {"S": "abc"}})
+    put_expected(client, {"s": cond})  # Present and without "zz": the put goes through.
