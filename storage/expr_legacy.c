@@ -126,8 +126,26 @@ static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_no
     for (size_t i = 0; opname && i < ENG_ARRAY_LEN(legacy_ops); i++)
         if (strcmp(legacy_ops[i].name, opname) == 0)
             op = &legacy_ops[i];
+    if (!op && opname && e->kind != STORE_EXPR_FILTER) { /* Filter's member name is ambiguous. */
+        eng_buf_printf(why,
+                       "1 validation error detected: Value '%s' at '%s.%s.member."
+                       "comparisonOperator' failed to satisfy constraint: Member must satisfy "
+                       "enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, "
+                       "NE, LE, BEGINS_WITH, GE, CONTAINS]",
+                       opname, e->kind == STORE_EXPR_KEY_CONDITION ? "keyConditions" : "expected",
+                       name);
+        return ENG_EINVAL;
+    }
     if (!op)
         return invalid(why, "Unsupported ComparisonOperator: %s", opname ? opname : "null");
+    /* A key condition selects a range of the sort order. */
+    const bool is_ranged = op->kind == EXPR_N_BETWEEN ||
+                           (op->kind == EXPR_N_FUNC && op->op == EXPR_F_BEGINS_WITH) ||
+                           (op->kind == EXPR_N_CMP && op->op != STORE_EXPR_OP_NE);
+    if (e->kind == STORE_EXPR_KEY_CONDITION && !is_ranged) {
+        eng_buf_append_str(why, "Attempted conditional constraint is not an indexable operation");
+        return ENG_EINVAL;
+    }
     const int n = cJSON_GetArraySize(list);
     if (op->n_values >= 0 ? n != op->n_values : n < 1)
         return invalid(why, "Invalid number of argument(s) for the %s ComparisonOperator",

@@ -181,3 +181,16 @@ def test_legacy_not_contains_needs_the_attribute(client):
     assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     client.put_item(TableName="cqt", Item={"h": {"S": "k"}, "r": {"N": "0"}, "s": {"S": "abc"}})
     put_expected(client, {"s": cond})  # Present and without "zz": the put goes through.
+
+
+def test_key_conditions_operator_checks(client):
+    msg = refused(client.query, TableName="cqt",
+                  KeyConditions={"h": {"ComparisonOperator": "eq",
+                                       "AttributeValueList": [{"S": "k"}]}})
+    assert msg.startswith("1 validation error detected: Value 'eq' at "
+                          "'keyConditions.h.member.comparisonOperator' failed to satisfy constraint")
+    for op, values in [("NE", [{"N": "1"}]), ("IN", [{"N": "1"}]), ("NOT_NULL", [])]:
+        msg = refused(client.query, TableName="cqt",
+                      KeyConditions={"h": eq({"S": "k"}),
+                                     "r": {"ComparisonOperator": op, "AttributeValueList": values}})
+        assert msg == "Attempted conditional constraint is not an indexable operation", op
