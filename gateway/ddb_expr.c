@@ -41,8 +41,11 @@ static int check_mixed(const cJSON *body, eng_buf_t *why)
     const char *legacy[ENG_ARRAY_LEN(LEGACY) + 1] = {0};
     const char *modern[ENG_ARRAY_LEN(XPARAMS) + 1] = {0};
     size_t nl = 0, nm = 0;
+    /* KeyConditions mixes only with KeyConditionExpression: DynamoDB takes it
+     * alongside FilterExpression or ProjectionExpression. */
+    const bool is_kce = eng_json_get(body, "KeyConditionExpression") != NULL;
     for (size_t i = 0; i < ENG_ARRAY_LEN(LEGACY); i++)
-        if (eng_json_get(body, LEGACY[i]))
+        if (eng_json_get(body, LEGACY[i]) && (is_kce || strcmp(LEGACY[i], "KeyConditions") != 0))
             legacy[nl++] = LEGACY[i];
     for (size_t i = 0; i < ENG_ARRAY_LEN(XPARAMS); i++)
         if (eng_json_get(body, XPARAMS[i].modern))

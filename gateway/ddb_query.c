@@ -31,6 +31,35 @@ static int pk_prefix(ddb_call_t *c, const ddb_schema_t *s, const store_key_cond_
     return err;
 }
 
+/* Sort-key values must have the schema's type, as the partition key's must. */
+static const char *sk_type_why(const ddb_schema_t *s, const store_key_cond_t *kc)
+{
+    for (size_t i = 0; i < 2 && s->has_sk && kc->sk_values[i]; i++) {
+        const cJSON *v = kc->sk_values[i]->child;
+        if (!v || !v->string || v->string[0] != (char)s->sk_type || v->string[1])
+            return DDB_INVALID "Condition parameter type does not match schema type";
+    }
+    return NULL;
+}
+
+/* A Query filters only non-key attributes: the key belongs in the key
+ * condition. Returns 0 or replies DynamoDB's refusal naming the attribute. */
+static int filter_keys(ddb_call_t *c, const ddb_schema_t *s, const ddb_page_t *p)
+{
+    const char *keys[] = {s->pk, s->has_sk ? s->sk : NULL};
+    for (size_t i = 0; i < ENG_ARRAY_LEN(keys); i++) {
+        if (!keys[i] || !store_expr_names_attr(p->x.filter, keys[i]))
+            continue;
+        ddb__reply_validation(
+            c->th, c->req,
+            "%s can only contain non-primary key attributes: Primary key "
+            "attribute: %s",
+            eng_json_get(c->body, "QueryFilter") ? "QueryFilter" : "Filter Expression", keys[i]);
+        return ENG_EINVAL;
+    }
+    return 0;
+}
+
 /* Validate the key condition against the schema and extract the pk. */
 static int key_condition(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p, store_key_t *prefix)
 {
@@ -46,12 +75,16 @@ static int key_condition(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p, st
     int err = store_expr_key_cond(p->x.key, s->pk, s->has_sk ? s->sk : NULL, &kc, &c->th->why);
     if (err < 0)
         why = c->th->why.ptr;
+    if (err == 0 && (why = sk_type_why(s, &kc)) != NULL)
+        err = ENG_EINVAL;
     if (err == 0)
         err = pk_prefix(c, s, &kc, prefix, &why);
     if (err < 0) {
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
         return err;
     }
+    if (filter_keys(c, s, p) < 0)
+        return ENG_EINVAL;
     p->kcond = kc.sk_op != STORE_EXPR_OP_NONE ? p->x.key : NULL;
     return 0;
 }

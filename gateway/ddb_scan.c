@@ -316,6 +316,13 @@ void ddb__op_scan(ddb_call_t *c)
         range.hash_lo = (uint32_t)(((uint64_t)a.segment << 32) / (uint64_t)a.total);
         range.hash_hi = (uint32_t)((((uint64_t)a.segment + 1) << 32) / (uint64_t)a.total - 1);
     }
+    const uint32_t h = has_start ? store_key_hash(&start) : range.hash_lo;
+    if (h < range.hash_lo || h > range.hash_hi) { /* Another segment's key: DynamoDB refuses. */
+        ddb__reply_validation(c->th, c->req,
+                              "The provided Exclusive start key does not map to the provided "
+                              "Segment and TotalSegments values.");
+        goto out;
+    }
     ddb__page_serve(c, s, t.id, &range, &p);
 out:
     ddb__page_free(&p);

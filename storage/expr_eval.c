@@ -162,6 +162,19 @@ static bool elem_eq(expr_type_t t, const cJSON *x, const cJSON *y)
     return t == EXPR_T_N ? expr__num_cmp(a, b) == 0 : strcmp(a, b) == 0;
 }
 
+/* B contains B: a byte substring of the decoded values. */
+static bool bytes_contain(const cJSON *pa, const cJSON *pb)
+{
+    unsigned char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    bool r = cJSON_GetStringValue(pa) && cJSON_GetStringValue(pb) &&
+             expr__b64_decode(pa->valuestring, &a, &na) == 0 &&
+             expr__b64_decode(pb->valuestring, &b, &nb) == 0 && (nb == 0 || memmem(a, na, b, nb));
+    eng_free(a);
+    eng_free(b);
+    return r;
+}
+
 static bool contains(const cJSON *a, const cJSON *b)
 {
     const cJSON *pa, *pb, *x;
@@ -169,6 +182,8 @@ static bool contains(const cJSON *a, const cJSON *b)
     if (ta == EXPR_T_S && tb == EXPR_T_S)
         return cJSON_GetStringValue(pa) && cJSON_GetStringValue(pb) &&
                strstr(pa->valuestring, pb->valuestring) != NULL;
+    if (ta == EXPR_T_B && tb == EXPR_T_B)
+        return bytes_contain(pa, pb);
     const bool set_match = (ta == EXPR_T_SS && tb == EXPR_T_S) ||
                            (ta == EXPR_T_NS && tb == EXPR_T_N) ||
                            (ta == EXPR_T_BS && tb == EXPR_T_B);
@@ -331,15 +346,32 @@ void store_expr_project(const store_expr_t *e, const cJSON *item, cJSON **out)
 
 /* ---- Key conditions --------------------------------------------------------- */
 
+/* A comparison may name the key on either side (":v < c" is "c > :v"). */
+static bool is_flipped(const expr_node_t *leaf)
+{
+    return leaf->kind == EXPR_N_CMP && leaf->n_args == 2 && leaf->args[0]->kind == EXPR_N_VALUE &&
+           leaf->args[1]->kind == EXPR_N_PATH;
+}
+
 static const char *leaf_key(const expr_node_t *leaf)
 {
-    const expr_node_t *k = leaf->args[0];
+    const expr_node_t *k = leaf->args[is_flipped(leaf) ? 1 : 0];
     return k->kind == EXPR_N_PATH ? k->path.segs[0].name : NULL;
 }
 
 /* Fill the sort-key part from a leaf; false if the leaf is not a usable one. */
 static bool sk_from_leaf(const expr_node_t *leaf, store_key_cond_t *out)
 {
+    static const store_expr_op_t mirror[] = {
+        [STORE_EXPR_OP_EQ] = STORE_EXPR_OP_EQ, [STORE_EXPR_OP_NE] = STORE_EXPR_OP_NE,
+        [STORE_EXPR_OP_LT] = STORE_EXPR_OP_GT, [STORE_EXPR_OP_LE] = STORE_EXPR_OP_GE,
+        [STORE_EXPR_OP_GT] = STORE_EXPR_OP_LT, [STORE_EXPR_OP_GE] = STORE_EXPR_OP_LE,
+    };
+    if (is_flipped(leaf)) {
+        out->sk_op = mirror[leaf->op];
+        out->sk_values[0] = leaf->args[0]->value;
+        return true;
+    }
     for (size_t i = 1; i < leaf->n_args; i++)
         if (leaf->args[i]->kind != EXPR_N_VALUE)
             return false;
@@ -361,6 +393,10 @@ int store_expr_key_cond(const store_expr_t *e, const char *hash_name, const char
 {
     *out = (store_key_cond_t){0};
     const expr_node_t *r = e->root, *leaves[2] = {r, NULL};
+    if (!r) {
+        eng_buf_printf(why, "Query condition missed key schema element: %s", hash_name);
+        return ENG_EINVAL;
+    }
     if (r->kind == EXPR_N_AND) {
         leaves[0] = r->args[0];
         leaves[1] = r->args[1];

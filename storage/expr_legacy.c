@@ -7,6 +7,7 @@
 #include "engine/err.h"
 #include "storage/expr_int.h"
 
+#include <string.h>
 #include <strings.h>
 
 static int invalid(eng_buf_t *why, const char *fmt, const char *arg)
@@ -61,6 +62,59 @@ static const legacy_op_t legacy_ops[] = {
     {"NULL", EXPR_N_FUNC, EXPR_F_ATTR_NOT_EXISTS, 0, false},
 };
 
+/* The first value in `list` whose type `op` cannot take (the ordering
+ * operators want a scalar S, N or B; BEGINS_WITH an S or B), or
+ * EXPR_T_NONE when all fit. DynamoDB refuses these before reading an item. */
+static expr_type_t value_type_refused(const legacy_op_t *op, const cJSON *list)
+{
+    const bool is_order =
+        op->kind == EXPR_N_BETWEEN ||
+        (op->kind == EXPR_N_CMP && op->op != STORE_EXPR_OP_EQ && op->op != STORE_EXPR_OP_NE);
+    const bool is_prefix = op->kind == EXPR_N_FUNC && op->op == EXPR_F_BEGINS_WITH;
+    const bool is_scalar =
+        op->kind == EXPR_N_IN || (op->kind == EXPR_N_FUNC && op->op == EXPR_F_CONTAINS);
+    for (const cJSON *v = list ? list->child : NULL; v && (is_order || is_prefix || is_scalar);
+         v = v->next) {
+        const expr_type_t t = expr__type_of(v, NULL);
+        const bool is_ok = t == EXPR_T_S || t == EXPR_T_B || (!is_prefix && t == EXPR_T_N);
+        if (!is_ok && t != EXPR_T_NONE)
+            return t;
+    }
+    return EXPR_T_NONE;
+}
+
+/* IN and BETWEEN take values of one type, and BETWEEN's bounds in order. */
+static int check_values(const legacy_op_t *op, const cJSON *list, eng_buf_t *why)
+{
+    if (op->kind != EXPR_N_IN && op->kind != EXPR_N_BETWEEN)
+        return 0;
+    const cJSON *first = list ? list->child : NULL;
+    for (const cJSON *v = first; v; v = v->next) {
+        if (expr__type_of(v, NULL) != expr__type_of(first, NULL))
+            return invalid(why, "AttributeValues inside AttributeValueList must be of same type%s",
+                           "");
+    }
+    int cmp = 0;
+    if (op->kind == EXPR_N_BETWEEN && expr__val_cmp(first, first->next, &cmp) && cmp > 0) {
+        eng_buf_append_str(why, "The BETWEEN condition was provided a range where the lower bound "
+                                "is greater than the upper bound");
+        return ENG_EINVAL;
+    }
+    return 0;
+}
+
+/* NOT_CONTAINS holds only for an attribute that exists and lacks the value. */
+static expr_node_t *negate_present(const char *name, expr_node_t *node)
+{
+    expr_node_t *neg = expr__node_new(EXPR_N_NOT, 0, 1);
+    neg->args[0] = node;
+    expr_node_t *both = expr__node_new(EXPR_N_AND, 0, 2);
+    both->args[0] = expr__node_new(EXPR_N_FUNC, EXPR_F_ATTR_EXISTS, 1);
+    both->args[0]->args[0] = path_node(name);
+    both->args[1] = neg;
+    return both;
+}
+
 /* One {"ComparisonOperator":..,"AttributeValueList":[..]} on attribute `name`. */
 static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_node_t **out,
                       eng_buf_t *why)
@@ -72,23 +126,46 @@ static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_no
     for (size_t i = 0; opname && i < ENG_ARRAY_LEN(legacy_ops); i++)
         if (strcmp(legacy_ops[i].name, opname) == 0)
             op = &legacy_ops[i];
+    if (!op && opname && e->kind != STORE_EXPR_FILTER) { /* Filter's member name is ambiguous. */
+        eng_buf_printf(why,
+                       "1 validation error detected: Value '%s' at '%s.%s.member."
+                       "comparisonOperator' failed to satisfy constraint: Member must satisfy "
+                       "enum value set: [IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, "
+                       "NE, LE, BEGINS_WITH, GE, CONTAINS]",
+                       opname, e->kind == STORE_EXPR_KEY_CONDITION ? "keyConditions" : "expected",
+                       name);
+        return ENG_EINVAL;
+    }
     if (!op)
         return invalid(why, "Unsupported ComparisonOperator: %s", opname ? opname : "null");
+    /* A key condition selects a range of the sort order. */
+    const bool is_ranged = op->kind == EXPR_N_BETWEEN ||
+                           (op->kind == EXPR_N_FUNC && op->op == EXPR_F_BEGINS_WITH) ||
+                           (op->kind == EXPR_N_CMP && op->op != STORE_EXPR_OP_NE);
+    if (e->kind == STORE_EXPR_KEY_CONDITION && !is_ranged) {
+        eng_buf_append_str(why, "Attempted conditional constraint is not an indexable operation");
+        return ENG_EINVAL;
+    }
     const int n = cJSON_GetArraySize(list);
     if (op->n_values >= 0 ? n != op->n_values : n < 1)
         return invalid(why, "Invalid number of argument(s) for the %s ComparisonOperator",
                        op->name);
+    const expr_type_t bad = value_type_refused(op, list);
+    if (bad != EXPR_T_NONE) {
+        eng_buf_printf(why,
+                       "One or more parameter values were invalid: ComparisonOperator %s is not "
+                       "valid for %s AttributeValue type",
+                       op->name, expr__type_name(bad));
+        return ENG_EINVAL;
+    }
+    if (check_values(op, list, why) < 0)
+        return ENG_EINVAL;
     expr_node_t *node = expr__node_new(op->kind, op->op, 1 + (size_t)n);
     node->args[0] = path_node(name);
     size_t i = 1;
     for (const cJSON *v = list ? list->child : NULL; v; v = v->next)
         node->args[i++] = value_node(e, v);
-    if (op->is_negated) {
-        expr_node_t *neg = expr__node_new(EXPR_N_NOT, 0, 1);
-        neg->args[0] = node;
-        node = neg;
-    }
-    *out = node;
+    *out = op->is_negated ? negate_present(name, node) : node;
     return 0;
 }
 
@@ -98,6 +175,11 @@ static int build_expected(store_expr_t *e, const char *name, const cJSON *c, exp
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "Value");
     const cJSON *exists = cJSON_GetObjectItemCaseSensitive(c, "Exists");
+    if ((value || exists) && cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator"))
+        return invalid(why,
+                       "Value or Exists cannot be used together with ComparisonOperator for "
+                       "Attribute: %s",
+                       name);
     if (cJSON_IsFalse(exists)) {
         if (value)
             return invalid(why, "Value cannot be used when Exists is false for Attribute: %s",
@@ -124,13 +206,30 @@ int store_expr_from_legacy_conditions(store_expr_kind_t kind, const cJSON *conds
                                       eng_buf_t *why)
 {
     *out = NULL;
+    const int n_conds = cJSON_GetArraySize(conds);
+    if (kind == STORE_EXPR_KEY_CONDITION && (n_conds < 1 || n_conds > 2)) {
+        /* An empty map is as good as none; more than two can't all be keys. */
+        eng_buf_append_str(why, n_conds < 1 ? "Either the KeyConditions or KeyConditionExpression "
+                                              "parameter must be specified in the request."
+                                            : "Conditions can be of length 1 or 2 only");
+        return ENG_EINVAL;
+    }
+    if (kind != STORE_EXPR_KEY_CONDITION && conditional_operator && n_conds < 2) {
+        eng_buf_append_str(why, n_conds < 1 ? "ConditionalOperator cannot be used without Filter "
+                                              "or Expected"
+                                            : "ConditionalOperator can only be used when Filter "
+                                              "or Expected has two or more elements");
+        return ENG_EINVAL;
+    }
     const bool is_or = conditional_operator && strcasecmp(conditional_operator, "OR") == 0;
     store_expr_t *e = eng_calloc(1, sizeof *e);
     e->kind = kind;
     int err = 0;
     for (const cJSON *c = conds ? conds->child : NULL; err == 0 && c; c = c->next) {
         expr_node_t *n = NULL;
-        const bool is_cmp = cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator") != NULL;
+        const bool is_cmp = cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator") != NULL &&
+                            !cJSON_GetObjectItemCaseSensitive(c, "Value") &&
+                            !cJSON_GetObjectItemCaseSensitive(c, "Exists");
         err = kind == STORE_EXPR_CONDITION && !is_cmp ? build_expected(e, c->string, c, &n, why)
                                                       : build_cond(e, c->string, c, &n, why);
         if (err == 0 && e->root) {
@@ -230,4 +329,22 @@ int store_expr_check_mixed(const char *const *legacy, const char *const *modern,
     eng_buf_append_str(why, " Expression parameters: ");
     append_set(why, modern);
     return ENG_EINVAL;
+}
+
+/* Does any path in the tree start at attribute `name`? */
+static bool node_names(const expr_node_t *n, const char *name)
+{
+    if (!n)
+        return false;
+    if (n->kind == EXPR_N_PATH)
+        return n->path.n > 0 && n->path.segs[0].name && strcmp(n->path.segs[0].name, name) == 0;
+    for (size_t i = 0; i < n->n_args; i++)
+        if (node_names(n->args[i], name))
+            return true;
+    return false;
+}
+
+bool store_expr_names_attr(const store_expr_t *expr, const char *name)
+{
+    return expr && name && node_names(expr->root, name);
 }

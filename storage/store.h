@@ -394,6 +394,11 @@ typedef struct store_key_cond {
 int store_expr_key_cond(const store_expr_t *expr, const char *hash_name, const char *range_name,
                         store_key_cond_t *out, eng_buf_t *why);
 
+/* Does a CONDITION, FILTER or KEY_CONDITION expression read top-level
+ * attribute `name` anywhere (a Query refuses filters on its key
+ * attributes)? False for NULL. Pure; any thread. */
+bool store_expr_names_attr(const store_expr_t *expr, const char *name);
+
 /* Check that a request does not mix expression and legacy parameters.
  * `legacy` and `modern` are NULL-terminated lists of the parameter names
  * present in the request. Returns 0, or ENG_EINVAL with "Can not use both
