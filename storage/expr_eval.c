@@ -8,6 +8,7 @@
 #include "storage/expr_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* An operand's value: borrowed from the item or expression, or computed
  * (size) and owned. */
@@ -162,6 +163,19 @@ static bool elem_eq(expr_type_t t, const cJSON *x, const cJSON *y)
     return t == EXPR_T_N ? expr__num_cmp(a, b) == 0 : strcmp(a, b) == 0;
 }
 
+/* Binary substring: both are base64 payloads. */
+static bool bin_contains(const char *s, const char *sub)
+{
+    unsigned char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0;
+    bool r = s && sub && expr__b64_decode(s, &a, &al) == 0 && expr__b64_decode(sub, &b, &bl) == 0;
+    if (r && bl > 0)
+        r = al >= bl && memmem(a, al, b, bl) != NULL;
+    eng_free(a);
+    eng_free(b);
+    return r;
+}
+
 static bool contains(const cJSON *a, const cJSON *b)
 {
     const cJSON *pa, *pb, *x;
@@ -169,6 +183,8 @@ static bool contains(const cJSON *a, const cJSON *b)
     if (ta == EXPR_T_S && tb == EXPR_T_S)
         return cJSON_GetStringValue(pa) && cJSON_GetStringValue(pb) &&
                strstr(pa->valuestring, pb->valuestring) != NULL;
+    if (ta == EXPR_T_B && tb == EXPR_T_B)
+        return bin_contains(cJSON_GetStringValue(pa), cJSON_GetStringValue(pb));
     const bool set_match = (ta == EXPR_T_SS && tb == EXPR_T_S) ||
                            (ta == EXPR_T_NS && tb == EXPR_T_N) ||
                            (ta == EXPR_T_BS && tb == EXPR_T_B);
