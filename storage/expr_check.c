@@ -85,7 +85,13 @@ static int v_unknown_func(check_t *c, expr_node_t *n, const expr_node_t *parent)
     if (n->kind != EXPR_N_FUNC)
         return 0;
     const expr_func_t f = (expr_func_t)n->op;
-    const bool is_upd = c->e->kind == STORE_EXPR_UPDATE;
+    const store_expr_kind_t k = c->e->kind;
+    const bool is_upd = k == STORE_EXPR_UPDATE;
+    /* A known update function in a condition is named as misplaced. */
+    if (f != EXPR_F_UNKNOWN && is_update_func(f) && !is_upd &&
+        (k == STORE_EXPR_CONDITION || k == STORE_EXPR_FILTER))
+        return fail(c, "The function is not allowed in a condition expression; function: %s",
+                    func_name(n));
     if (f == EXPR_F_UNKNOWN || is_update_func(f) != is_upd)
         return fail(c, "Invalid function name; function: %s", func_name(n));
     return 0;
@@ -166,8 +172,9 @@ static int v_arity(check_t *c, expr_node_t *n, const expr_node_t *parent)
                     "Incorrect number of operands for operator or function; operator or "
                     "function: %s, number of operands: %zu",
                     func_name(n), n->n_args);
-    const bool needs_path = f == EXPR_F_ATTR_EXISTS || f == EXPR_F_ATTR_NOT_EXISTS ||
-                            f == EXPR_F_ATTR_TYPE || f == EXPR_F_IF_NOT_EXISTS;
+    /* attribute_type also takes a :value first (DynamoDB accepts it). */
+    const bool needs_path =
+        f == EXPR_F_ATTR_EXISTS || f == EXPR_F_ATTR_NOT_EXISTS || f == EXPR_F_IF_NOT_EXISTS;
     if (needs_path && n->args[0]->kind != EXPR_N_PATH)
         return fail(c, "Operator or function requires a document path; operator or function: %s",
                     func_name(n));
@@ -212,12 +219,12 @@ static expr_type_t const_type(const expr_node_t *n)
     return n->kind == EXPR_N_VALUE ? expr__type_of(n->value, NULL) : EXPR_T_NONE;
 }
 
-static int operand_type_error(check_t *c, const char *what, expr_type_t t)
+static int operand_type_error(check_t *c, const char *what, const char *type)
 {
     return fail(c,
                 "Incorrect operand type for operator or function; operator or function: %s, "
                 "operand type: %s",
-                what, expr__type_name(t));
+                what, type);
 }
 
 /* Every constant argument of n must have one of the types in `ok` (a mask). */
@@ -226,7 +233,7 @@ static int args_of_types(check_t *c, const expr_node_t *n, const char *what, uns
     for (size_t i = 0; i < n->n_args; i++) {
         const expr_type_t t = const_type(n->args[i]);
         if (t != EXPR_T_NONE && !(ok & (1u << t)))
-            return operand_type_error(c, what, t);
+            return operand_type_error(c, what, expr__type_name(t));
     }
     return 0;
 }
@@ -269,10 +276,14 @@ static const char *const valid_types[] = {"S",  "SS",   "N",    "NS", "B",
 static int check_attr_type(check_t *c, const expr_node_t *n)
 {
     const expr_type_t t = const_type(n->args[1]);
+    /* The type to test for must be a :value; DynamoDB then lists the type
+     * names its parser knows, internal ones included. */
     if (n->args[1]->kind != EXPR_N_VALUE)
-        return 0;
+        return operand_type_error(c, "attribute_type",
+                                  "{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,"
+                                  "DOUBLESET,DICT,DECIMAL,INT,DECIMALSET,INTSET}");
     if (t != EXPR_T_S)
-        return operand_type_error(c, "attribute_type", t);
+        return operand_type_error(c, "attribute_type", expr__type_name(t));
     const char *name = cJSON_GetStringValue(n->args[1]->value->child);
     for (size_t i = 0; i < ENG_ARRAY_LEN(valid_types); i++)
         if (name && strcmp(name, valid_types[i]) == 0)
@@ -289,9 +300,18 @@ static int v_types(check_t *c, expr_node_t *n, const expr_node_t *parent)
 {
     (void)parent;
     const unsigned all = ~0u & ~TM(EXPR_T_NONE);
+    /* Only S, N and B are ordered; a constant of another type is refused
+     * (an item attribute of another type just compares false). */
+    const unsigned ordered = TM(EXPR_T_S) | TM(EXPR_T_N) | TM(EXPR_T_B);
+    int err;
     switch (n->kind) {
+    case EXPR_N_CMP:
+        if (n->op == STORE_EXPR_OP_EQ || n->op == STORE_EXPR_OP_NE)
+            return 0;
+        return args_of_types(c, n, op_names[n->op], ordered);
     case EXPR_N_BETWEEN:
-        return check_between(c, n);
+        err = args_of_types(c, n, "BETWEEN", ordered);
+        return err < 0 ? err : check_between(c, n);
     case EXPR_N_PLUS:
         return args_of_types(c, n, "+", TM(EXPR_T_N));
     case EXPR_N_MINUS:

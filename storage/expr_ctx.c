@@ -41,6 +41,33 @@ static int check_map(const cJSON *map, const char *param, char sigil, eng_buf_t 
     return 0;
 }
 
+/* Validate one :value as an attribute value, with the item rules (no empty
+ * set, well-formed numbers and binaries...). */
+static int check_value(const cJSON *m, eng_buf_t *why)
+{
+    cJSON *wrap = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(wrap, m->string, (cJSON *)m); /* Borrowed, not copied. */
+    eng_buf_t canon = {0}, msg_buf = {0};
+    const char *msg = NULL;
+    size_t size = 0;
+    int err = store_item_canon(wrap, &canon, &size, &msg, &msg_buf);
+    if (err < 0)
+        eng_buf_printf(why, "ExpressionAttributeValues contains invalid value: %s for key %s",
+                       msg ? msg : "Invalid attribute value", m->string);
+    eng_buf_free(&canon);
+    eng_buf_free(&msg_buf);
+    cJSON_Delete(wrap);
+    return err;
+}
+
+static int check_values(const cJSON *values, eng_buf_t *why)
+{
+    int err = 0;
+    for (const cJSON *m = values ? values->child : NULL; err == 0 && m; m = m->next)
+        err = check_value(m, why);
+    return err;
+}
+
 int store_expr_ctx_create(const cJSON *names, const cJSON *values, store_expr_ctx_t **out,
                           eng_buf_t *why)
 {
@@ -48,6 +75,8 @@ int store_expr_ctx_create(const cJSON *names, const cJSON *values, store_expr_ct
     int err = check_map(names, "ExpressionAttributeNames", '#', why);
     if (err == 0)
         err = check_map(values, "ExpressionAttributeValues", ':', why);
+    if (err == 0)
+        err = check_values(values, why);
     if (err < 0)
         return err;
     store_expr_ctx_t *ctx = eng_calloc(1, sizeof *ctx);

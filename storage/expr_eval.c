@@ -8,6 +8,7 @@
 #include "storage/expr_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* An operand's value: borrowed from the item or expression, or computed
  * (size) and owned. */

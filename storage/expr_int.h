@@ -188,7 +188,7 @@ int expr__check(store_expr_ctx_t *ctx, store_expr_t *e, eng_buf_t *why);
 
 typedef enum expr_tok_type {
     EXPR_TK_EOF = 0,
-    EXPR_TK_IDENT, /* [A-Za-z_][A-Za-z0-9_]* (keywords too; the parser decides). */
+    EXPR_TK_IDENT, /* [A-Za-z][A-Za-z0-9_]* (keywords too; the parser decides). */
     EXPR_TK_NAME,  /* #[A-Za-z0-9_]+ */
     EXPR_TK_VALUE, /* :[A-Za-z0-9_]+ */
     EXPR_TK_NUM,   /* [0-9]+ (list indexes) */

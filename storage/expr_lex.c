@@ -135,8 +135,9 @@ static expr_tok_t scan_one(const char *text, size_t len, size_t pos)
     expr_tok_t t = {.type = EXPR_TK_BAD, .pos = pos, .len = 1};
     const char c = text[pos];
     size_t end = pos + 1;
-    if (c == '#' || c == ':' || isalpha((unsigned char)c) || c == '_' ||
-        isdigit((unsigned char)c)) {
+    /* A bare name starts with a letter: DynamoDB reports a leading '_' as a
+     * token of its own ("_123" is a syntax error on "_"). */
+    if (c == '#' || c == ':' || isalpha((unsigned char)c) || isdigit((unsigned char)c)) {
         while (end < len && is_word_char(text[end]))
             end++;
         t.len = end - pos;

@@ -133,16 +133,21 @@ static int assign(cJSON *item, const expr_path_t *path, cJSON *v, eng_buf_t *why
     return 0;
 }
 
-static void remove_at(cJSON *item, const expr_path_t *path)
+/* Remove what `path` names; removing what does not exist changes nothing.
+ * A nested path whose parent is missing or not a container is an error,
+ * except in an item that does not exist yet (`is_lax`), where DynamoDB
+ * ignores it. */
+static int remove_at(cJSON *item, const expr_path_t *path, bool is_lax, eng_buf_t *why)
 {
     cJSON *parent = parent_of(item, path);
     const expr_seg_t *last = &path->segs[path->n - 1];
     if (!parent)
-        return; /* Removing what does not exist changes nothing. */
+        return is_lax ? 0 : fail(why, msg_path);
     if (!last->is_index)
         cJSON_DeleteItemFromObjectCaseSensitive(parent, last->name);
     else if (last->index < (size_t)cJSON_GetArraySize(parent))
         cJSON_DeleteItemFromArray(parent, (int)last->index);
+    return 0;
 }
 
 static bool set_has(expr_type_t st, const cJSON *set, const cJSON *x)
@@ -216,12 +221,11 @@ static int apply_delete(cJSON *item, const expr_action_t *a, eng_buf_t *why)
     if (arr->child)
         return assign(item, &a->path, nv, why);
     cJSON_Delete(nv);
-    remove_at(item, &a->path);
-    return 0;
+    return remove_at(item, &a->path, true, why);
 }
 
-/* Descending path order, so later list elements go first. */
-static int cmp_remove_desc(const void *pa, const void *pb)
+/* Ascending path order (list indexes numerically). */
+static int cmp_path_asc(const void *pa, const void *pb)
 {
     const expr_path_t *a = &(*(const expr_action_t *const *)pa)->path;
     const expr_path_t *b = &(*(const expr_action_t *const *)pb)->path;
@@ -231,36 +235,63 @@ static int cmp_remove_desc(const void *pa, const void *pb)
                 : !x->is_index && !y->is_index ? strcmp(x->name, y->name)
                                                : (int)x->is_index - (int)y->is_index;
         if (c)
-            return -c;
+            return c;
     }
-    return (a->n < b->n) - (a->n > b->n);
+    return (a->n > b->n) - (a->n < b->n);
 }
 
-static void apply_removes(const store_expr_t *e, cJSON *work)
+/* Descending path order, so later list elements go first. */
+static int cmp_path_desc(const void *pa, const void *pb)
 {
-    const expr_action_t **rm = eng_malloc((e->n_actions + 1) * sizeof *rm);
-    size_t n = 0;
+    return cmp_path_asc(pb, pa);
+}
+
+/* The actions of kind `act`, sorted with `cmp`; the caller frees the array. */
+static const expr_action_t **sorted_actions(const store_expr_t *e, expr_act_t act,
+                                            int (*cmp)(const void *, const void *), size_t *n)
+{
+    const expr_action_t **v = eng_malloc((e->n_actions + 1) * sizeof *v);
+    *n = 0;
     for (size_t i = 0; i < e->n_actions; i++)
-        if (e->actions[i].act == EXPR_ACT_REMOVE)
-            rm[n++] = &e->actions[i];
-    qsort(rm, n, sizeof *rm, cmp_remove_desc);
-    for (size_t i = 0; i < n; i++)
-        remove_at(work, &rm[i]->path);
+        if (e->actions[i].act == act)
+            v[(*n)++] = &e->actions[i];
+    qsort(v, *n, sizeof *v, cmp);
+    return v;
+}
+
+static int apply_removes(const store_expr_t *e, cJSON *work, bool is_new, eng_buf_t *why)
+{
+    size_t n;
+    const expr_action_t **rm = sorted_actions(e, EXPR_ACT_REMOVE, cmp_path_desc, &n);
+    int err = 0;
+    for (size_t i = 0; err == 0 && i < n; i++)
+        err = remove_at(work, &rm[i]->path, is_new, why);
     eng_free(rm);
+    return err;
+}
+
+/* SETs run in ascending path order: several elements set past the end of
+ * one list are appended in index order, as DynamoDB documents. */
+static int apply_sets(const store_expr_t *e, cJSON *work, cJSON **vals, eng_buf_t *why)
+{
+    size_t n;
+    const expr_action_t **set = sorted_actions(e, EXPR_ACT_SET, cmp_path_asc, &n);
+    int err = 0;
+    for (size_t i = 0; err == 0 && i < n; i++) {
+        const size_t k = (size_t)(set[i] - e->actions);
+        err = assign(work, &set[i]->path, vals[k], why);
+        vals[k] = NULL;
+    }
+    eng_free(set);
+    return err;
 }
 
 /* Apply the SET values, computed beforehand, then REMOVE, ADD and DELETE. */
-static int apply_all(const store_expr_t *e, cJSON *work, cJSON **vals, eng_buf_t *why)
+static int apply_all(const store_expr_t *e, cJSON *work, cJSON **vals, bool is_new, eng_buf_t *why)
 {
-    int err = 0;
-    for (size_t i = 0; err == 0 && i < e->n_actions; i++) {
-        if (e->actions[i].act == EXPR_ACT_SET) {
-            err = assign(work, &e->actions[i].path, vals[i], why);
-            vals[i] = NULL;
-        }
-    }
+    int err = apply_sets(e, work, vals, why);
     if (err == 0)
-        apply_removes(e, work);
+        err = apply_removes(e, work, is_new, why);
     for (size_t i = 0; err == 0 && i < e->n_actions; i++) {
         if (e->actions[i].act == EXPR_ACT_ADD)
             err = apply_add(work, &e->actions[i], why);
@@ -270,7 +301,7 @@ static int apply_all(const store_expr_t *e, cJSON *work, cJSON **vals, eng_buf_t
     return err;
 }
 
-int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
+static int update(const store_expr_t *e, cJSON *item, bool is_new, eng_buf_t *why)
 {
     cJSON **vals = eng_calloc(e->n_actions + 1, sizeof *vals);
     cJSON *work = NULL;
@@ -282,7 +313,7 @@ int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
     /* Step 2: apply to a copy, so a failure leaves `item` as it was. */
     if (err == 0) {
         work = cJSON_Duplicate(item, true);
-        err = apply_all(e, work, vals, why);
+        err = apply_all(e, work, vals, is_new, why);
     }
     /* Step 3: move the result's members into the caller's object. */
     if (err == 0) {
@@ -298,4 +329,20 @@ int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
     eng_free(vals);
     cJSON_Delete(work);
     return err;
+}
+
+int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
+{
+    return update(e, item, false, why);
+}
+
+int store_expr_update_new(const store_expr_t *e, cJSON *item, eng_buf_t *why)
+{
+    /* Only REMOVEs on an absent item: DynamoDB leaves the item absent. */
+    size_t n_remove = 0;
+    for (size_t i = 0; i < e->n_actions; i++)
+        n_remove += e->actions[i].act == EXPR_ACT_REMOVE;
+    if (e->n_actions > 0 && n_remove == e->n_actions)
+        return ENG_ENOTFOUND;
+    return update(e, item, true, why);
 }

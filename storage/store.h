@@ -330,7 +330,8 @@ typedef enum store_expr_op {
  * outlive the context and every expression parsed with it. The context
  * records which names and values the request's expressions use.
  * Returns 0 or ENG_EINVAL with DynamoDB's message in `why` (empty map,
- * malformed key). On 0 the caller owns *out (store_expr_ctx_destroy).
+ * malformed key, invalid value such as an empty set). On 0 the caller owns
+ * *out (store_expr_ctx_destroy).
  * Pure computation; any thread, one thread at a time per context. */
 int store_expr_ctx_create(const cJSON *names, const cJSON *values, store_expr_ctx_t **out,
                           eng_buf_t *why);
@@ -372,6 +373,14 @@ bool store_expr_eval(const store_expr_t *expr, const cJSON *item);
  * incorrect data type", "The document path provided in the update expression
  * is invalid for update", number overflow...); on error `item` is unchanged. */
 int store_expr_update(const store_expr_t *expr, cJSON *item, eng_buf_t *why);
+
+/* store_expr_update for an item that does not exist yet (`item` holds the
+ * key alone): the same, except that REMOVE of a nested path whose parent is
+ * missing is ignored, as DynamoDB does, instead of being "The document path
+ * provided in the update expression is invalid for update". Returns
+ * ENG_ENOTFOUND (item untouched) when the expression only REMOVEs: DynamoDB
+ * then does not create the item. */
+int store_expr_update_new(const store_expr_t *expr, cJSON *item, eng_buf_t *why);
 
 /* Build the projection of `item` by a PROJECTION expression: nested paths
  * keep their structure and selected list elements collapse in index order.

@@ -124,7 +124,13 @@ static int compute(store_update_t *u, store_write_t *w, cJSON *cur)
     cJSON *item = cur ? cur : fresh;
     const char *why = NULL;
     size_t size = 0;
-    int err = store_expr_update(u->update, item, &u->why);
+    int err = cur ? store_expr_update(u->update, item, &u->why)
+                  : store_expr_update_new(u->update, item, &u->why);
+    if (err == ENG_ENOTFOUND) {
+        w->kind = STORE_W_DELETE; /* Nothing to create: a delete of the absent item. */
+        err = 0;
+        goto out;
+    }
     if (err < 0) {
         err = fail_why(u, NULL);
         goto out;

@@ -412,6 +412,14 @@ static const struct {
      true},
     {"SET a = :one REMOVE b ADD c :one DELETE ss :ssab", "{'b':{'N':'1'},'ss':{'SS':['a','b']}}",
      "{'a':{'N':'1'},'c':{'N':'1'}}", false},
+    /* Past the end, elements are appended in index order, not text order. */
+    {"SET l[9] = :x, l[3] = :one", "{'l':{'L':[]}}", "{'l':{'L':[{'N':'1'},{'S':'x'}]}}", false},
+    /* REMOVE through something that is not a container of the right kind. */
+    {"REMOVE s.x", "{'s':{'S':'x'}}",
+     "The document path provided in the update expression is invalid for update", true},
+    {"REMOVE nothere[0]", "{}",
+     "The document path provided in the update expression is invalid for update", true},
+    {"REMOVE l[7], m.nothere", "{'l':{'L':[]},'m':{'M':{}}}", "{'l':{'L':[]},'m':{'M':{}}}", false},
 };
 
 static void check_update(env_t *e, size_t i)
@@ -466,6 +474,27 @@ static const struct {
     {"nothere, m.nothere, l[9]", "{}"},
     {"#n", "{'name':{'S':'Ama'}}"},
 };
+
+/* An item that does not exist yet: nested REMOVEs through missing parents
+ * are ignored, and an expression of REMOVEs only creates nothing. */
+static void test_update_new_item(void)
+{
+    env_t e;
+    env_open(&e);
+    store_expr_t *x = NULL, *y = NULL;
+    cJSON *item = j("{}");
+    T_ASSERT_OK(parse(&e, STORE_EXPR_UPDATE, "REMOVE a.b, c[0]", &x));
+    T_ASSERT_EQ(ENG_ENOTFOUND, store_expr_update_new(x, item, &e.why));
+    T_ASSERT_OK(parse(&e, STORE_EXPR_UPDATE, "REMOVE a.b SET c = :one", &y));
+    T_ASSERT_OK(store_expr_update_new(y, item, &e.why));
+    cJSON *want = j("{'c':{'N':'1'}}");
+    T_ASSERT(cJSON_Compare(item, want, true));
+    cJSON_Delete(want);
+    cJSON_Delete(item);
+    store_expr_destroy(x);
+    store_expr_destroy(y);
+    env_close(&e);
+}
 
 static void test_projection_table(void)
 {
@@ -659,6 +688,7 @@ int main(void)
     T_RUN(test_reserved_words);
     T_RUN(test_unused_names_and_values);
     T_RUN(test_update_table);
+    T_RUN(test_update_new_item);
     T_RUN(test_projection_table);
     T_RUN(test_decimal_table);
     T_RUN(test_key_conditions);
