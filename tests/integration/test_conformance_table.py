@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+# Table and item edge cases measured against DynamoDB's documented behaviour:
+# CreateTable's AttributeDefinitions checks, what DeleteTable and DescribeTable
+# report, and item-level validation messages. Each test states the DynamoDB
+# rule it pins down; all run through boto3 against a fresh eddy.
+import json
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def client(e):
+    return boto3.client("dynamodb", endpoint_url=e.url, **CREDS)
+
+
+def error_of(fn, *a, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(*a, **kw)
+    err = ei.value.response["Error"]
+    return err["Code"], err.get("Message", "")
+
+
+def hash_table(c, name, ad=None, **kw):
+    kw.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return c.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=ad or [{"AttributeName": "id", "AttributeType": "S"}],
+                          **kw)
+
+
+# ---- CreateTable / DescribeTable / DeleteTable ------------------------------------
+
+
+def test_attribute_definitions_same_name_twice_is_refused(eddy):
+    c = client(eddy)
+    code, msg = error_of(hash_table, c, "dup", ad=[{"AttributeName": "id", "AttributeType": "N"},
+                                                   {"AttributeName": "id", "AttributeType": "S"}])
+    assert code == "ValidationException"
+    assert msg == "Attribute Name is duplicated: id"
+    assert "dup" not in c.list_tables()["TableNames"]
+
+
+def test_attribute_definition_without_name_names_the_member(eddy):
+    req = {"TableName": "noname", "BillingMode": "PAY_PER_REQUEST",
+           "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+           "AttributeDefinitions": [{"AttributeType": "S"}]}
+    r = requests.post(eddy.url, data=json.dumps(req), headers={
+        "X-Amz-Target": "DynamoDB_20120810.CreateTable",
+        "Content-Type": "application/x-amz-json-1.0"})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["__type"].endswith("ValidationException")
+    assert ("Value null at 'attributeDefinitions.1.member.attributeName' failed to satisfy "
+            "constraint: Member must not be null") in body["message"]
+
+
+def test_on_demand_table_reports_switch_time_equal_to_creation(eddy):
+    c = client(eddy)
+    hash_table(c, "ondemand")
+    t = c.describe_table(TableName="ondemand")["Table"]
+    assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert t["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"] == t["CreationDateTime"]
+    hash_table(c, "provisioned", BillingMode="PROVISIONED",
+               ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    bm = c.describe_table(TableName="provisioned")["Table"]["BillingModeSummary"]
+    assert "LastUpdateToPayPerRequestDateTime" not in bm
+
+
+def test_delete_table_describes_only_the_going_table(eddy):
+    c = client(eddy)
+    c.create_table(TableName="gone", BillingMode="PAY_PER_REQUEST",
+                   KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                         {"AttributeName": "g", "AttributeType": "S"}],
+                   GlobalSecondaryIndexes=[{"IndexName": "byg",
+                                            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                            "Projection": {"ProjectionType": "ALL"}}])
+    c.put_item(TableName="gone", Item={"id": {"S": "a"}, "g": {"S": "x"}})
+    d = c.delete_table(TableName="gone")["TableDescription"]
+    assert d["TableName"] == "gone" and d["TableStatus"] == "DELETING"
+    assert d["ItemCount"] == 1 and d["TableSizeBytes"] > 0
+    assert d["TableArn"].endswith(":table/gone") and len(d["TableId"]) == 36
+    assert d["ProvisionedThroughput"] == {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
+                                          "WriteCapacityUnits": 0}
+    assert d["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert "LastUpdateToPayPerRequestDateTime" in d["BillingModeSummary"]
+    for absent in ("KeySchema", "AttributeDefinitions", "CreationDateTime",
+                   "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        assert absent not in d
