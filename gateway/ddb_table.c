@@ -184,6 +184,88 @@ static const char *attr_type_ok(const char *t)
     return t && (strcmp(t, "S") == 0 || strcmp(t, "N") == 0 || strcmp(t, "B") == 0) ? t : NULL;
 }
 
+/* ---- name-length constraints --------------------------------------------- */
+
+/* The first AttributeName over 255 bytes in the KeySchema-like or
+ * AttributeDefinitions-like array `arr` found at request path `path`.
+ * DynamoDB checks such member constraints before any semantic check, so a
+ * long name is reported even when the schema is incoherent too. */
+static int check_name_lens(const cJSON *arr, const char *path, eng_buf_t *m, const char **why)
+{
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        const char *name = eng_json_get_str(e, "AttributeName");
+        i++;
+        if (name && strlen(name) > DDB_NAME_MAX) {
+            eng_buf_reset(m);
+            eng_buf_printf(
+                m,
+                "1 validation error detected: Value '%s' at '%s.%d.member.attributeName' "
+                "failed to satisfy constraint: Member must have length less than or "
+                "equal to 255",
+                name, path, i);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* An index's key names and projected names (`ix` is one GSI/LSI description). */
+static int check_index_name_lens(const cJSON *ix, const char *path, eng_buf_t *m, const char **why)
+{
+    char sub[128];
+    snprintf(sub, sizeof(sub), "%s.keySchema", path);
+    if (check_name_lens(eng_json_get(ix, "KeySchema"), sub, m, why) < 0)
+        return ENG_EINVAL;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, eng_json_get(eng_json_get(ix, "Projection"), "NonKeyAttributes"))
+    {
+        if (cJSON_IsString(n) && strlen(n->valuestring) > DDB_NAME_MAX) {
+            eng_buf_reset(m);
+            eng_buf_printf(m,
+                           "1 validation error detected: Value at '%s.projection.nonKeyAttributes' "
+                           "failed to satisfy constraint: Member must satisfy constraint: [Member "
+                           "must have length less than or equal to 255]",
+                           path);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Every attribute-name length constraint of a CreateTable or UpdateTable body. */
+static int check_all_name_lens(const cJSON *body, eng_buf_t *m, const char **why)
+{
+    if (check_name_lens(eng_json_get(body, "KeySchema"), "keySchema", m, why) < 0 ||
+        check_name_lens(eng_json_get(body, "AttributeDefinitions"), "attributeDefinitions", m,
+                        why) < 0)
+        return ENG_EINVAL;
+    static const struct {
+        const char *member, *path, *inner;
+    } lists[] = {
+        {"GlobalSecondaryIndexes", "globalSecondaryIndexes", NULL},
+        {"LocalSecondaryIndexes", "localSecondaryIndexes", NULL},
+        {"GlobalSecondaryIndexUpdates", "globalSecondaryIndexUpdates", "Create"},
+    };
+    for (size_t k = 0; k < ENG_ARRAY_LEN(lists); k++) {
+        int i = 0;
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(body, lists[k].member))
+        {
+            char path[96];
+            i++;
+            snprintf(path, sizeof(path), "%s.%d.member%s", lists[k].path, i,
+                     lists[k].inner ? ".create" : "");
+            const cJSON *d = lists[k].inner ? eng_json_get(ix, lists[k].inner) : ix;
+            if (d && check_index_name_lens(d, path, m, why) < 0)
+                return ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* Whether the normalized definitions array `defs` already names `name`. */
 static bool is_defined_in(const cJSON *defs, const char *name)
 {
@@ -481,7 +563,9 @@ static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char *
 
 static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char **why)
 {
-    int err = check_keys(c, meta, why);
+    int err = check_all_name_lens(c->body, &c->th->why, why);
+    if (err == 0)
+        err = check_keys(c, meta, why);
     if (err == 0)
         err = ddb__index_create(c, meta, why);
     if (err == 0)
@@ -614,6 +698,8 @@ void ddb__op_list_tables(ddb_call_t *c)
 static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
 {
     const cJSON *b = c->body;
+    if (check_all_name_lens(b, &c->th->why, why) < 0)
+        return ENG_EINVAL;
     if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
         !eng_json_get(b, "ProvisionedThroughput") &&
         !eng_json_get(b, "GlobalSecondaryIndexUpdates")) {

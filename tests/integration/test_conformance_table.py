@@ -90,3 +90,53 @@ def test_delete_table_describes_only_the_going_table(eddy):
     for absent in ("KeySchema", "AttributeDefinitions", "CreationDateTime",
                    "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         assert absent not in d
+
+
+# ---- name-length limits --------------------------------------------------------
+
+
+def test_key_attribute_names_longer_than_255_are_refused_first(eddy):
+    c = client(eddy)
+    long_name = "k" * 256
+    code, msg = error_of(c.create_table, TableName="longkey", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": long_name, "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "other", "AttributeType": "S"}])
+    assert code == "ValidationException"
+    assert msg == (f"1 validation error detected: Value '{long_name}' at "
+                   "'keySchema.1.member.attributeName' failed to satisfy constraint: "
+                   "Member must have length less than or equal to 255")
+    code, msg = error_of(c.create_table, TableName="longgsi", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                               {"AttributeName": long_name, "AttributeType": "S"}],
+                         GlobalSecondaryIndexes=[{
+                             "IndexName": "gsi1",
+                             "KeySchema": [{"AttributeName": long_name, "KeyType": "HASH"}],
+                             "Projection": {"ProjectionType": "ALL"}}])
+    assert code == "ValidationException"
+    assert "'attributeDefinitions.2.member.attributeName'" in msg
+    hash_table(c, "base")
+    code, msg = error_of(c.update_table, TableName="base",
+                         AttributeDefinitions=[{"AttributeName": "short", "AttributeType": "S"}],
+                         GlobalSecondaryIndexUpdates=[{"Create": {
+                             "IndexName": "gsi1",
+                             "KeySchema": [{"AttributeName": long_name, "KeyType": "HASH"}],
+                             "Projection": {"ProjectionType": "ALL"}}}])
+    assert code == "ValidationException"
+    assert "'globalSecondaryIndexUpdates.1.member.create.keySchema.1.member.attributeName'" in msg
+    assert c.list_tables()["TableNames"] == ["base"]
+
+
+def test_attribute_names_up_to_65535_bytes_at_any_depth(eddy):
+    c = client(eddy)
+    hash_table(c, "names")
+    ok, too_long = "n" * 65535, "n" * 65536
+    c.put_item(TableName="names", Item={"id": {"S": "a"}, ok: {"N": "1"}})
+    assert ok in c.get_item(TableName="names", Key={"id": {"S": "a"}})["Item"]
+    want = ("1 validation error detected: Attribute name is too large, must be less than "
+            "65536 bytes")
+    for item in ({"id": {"S": "b"}, too_long: {"N": "1"}},
+                 {"id": {"S": "b"}, "doc": {"M": {too_long: {"S": "x"}}}}):
+        code, msg = error_of(c.put_item, TableName="names", Item=item)
+        assert (code, msg) == ("ValidationException", want)
+    assert "Item" not in c.get_item(TableName="names", Key={"id": {"S": "b"}})
