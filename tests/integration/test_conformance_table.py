@@ -47,9 +47,7 @@ def test_attribute_definition_without_name_names_the_member(eddy):
     req = {"TableName": "noname", "BillingMode": "PAY_PER_REQUEST",
            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
            "AttributeDefinitions": [{"AttributeType": "S"}]}
-    r = requests.post(eddy.url, data=json.dumps(req), headers={
-        "X-Amz-Target": "DynamoDB_20120810.CreateTable",
-        "Content-Type": "application/x-amz-json-1.0"})
+    r = raw(eddy, "CreateTable", req)
     assert r.status_code == 400
     body = r.json()
     assert body["__type"].endswith("ValidationException")
@@ -140,3 +138,36 @@ def test_attribute_names_up_to_65535_bytes_at_any_depth(eddy):
         code, msg = error_of(c.put_item, TableName="names", Item=item)
         assert (code, msg) == ("ValidationException", want)
     assert "Item" not in c.get_item(TableName="names", Key={"id": {"S": "b"}})
+
+
+# ---- wire format -----------------------------------------------------------------
+
+
+def raw(e, op, body):
+    return requests.post(e.url, data=json.dumps(body), headers={
+        "X-Amz-Target": f"DynamoDB_20120810.{op}",
+        "Content-Type": "application/x-amz-json-1.0"})
+
+
+def test_number_or_boolean_where_a_string_belongs_is_a_serialization_error(eddy):
+    c = client(eddy)
+    hash_table(c, "wire")
+    cases = [
+        ("PutItem", {"TableName": "wire", "Item": {"id": {"S": "a"}, "n": {"N": 5}}}, "NUMBER_VALUE"),
+        ("PutItem", {"TableName": "wire", "Item": {"id": {"S": True}}}, "TRUE_VALUE"),
+        ("PutItem", {"TableName": "wire", "Item": {"id": {"S": "a"}, "s": {"NS": ["1", 2]}}},
+         "NUMBER_VALUE"),
+        ("UpdateItem", {"TableName": "wire", "Key": {"id": {"S": "a"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": 123}}}, "NUMBER_VALUE"),
+    ]
+    for op, body, kind in cases:
+        r = raw(eddy, op, body)
+        assert r.status_code == 400
+        assert r.json()["__type"].endswith("#SerializationException")
+        assert r.json()["message"] == f"{kind} cannot be converted to String"
+    assert "Item" not in c.get_item(TableName="wire", Key={"id": {"S": "a"}})
+    # Attribute *names* S, N and B are ordinary: their values are AttributeValue objects.
+    item = {"id": {"S": "a"}, "S": {"S": "x"}, "N": {"M": {"B": {"N": "1"}}}}
+    assert raw(eddy, "PutItem", {"TableName": "wire", "Item": item}).status_code == 200
+    assert c.get_item(TableName="wire", Key={"id": {"S": "a"}})["Item"] == item
