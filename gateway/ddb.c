@@ -59,6 +59,40 @@ static const op_entry_t OPS[] = {
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
+/* The JSON kind of `v` as DynamoDB's wire decoder names it. */
+static const char *json_kind(const cJSON *v)
+{
+    return cJSON_IsNumber(v) ? "NUMBER_VALUE" : cJSON_IsTrue(v) ? "TRUE_VALUE" : "FALSE_VALUE";
+}
+
+/* AttributeValue members S, N and B, and the elements of SS, NS and BS, are
+ * JSON strings on the wire; DynamoDB's decoder refuses a number or boolean
+ * there (say {"N": 5}) as a SerializationException before the operation
+ * runs. No other request member has those names and a scalar value, so a
+ * walk of the whole body finds exactly these. Returns the first offender
+ * or NULL; writes the message into `msg`. */
+static const cJSON *wire_scalar_error(const cJSON *v, eng_buf_t *msg)
+{
+    for (const cJSON *m = v->child; m; m = m->next) {
+        const char *k = m->string ? m->string : "";
+        bool is_scalar_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && !k[1];
+        bool is_set_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && k[1] == 'S' && !k[2];
+        const cJSON *bad = NULL;
+        if (is_scalar_member && (cJSON_IsNumber(m) || cJSON_IsBool(m)))
+            bad = m;
+        for (const cJSON *e = is_set_member && cJSON_IsArray(m) ? m->child : NULL; e && !bad;
+             e = e->next)
+            bad = cJSON_IsNumber(e) || cJSON_IsBool(e) ? e : NULL;
+        if (!bad && (cJSON_IsObject(m) || cJSON_IsArray(m)))
+            bad = wire_scalar_error(m, msg);
+        else if (bad)
+            eng_buf_printf(msg, "%s cannot be converted to String", json_kind(bad));
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
 static void on_request(gw_req_t *req, void *arg)
 {
     gw_ddb_t *ddb = arg;
@@ -78,6 +112,12 @@ static void on_request(gw_req_t *req, void *arg)
         ddb__reply_err(th, req, DDB_E_SERIALIZATION,
                        body.len ? "Start of structure or map found where not expected."
                                 : "Request body is not valid JSON");
+        return;
+    }
+    eng_buf_reset(&th->why);
+    if (wire_scalar_error(root, &th->why)) {
+        ddb__reply_err(th, req, DDB_E_SERIALIZATION, th->why.ptr);
+        eng_json_delete(root);
         return;
     }
     ddb_call_t c = {.ddb = ddb, .th = th, .req = req, .body = root, .root = root};

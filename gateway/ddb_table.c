@@ -149,11 +149,133 @@ static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, u
     eng_json_delete(meta);
 }
 
+/* Append DeleteTable's {"TableDescription":{...}}: like DynamoDB, only the
+ * name, status, ids, billing, throughput and sizes; no schema, indexes or
+ * creation time, since the table is going away. */
+static void describe_deleted(gw_ddb_t *ddb, eng_slice_t meta_text, uint64_t items, uint64_t bytes,
+                             eng_buf_t *out)
+{
+    cJSON *meta = NULL;
+    if (eng_json_parse(meta_text.ptr, meta_text.len, &meta) < 0)
+        meta = cJSON_CreateObject();
+    const char *name = eng_json_get_str(meta, "TableName");
+    cJSON *root = cJSON_CreateObject();
+    cJSON *d = cJSON_AddObjectToObject(root, "TableDescription");
+    copy_member(d, meta, "TableName");
+    cJSON_AddStringToObject(d, "TableStatus", "DELETING");
+    describe_throughput(d, meta);
+    cJSON_AddNumberToObject(d, "TableSizeBytes", (double)bytes);
+    cJSON_AddNumberToObject(d, "ItemCount", (double)items);
+    eng_buf_t arn = {0};
+    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s", ddb->region, name ? name : "");
+    cJSON_AddStringToObject(d, "TableArn", arn.ptr);
+    copy_member(d, meta, "TableId");
+    cJSON_AddBoolToObject(d, "DeletionProtectionEnabled", false);
+    eng_json_print(root, out);
+    eng_buf_free(&arn);
+    eng_json_delete(root);
+    eng_json_delete(meta);
+}
+
 /* ---- CreateTable validation --------------------------------------------- */
 
 static const char *attr_type_ok(const char *t)
 {
     return t && (strcmp(t, "S") == 0 || strcmp(t, "N") == 0 || strcmp(t, "B") == 0) ? t : NULL;
+}
+
+/* ---- name-length constraints --------------------------------------------- */
+
+/* The first AttributeName over 255 bytes in the KeySchema-like or
+ * AttributeDefinitions-like array `arr` found at request path `path`.
+ * DynamoDB checks such member constraints before any semantic check, so a
+ * long name is reported even when the schema is incoherent too. */
+static int check_name_lens(const cJSON *arr, const char *path, eng_buf_t *m, const char **why)
+{
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        const char *name = eng_json_get_str(e, "AttributeName");
+        i++;
+        if (name && strlen(name) > DDB_NAME_MAX) {
+            eng_buf_reset(m);
+            eng_buf_printf(
+                m,
+                "1 validation error detected: Value '%s' at '%s.%d.member.attributeName' "
+                "failed to satisfy constraint: Member must have length less than or "
+                "equal to 255",
+                name, path, i);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* An index's key names and projected names (`ix` is one GSI/LSI description). */
+static int check_index_name_lens(const cJSON *ix, const char *path, eng_buf_t *m, const char **why)
+{
+    char sub[128];
+    snprintf(sub, sizeof(sub), "%s.keySchema", path);
+    if (check_name_lens(eng_json_get(ix, "KeySchema"), sub, m, why) < 0)
+        return ENG_EINVAL;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, eng_json_get(eng_json_get(ix, "Projection"), "NonKeyAttributes"))
+    {
+        if (cJSON_IsString(n) && strlen(n->valuestring) > DDB_NAME_MAX) {
+            eng_buf_reset(m);
+            eng_buf_printf(m,
+                           "1 validation error detected: Value at '%s.projection.nonKeyAttributes' "
+                           "failed to satisfy constraint: Member must satisfy constraint: [Member "
+                           "must have length less than or equal to 255]",
+                           path);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Every attribute-name length constraint of a CreateTable or UpdateTable body. */
+static int check_all_name_lens(const cJSON *body, eng_buf_t *m, const char **why)
+{
+    if (check_name_lens(eng_json_get(body, "KeySchema"), "keySchema", m, why) < 0 ||
+        check_name_lens(eng_json_get(body, "AttributeDefinitions"), "attributeDefinitions", m,
+                        why) < 0)
+        return ENG_EINVAL;
+    static const struct {
+        const char *member, *path, *inner;
+    } lists[] = {
+        {"GlobalSecondaryIndexes", "globalSecondaryIndexes", NULL},
+        {"LocalSecondaryIndexes", "localSecondaryIndexes", NULL},
+        {"GlobalSecondaryIndexUpdates", "globalSecondaryIndexUpdates", "Create"},
+    };
+    for (size_t k = 0; k < ENG_ARRAY_LEN(lists); k++) {
+        int i = 0;
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(body, lists[k].member))
+        {
+            char path[96];
+            i++;
+            snprintf(path, sizeof(path), "%s.%d.member%s", lists[k].path, i,
+                     lists[k].inner ? ".create" : "");
+            const cJSON *d = lists[k].inner ? eng_json_get(ix, lists[k].inner) : ix;
+            if (d && check_index_name_lens(d, path, m, why) < 0)
+                return ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Whether the normalized definitions array `defs` already names `name`. */
+static bool is_defined_in(const cJSON *defs, const char *name)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, defs)
+    {
+        if (strcmp(eng_json_get_str(d, "AttributeName"), name) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Check KeySchema against AttributeDefinitions; copy both normalized into meta. */
@@ -218,7 +340,15 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
         i++;
         const char *name = eng_json_get_str(d, "AttributeName");
         const char *type = attr_type_ok(eng_json_get_str(d, "AttributeType"));
-        if (!name || !type) {
+        if (!name) {
+            eng_buf_printf(m,
+                           "1 validation error detected: Value null at "
+                           "'attributeDefinitions.%d.member.attributeName' failed to satisfy "
+                           "constraint: Member must not be null",
+                           i);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+        if (!type) {
             const char *t = eng_json_get_str(d, "AttributeType");
             eng_buf_printf(
                 m,
@@ -226,6 +356,11 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
                 "'attributeDefinitions.%d.member.attributeType' "
                 "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
                 t ? t : "null", i);
+            return *why = m->ptr, ENG_EINVAL;
+        }
+        if (is_defined_in(defs, name)) {
+            /* Two types for one name: DynamoDB refuses rather than pick one. */
+            eng_buf_printf(m, "Attribute Name is duplicated: %s", name);
             return *why = m->ptr, ENG_EINVAL;
         }
         cJSON *de = cJSON_CreateObject();
@@ -242,10 +377,7 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
     }
     for (int k = 0; k < nk; k++) {
         const char *name = eng_json_get_str(cJSON_GetArrayItem(keys, k), "AttributeName");
-        bool is_defined = false;
-        cJSON_ArrayForEach(d, defs) is_defined =
-            is_defined || strcmp(eng_json_get_str(d, "AttributeName"), name) == 0;
-        if (!is_defined) {
+        if (!is_defined_in(defs, name)) {
             eng_buf_printf(m,
                            DDB_INVALID
                            "Some index key attributes are not defined in "
@@ -431,7 +563,9 @@ static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char *
 
 static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char **why)
 {
-    int err = check_keys(c, meta, why);
+    int err = check_all_name_lens(c->body, &c->th->why, why);
+    if (err == 0)
+        err = check_keys(c, meta, why);
     if (err == 0)
         err = ddb__index_create(c, meta, why);
     if (err == 0)
@@ -443,7 +577,11 @@ static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char 
     struct timespec ts;
     cJSON_AddStringToObject(meta, "TableName", name);
     cJSON_AddStringToObject(meta, "TableId", id);
-    cJSON_AddNumberToObject(meta, "CreationDateTime", now_seconds(&ts));
+    double now = now_seconds(&ts);
+    cJSON_AddNumberToObject(meta, "CreationDateTime", now);
+    /* A table born on-demand reports its creation as the switch to it. */
+    if (strcmp(eng_json_get_str(meta, "BillingMode"), "PAY_PER_REQUEST") == 0)
+        cJSON_AddNumberToObject(meta, "LastUpdateToPayPerRequestDateTime", now);
     err = apply_stream(c, meta, false, why);
     if (err == 0)
         stream_bounds(meta, 0);
@@ -560,6 +698,8 @@ void ddb__op_list_tables(ddb_call_t *c)
 static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
 {
     const cJSON *b = c->body;
+    if (check_all_name_lens(b, &c->th->why, why) < 0)
+        return ENG_EINVAL;
     if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
         !eng_json_get(b, "ProvisionedThroughput") &&
         !eng_json_get(b, "GlobalSecondaryIndexUpdates")) {
@@ -683,7 +823,7 @@ static void on_delete_done(ddb_wreq_t *w)
     }
     eng_buf_t *out = &w->th->out;
     eng_buf_reset(out);
-    describe(w->ddb, eng_slice(w->aux.ptr, w->aux.len), "DELETING", (uint64_t)w->units, w->new_size,
-             "TableDescription", out, NULL, 0, NULL);
+    describe_deleted(w->ddb, eng_slice(w->aux.ptr, w->aux.len), (uint64_t)w->units, w->new_size,
+                     out);
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
 }

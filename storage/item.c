@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 32  /* DynamoDB's nesting limit for maps and lists. */
-#define SORT_STACK 32 /* Members sorted without allocating. */
+#define MAX_DEPTH 32         /* DynamoDB's nesting limit for maps and lists. */
+#define SORT_STACK 32        /* Members sorted without allocating. */
+#define NAME_MAX_BYTES 65535 /* DynamoDB's longest attribute name, at any depth. */
 
 #define INVALID "One or more parameter values were invalid: "
 
@@ -473,6 +474,11 @@ static int canon_members(canon_t *c, const cJSON *obj, size_t *size, int depth)
         if (i)
             eng_buf_append_char(c->out, ',');
         size_t name_len = strlen(m[i]->string);
+        if (name_len > NAME_MAX_BYTES) {
+            err = fail(c, "1 validation error detected: Attribute name is too large, must be "
+                          "less than 65536 bytes");
+            goto out;
+        }
         eng_json_append_string(c->out, m[i]->string, name_len);
         eng_buf_append_char(c->out, ':');
         *size += name_len;

@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: MIT
+# Table and item edge cases measured against DynamoDB's documented behaviour:
+# CreateTable's AttributeDefinitions checks, what DeleteTable and DescribeTable
+# report, and item-level validation messages. Each test states the DynamoDB
+# rule it pins down; all run through boto3 against a fresh eddy.
+import json
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def client(e):
+    return boto3.client("dynamodb", endpoint_url=e.url, **CREDS)
+
+
+def error_of(fn, *a, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(*a, **kw)
+    err = ei.value.response["Error"]
+    return err["Code"], err.get("Message", "")
+
+
+def hash_table(c, name, ad=None, **kw):
+    kw.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return c.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=ad or [{"AttributeName": "id", "AttributeType": "S"}],
+                          **kw)
+
+
+# ---- CreateTable / DescribeTable / DeleteTable ------------------------------------
+
+
+def test_attribute_definitions_same_name_twice_is_refused(eddy):
+    c = client(eddy)
+    code, msg = error_of(hash_table, c, "dup", ad=[{"AttributeName": "id", "AttributeType": "N"},
+                                                   {"AttributeName": "id", "AttributeType": "S"}])
+    assert code == "ValidationException"
+    assert msg == "Attribute Name is duplicated: id"
+    assert "dup" not in c.list_tables()["TableNames"]
+
+
+def test_attribute_definition_without_name_names_the_member(eddy):
+    req = {"TableName": "noname", "BillingMode": "PAY_PER_REQUEST",
+           "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+           "AttributeDefinitions": [{"AttributeType": "S"}]}
+    r = raw(eddy, "CreateTable", req)
+    assert r.status_code == 400
+    body = r.json()
+    assert body["__type"].endswith("ValidationException")
+    assert ("Value null at 'attributeDefinitions.1.member.attributeName' failed to satisfy "
+            "constraint: Member must not be null") in body["message"]
+
+
+def test_on_demand_table_reports_switch_time_equal_to_creation(eddy):
+    c = client(eddy)
+    hash_table(c, "ondemand")
+    t = c.describe_table(TableName="ondemand")["Table"]
+    assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert t["BillingModeSummary"]["LastUpdateToPayPerRequestDateTime"] == t["CreationDateTime"]
+    hash_table(c, "provisioned", BillingMode="PROVISIONED",
+               ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    bm = c.describe_table(TableName="provisioned")["Table"]["BillingModeSummary"]
+    assert "LastUpdateToPayPerRequestDateTime" not in bm
+
+
+def test_delete_table_describes_only_the_going_table(eddy):
+    c = client(eddy)
+    c.create_table(TableName="gone", BillingMode="PAY_PER_REQUEST",
+                   KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                         {"AttributeName": "g", "AttributeType": "S"}],
+                   GlobalSecondaryIndexes=[{"IndexName": "byg",
+                                            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                            "Projection": {"ProjectionType": "ALL"}}])
+    c.put_item(TableName="gone", Item={"id": {"S": "a"}, "g": {"S": "x"}})
+    d = c.delete_table(TableName="gone")["TableDescription"]
+    assert d["TableName"] == "gone" and d["TableStatus"] == "DELETING"
+    assert d["ItemCount"] == 1 and d["TableSizeBytes"] > 0
+    assert d["TableArn"].endswith(":table/gone") and len(d["TableId"]) == 36
+    assert d["ProvisionedThroughput"] == {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0,
+                                          "WriteCapacityUnits": 0}
+    assert d["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert "LastUpdateToPayPerRequestDateTime" in d["BillingModeSummary"]
+    for absent in ("KeySchema", "AttributeDefinitions", "CreationDateTime",
+                   "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        assert absent not in d
+
+
+# ---- name-length limits --------------------------------------------------------
+
+
+def test_key_attribute_names_longer_than_255_are_refused_first(eddy):
+    c = client(eddy)
+    long_name = "k" * 256
+    code, msg = error_of(c.create_table, TableName="longkey", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": long_name, "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "other", "AttributeType": "S"}])
+    assert code == "ValidationException"
+    assert msg == (f"1 validation error detected: Value '{long_name}' at "
+                   "'keySchema.1.member.attributeName' failed to satisfy constraint: "
+                   "Member must have length less than or equal to 255")
+    code, msg = error_of(c.create_table, TableName="longgsi", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                               {"AttributeName": long_name, "AttributeType": "S"}],
+                         GlobalSecondaryIndexes=[{
+                             "IndexName": "gsi1",
+                             "KeySchema": [{"AttributeName": long_name, "KeyType": "HASH"}],
+                             "Projection": {"ProjectionType": "ALL"}}])
+    assert code == "ValidationException"
+    assert "'attributeDefinitions.2.member.attributeName'" in msg
+    hash_table(c, "base")
+    code, msg = error_of(c.update_table, TableName="base",
+                         AttributeDefinitions=[{"AttributeName": "short", "AttributeType": "S"}],
+                         GlobalSecondaryIndexUpdates=[{"Create": {
+                             "IndexName": "gsi1",
+                             "KeySchema": [{"AttributeName": long_name, "KeyType": "HASH"}],
+                             "Projection": {"ProjectionType": "ALL"}}}])
+    assert code == "ValidationException"
+    assert "'globalSecondaryIndexUpdates.1.member.create.keySchema.1.member.attributeName'" in msg
+    assert c.list_tables()["TableNames"] == ["base"]
+
+
+def test_attribute_names_up_to_65535_bytes_at_any_depth(eddy):
+    c = client(eddy)
+    hash_table(c, "names")
+    ok, too_long = "n" * 65535, "n" * 65536
+    c.put_item(TableName="names", Item={"id": {"S": "a"}, ok: {"N": "1"}})
+    assert ok in c.get_item(TableName="names", Key={"id": {"S": "a"}})["Item"]
+    want = ("1 validation error detected: Attribute name is too large, must be less than "
+            "65536 bytes")
+    for item in ({"id": {"S": "b"}, too_long: {"N": "1"}},
+                 {"id": {"S": "b"}, "doc": {"M": {too_long: {"S": "x"}}}}):
+        code, msg = error_of(c.put_item, TableName="names", Item=item)
+        assert (code, msg) == ("ValidationException", want)
+    assert "Item" not in c.get_item(TableName="names", Key={"id": {"S": "b"}})
+
+
+# ---- wire format -----------------------------------------------------------------
+
+
+def raw(e, op, body):
+    return requests.post(e.url, data=json.dumps(body), headers={
+        "X-Amz-Target": f"DynamoDB_20120810.{op}",
+        "Content-Type": "application/x-amz-json-1.0"})
+
+
+def test_number_or_boolean_where_a_string_belongs_is_a_serialization_error(eddy):
+    c = client(eddy)
+    hash_table(c, "wire")
+    cases = [
+        ("PutItem", {"TableName": "wire", "Item": {"id": {"S": "a"}, "n": {"N": 5}}}, "NUMBER_VALUE"),
+        ("PutItem", {"TableName": "wire", "Item": {"id": {"S": True}}}, "TRUE_VALUE"),
+        ("PutItem", {"TableName": "wire", "Item": {"id": {"S": "a"}, "s": {"NS": ["1", 2]}}},
+         "NUMBER_VALUE"),
+        ("UpdateItem", {"TableName": "wire", "Key": {"id": {"S": "a"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": 123}}}, "NUMBER_VALUE"),
+    ]
+    for op, body, kind in cases:
+        r = raw(eddy, op, body)
+        assert r.status_code == 400
+        assert r.json()["__type"].endswith("#SerializationException")
+        assert r.json()["message"] == f"{kind} cannot be converted to String"
+    assert "Item" not in c.get_item(TableName="wire", Key={"id": {"S": "a"}})
+    # Attribute *names* S, N and B are ordinary: their values are AttributeValue objects.
+    item = {"id": {"S": "a"}, "S": {"S": "x"}, "N": {"M": {"B": {"N": "1"}}}}
+    assert raw(eddy, "PutItem", {"TableName": "wire", "Item": item}).status_code == 200
+    assert c.get_item(TableName="wire", Key={"id": {"S": "a"}})["Item"] == item
