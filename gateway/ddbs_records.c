@@ -215,16 +215,16 @@ void ddbs__op_get_shard_iterator(ddbs_call_t *c)
     ddbs_stream_t s = {0};
     iter_type_t type;
     const char *shard = NULL;
-    if (!required(c, "StreamArn", "streamArn") || !(shard = required(c, "ShardId", "shardId")))
+    const char *type_name = NULL;
+    if (!required(c, "StreamArn", "streamArn") || !(shard = required(c, "ShardId", "shardId")) ||
+        !(type_name = required(c, "ShardIteratorType", "shardIteratorType")))
         goto out;
-    if (iter_type_parse(eng_json_get_str(c->body, "ShardIteratorType"), &type) < 0) {
+    if (iter_type_parse(type_name, &type) < 0) {
         ddbs__reply_fmt(c, DDBS_E_VALIDATION,
                         "1 validation error detected: Value '%s' at 'shardIteratorType' failed "
                         "to satisfy constraint: Member must satisfy enum value set: "
                         "[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]",
-                        eng_json_get_str(c->body, "ShardIteratorType")
-                            ? eng_json_get_str(c->body, "ShardIteratorType")
-                            : "null");
+                        type_name);
         goto out;
     }
     if (seq_combination(c, type) < 0 || stream_arg(c, &s) < 0)

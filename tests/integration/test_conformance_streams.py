@@ -102,3 +102,11 @@ def test_list_streams_rejects_a_malformed_exclusive_start_arn(eddy):
     # A well-formed ARN pages as before.
     assert s.list_streams(TableName="orders")["Streams"][0]["StreamArn"] == arn
     assert s.list_streams(TableName="orders", ExclusiveStartStreamArn=arn)["Streams"] == []
+
+
+def test_missing_iterator_type_is_a_null_member(eddy):
+    c, s = clients(eddy)
+    arn = new_stream(c)
+    msg = validation(s.get_shard_iterator, StreamArn=arn, ShardId=only_shard(s, arn)["ShardId"])
+    assert msg == ("1 validation error detected: Value null at 'shardIteratorType' failed to "
+                   "satisfy constraint: Member must not be null")
