@@ -54,7 +54,10 @@ static void on_request(gw_req_t *req, void *arg)
     cJSON *root = NULL;
     if (eng_json_parse(body.ptr ? body.ptr : "", body.len, &root) < 0 || !cJSON_IsObject(root)) {
         eng_json_delete(root);
-        ddbs__reply_err(&c, DDBS_E_SERIALIZATION, "Request body is not valid JSON");
+        /* Same Coral wording as the DynamoDB front door (gateway/ddb.c). */
+        ddbs__reply_err(&c, DDBS_E_SERIALIZATION,
+                        body.len ? "Start of structure or map found where not expected."
+                                 : "Request body is not valid JSON");
         return;
     }
     c.body = root;

@@ -4,9 +4,12 @@
 # AT/AFTER_SEQUENCE_NUMBER position even before the shard holds a record; the
 # iterator type and SequenceNumber must agree; DescribeStream lists shards in
 # id order after ExclusiveStartShardId (an unknown id lists those after it);
-# ListStreams rejects an ExclusiveStartStreamArn that is not a stream ARN.
+# ListStreams rejects an ExclusiveStartStreamArn that is not a stream ARN; a
+# body that is not a JSON object gets the same SerializationException wording
+# as the DynamoDB front door.
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -110,3 +113,15 @@ def test_missing_iterator_type_is_a_null_member(eddy):
     msg = validation(s.get_shard_iterator, StreamArn=arn, ShardId=only_shard(s, arn)["ShardId"])
     assert msg == ("1 validation error detected: Value null at 'shardIteratorType' failed to "
                    "satisfy constraint: Member must not be null")
+
+
+def test_a_body_that_is_not_an_object_is_a_serialization_error(eddy):
+    for body, msg in [(b"[]", "Start of structure or map found where not expected."),
+                      (b"{", "Start of structure or map found where not expected."),
+                      (b"", "Request body is not valid JSON")]:
+        r = requests.post(eddy.url + "/", data=body, headers={
+            "X-Amz-Target": "DynamoDBStreams_20120810.ListStreams",
+            "Content-Type": "application/x-amz-json-1.0"})
+        assert r.status_code == 400
+        assert r.json() == {"__type": "com.amazon.coral.service#SerializationException",
+                            "message": msg}
