@@ -54,7 +54,10 @@ static void on_request(gw_req_t *req, void *arg)
     cJSON *root = NULL;
     if (eng_json_parse(body.ptr ? body.ptr : "", body.len, &root) < 0 || !cJSON_IsObject(root)) {
         eng_json_delete(root);
-        ddbs__reply_err(&c, DDBS_E_SERIALIZATION, "Request body is not valid JSON");
+        /* Same Coral wording as the DynamoDB front door (gateway/ddb.c). */
+        ddbs__reply_err(&c, DDBS_E_SERIALIZATION,
+                        body.len ? "Start of structure or map found where not expected."
+                                 : "Request body is not valid JSON");
         return;
     }
     c.body = root;
@@ -205,12 +208,26 @@ int ddbs__stream_find(ddbs_call_t *c, const char *table, const char *label, ddbs
     return ENG_ENOTFOUND;
 }
 
+/* Split a stream ARN into its table part [*t, *st) and label (*st + 8).
+ * Returns false when `arn` does not have the shape of one. */
+static bool arn_split(const char *arn, const char **t, const char **st)
+{
+    *t = strstr(arn, ":table/");
+    *st = *t ? strstr(*t + 7, "/stream/") : NULL;
+    return strncmp(arn, "arn:aws:dynamodb:", 17) == 0 && *st && *st != *t + 7 && (*st)[8];
+}
+
+bool ddbs__is_stream_arn(const char *arn)
+{
+    const char *t, *st;
+    return arn_split(arn, &t, &st);
+}
+
 int ddbs__stream_by_arn(ddbs_call_t *c, const char *arn, ddbs_stream_t *s)
 {
     *s = (ddbs_stream_t){0};
-    const char *t = strstr(arn, ":table/");
-    const char *st = t ? strstr(t + 7, "/stream/") : NULL;
-    if (strncmp(arn, "arn:aws:dynamodb:", 17) != 0 || !st || st == t + 7 || !st[8])
+    const char *t, *st;
+    if (!arn_split(arn, &t, &st))
         return ENG_EINVAL;
     char table[256];
     size_t n = (size_t)(st - (t + 7));
@@ -295,6 +312,10 @@ void ddbs__op_list_streams(ddbs_call_t *c)
         return;
     const char *table = eng_json_get_str(c->body, "TableName");
     const char *start = eng_json_get_str(c->body, "ExclusiveStartStreamArn");
+    if (start && !ddbs__is_stream_arn(start)) {
+        ddbs__reply_fmt(c, DDBS_E_VALIDATION, "Invalid ExclusiveStartStreamArn: %s", start);
+        return;
+    }
     cJSON *root = cJSON_CreateObject();
     int err = ddbs__read(c);
     if (err == 0)

@@ -85,6 +85,8 @@ int ddbs__stream_find(ddbs_call_t *c, const char *table, const char *label, ddbs
 /* Same, from a stream ARN. Returns 0, ENG_EINVAL (not a stream ARN), ENG_ENOTFOUND. */
 int ddbs__stream_by_arn(ddbs_call_t *c, const char *arn, ddbs_stream_t *s);
 void ddbs__stream_free(ddbs_stream_t *s);
+/* True when `arn` has the shape of a stream ARN (the stream may not exist). Pure. */
+bool ddbs__is_stream_arn(const char *arn);
 
 /* The lowest seq still in the table's log (last_seq + 1 when it is empty). */
 uint64_t ddbs__oldest_seq(ddbs_call_t *c, const store_table_t *t);

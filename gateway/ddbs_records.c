@@ -102,9 +102,10 @@ void ddbs__op_describe_stream(ddbs_call_t *c)
         return;
     ddbs_stream_t s;
     if (stream_arg(c, &s) == 0) {
-        /* One shard per stream: starting after it leaves nothing to list. */
+        /* Shards are listed in id order after ExclusiveStartShardId, so an
+         * id at or past the only shard's (even an unknown one) lists none. */
         const char *start = eng_json_get_str(c->body, "ExclusiveStartShardId");
-        describe(c, &s, !start || strcmp(start, s.shard_id) != 0);
+        describe(c, &s, !start || strcmp(s.shard_id, start) > 0);
     }
     ddbs__stream_free(&s);
 }
@@ -146,7 +147,9 @@ static int position_at(ddbs_call_t *c, const ddbs_stream_t *s, iter_type_t type,
 {
     const char *text = eng_json_get_str(c->body, "SequenceNumber");
     uint64_t n = 0;
-    if (seq_parse(text, &n) < 0 || n < s->start_seq || n > s->end_seq) {
+    /* An open shard with no record yet still accepts its StartingSequenceNumber. */
+    uint64_t last = s->end_seq > s->start_seq ? s->end_seq : s->start_seq;
+    if (seq_parse(text, &n) < 0 || n < s->start_seq || n > last) {
         ddbs__reply_fmt(c, DDBS_E_VALIDATION, "Invalid SequenceNumber %s for shard %s of stream %s",
                         text ? text : "null", s->shard_id, s->arn);
         return ENG_EINVAL;
@@ -178,6 +181,22 @@ static int position(ddbs_call_t *c, const ddbs_stream_t *s, iter_type_t type, ui
     }
 }
 
+/* AT/AFTER_SEQUENCE_NUMBER need a SequenceNumber, TRIM_HORIZON and LATEST
+ * take none; replies on a mismatch. */
+static int seq_combination(ddbs_call_t *c, iter_type_t type)
+{
+    bool has_seq = eng_json_get(c->body, "SequenceNumber") != NULL;
+    bool needs_seq = type == IT_AT || type == IT_AFTER;
+    if (has_seq == needs_seq)
+        return 0;
+    ddbs__reply_fmt(c, DDBS_E_VALIDATION,
+                    "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
+                    "SequenceNumber or (2) TRIM_HORIZON or LATEST and no SequenceNumber. "
+                    "Request specified %s and %sSequenceNumber.",
+                    ITER_TYPES[type], has_seq ? "" : "no ");
+    return ENG_EINVAL;
+}
+
 static void reply_iterator(ddbs_call_t *c, const ddbs_stream_t *s, uint64_t after)
 {
     strm_iter_t it = {.after_seq = after, .created_ms = now_ms()};
@@ -196,19 +215,19 @@ void ddbs__op_get_shard_iterator(ddbs_call_t *c)
     ddbs_stream_t s = {0};
     iter_type_t type;
     const char *shard = NULL;
-    if (!required(c, "StreamArn", "streamArn") || !(shard = required(c, "ShardId", "shardId")))
+    const char *type_name = NULL;
+    if (!required(c, "StreamArn", "streamArn") || !(shard = required(c, "ShardId", "shardId")) ||
+        !(type_name = required(c, "ShardIteratorType", "shardIteratorType")))
         goto out;
-    if (iter_type_parse(eng_json_get_str(c->body, "ShardIteratorType"), &type) < 0) {
+    if (iter_type_parse(type_name, &type) < 0) {
         ddbs__reply_fmt(c, DDBS_E_VALIDATION,
                         "1 validation error detected: Value '%s' at 'shardIteratorType' failed "
                         "to satisfy constraint: Member must satisfy enum value set: "
                         "[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]",
-                        eng_json_get_str(c->body, "ShardIteratorType")
-                            ? eng_json_get_str(c->body, "ShardIteratorType")
-                            : "null");
+                        type_name);
         goto out;
     }
-    if (stream_arg(c, &s) < 0)
+    if (seq_combination(c, type) < 0 || stream_arg(c, &s) < 0)
         goto out;
     if (strcmp(shard, s.shard_id) != 0) {
         ddbs__reply_fmt(c, DDBS_E_NOT_FOUND,
