@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 32         /* DynamoDB's nesting limit for maps and lists. */
+#define MAX_DEPTH 32         /* DynamoDB's nesting limit, counted in values. */
 #define SORT_STACK 32        /* Members sorted without allocating. */
 #define NAME_MAX_BYTES 65535 /* DynamoDB's longest attribute name, at any depth. */
 
@@ -222,8 +222,6 @@ static int canon_m(canon_t *c, const cJSON *v, size_t *size, int depth)
 {
     if (!cJSON_IsObject(v))
         return fail(c, "Unexpected value type in payload: M must be an object");
-    if (depth >= MAX_DEPTH)
-        return fail(c, INVALID "Nested levels have exceeded supported limits");
     eng_buf_append_str(c->out, "{\"M\":");
     size_t inner = 0;
     int err = canon_members(c, v, &inner, depth + 1);
@@ -238,8 +236,6 @@ static int canon_l(canon_t *c, const cJSON *v, size_t *size, int depth)
 {
     if (!cJSON_IsArray(v))
         return fail(c, "Unexpected value type in payload: L must be an array");
-    if (depth >= MAX_DEPTH)
-        return fail(c, INVALID "Nested levels have exceeded supported limits");
     eng_buf_append_str(c->out, "{\"L\":[");
     size_t inner = 0, n = 0;
     for (const cJSON *e = v->child; e; e = e->next, n++) {
@@ -428,6 +424,11 @@ static int canon_value(canon_t *c, const cJSON *av, size_t *size, int depth)
 {
     if (!cJSON_IsObject(av))
         return fail(c, "Unexpected value type in payload: an AttributeValue must be an object");
+    /* Every value counts as a level, scalars too: 31 maps around a string
+     * are 32 levels and pass, 32 maps around it do not. */
+    if (depth >= MAX_DEPTH)
+        return fail(c, "Nesting Levels have exceeded supported limits: Attributes in the item "
+                       "have nested levels beyond supported limit");
     const cJSON *v = av->child;
     const type_entry_t *t = NULL;
     /* Members that name no type are ignored, as DynamoDB's parser does. */

@@ -171,3 +171,31 @@ def test_number_or_boolean_where_a_string_belongs_is_a_serialization_error(eddy)
     item = {"id": {"S": "a"}, "S": {"S": "x"}, "N": {"M": {"B": {"N": "1"}}}}
     assert raw(eddy, "PutItem", {"TableName": "wire", "Item": item}).status_code == 200
     assert c.get_item(TableName="wire", Key={"id": {"S": "a"}})["Item"] == item
+
+
+# ---- nesting depth -------------------------------------------------------------------
+
+
+def nested_maps(n, inner):
+    """n maps, one inside the other, around `inner` (an AttributeValue)."""
+    v = inner
+    for _ in range(n):
+        v = {"M": {"a": v}}
+    return v
+
+
+def test_nesting_counts_every_value_up_to_32_levels(eddy):
+    # DynamoDB counts each value as a level, the innermost scalar included:
+    # 31 maps around a string (32 levels) are stored, 32 maps around it are not.
+    c = client(eddy)
+    hash_table(c, "deep")
+    c.put_item(TableName="deep", Item={"id": {"S": "ok"}, "d": nested_maps(31, {"S": "x"})})
+    c.put_item(TableName="deep", Item={"id": {"S": "empty"}, "d": nested_maps(31, {"M": {}})})
+    got = c.get_item(TableName="deep", Key={"id": {"S": "ok"}})["Item"]["d"]
+    assert got == nested_maps(31, {"S": "x"})
+    code, msg = error_of(c.put_item, TableName="deep",
+                         Item={"id": {"S": "bad"}, "d": nested_maps(32, {"S": "x"})})
+    assert code == "ValidationException"
+    assert msg == ("Nesting Levels have exceeded supported limits: Attributes in the item have "
+                   "nested levels beyond supported limit")
+    assert "Item" not in c.get_item(TableName="deep", Key={"id": {"S": "bad"}})
