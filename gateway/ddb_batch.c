@@ -114,6 +114,8 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
         ddb__reply_store_err(c->th, c->req, err);
         return err;
     }
+    bool is_icm = false;
+    ddb__icm_wanted(c, &t, &is_icm); /* The value itself was checked up front. */
     double before = w->units;
     size_t name_off = w->data.len, name_len = strlen(tj->string);
     eng_buf_append(&w->data, tj->string, name_len);
@@ -122,8 +124,14 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
     {
         if ((err = write_one(c, w, &t, s, r, &why)) < 0)
             return reply_bad(c, why);
-        w->offs[w->n_writes - 1].name_off = name_off;
-        w->offs[w->n_writes - 1].name_len = name_len;
+        ddb_woff_t *o = &w->offs[w->n_writes - 1];
+        o->name_off = name_off;
+        o->name_len = name_len;
+        if (is_icm) {
+            o->icm_off = w->data.len;
+            ddb__icm_entry(&w->data, s, eng_slice(w->data.ptr + o->keys_off, o->keys_len));
+            o->icm_len = w->data.len - o->icm_off;
+        }
     }
     ddb__sep(&w->aux);
     eng_buf_append_str(&w->aux, "{\"TableName\":");
@@ -147,6 +155,9 @@ void ddb__op_batch_write(ddb_call_t *c)
                "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
         return;
     }
+    bool is_icm = false;
+    if (ddb__icm_wanted(c, NULL, &is_icm) < 0)
+        return;
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     w->rcc = rcc;
     eng_buf_append_char(&w->aux, '[');
@@ -183,6 +194,40 @@ static bool is_first_failed_of_table(const ddb_wreq_t *w, size_t i)
     return true;
 }
 
+static bool is_first_icm_of_table(const ddb_wreq_t *w, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (w->writes[j].err == 0 && w->offs[j].icm_len &&
+            w->offs[j].name_off == w->offs[i].name_off)
+            return false;
+    return true;
+}
+
+/* ItemCollectionMetrics: per table with an LSI, one entry per applied write. */
+static void append_icm(const ddb_wreq_t *w, eng_buf_t *out)
+{
+    bool is_open = false;
+    for (size_t i = 0; i < w->n_writes; i++) {
+        const ddb_woff_t *o = &w->offs[i];
+        if (w->writes[i].err != 0 || !o->icm_len || !is_first_icm_of_table(w, i))
+            continue;
+        eng_buf_append_str(out, is_open ? "," : ",\"ItemCollectionMetrics\":{");
+        is_open = true;
+        eng_json_append_string(out, w->data.ptr + o->name_off, o->name_len);
+        eng_buf_append_str(out, ":[");
+        for (size_t j = i; j < w->n_writes; j++) {
+            const ddb_woff_t *p = &w->offs[j];
+            if (w->writes[j].err == 0 && p->icm_len && p->name_off == o->name_off) {
+                ddb__sep(out);
+                eng_buf_append(out, w->data.ptr + p->icm_off, p->icm_len);
+            }
+        }
+        eng_buf_append_char(out, ']');
+    }
+    if (is_open)
+        eng_buf_append_char(out, '}');
+}
+
 static void on_write_done(ddb_wreq_t *w)
 {
     if (w->batch.err < 0) {
@@ -211,6 +256,7 @@ static void on_write_done(ddb_wreq_t *w)
         eng_buf_append_str(out, ",\"ConsumedCapacity\":");
         eng_buf_append(out, w->aux.ptr, w->aux.len);
     }
+    append_icm(w, out);
     eng_buf_append_char(out, '}');
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
 }

@@ -14,6 +14,7 @@
 
 enum { RV_NONE = 0, RV_ALL_OLD, RV_UPDATED_OLD, RV_ALL_NEW, RV_UPDATED_NEW };
 #define RV_CF_ALL_OLD 0x100 /* ReturnValuesOnConditionCheckFailure ALL_OLD, or'ed into mode. */
+#define RV_ICM 0x200        /* ReturnItemCollectionMetrics SIZE on a table with an LSI. */
 
 static void on_put_done(ddb_wreq_t *w);
 static void on_delete_done(ddb_wreq_t *w);
@@ -119,11 +120,18 @@ static int single_begin(ddb_call_t *c, const char *member, const char *field, un
         ddb__reply_store_err(c->th, c->req, err);
         return err;
     }
+    bool is_icm = false;
+    if (ddb__icm_wanted(c, &t, &is_icm) < 0) {
+        ddb__exprs_free(x);
+        return ENG_EINVAL;
+    }
     ddb_wreq_t *w = ddb__wreq_get(c, done);
     store_write_t *sw = ddb__wreq_add(w);
     sw->table_id = t.id;
-    w->mode = r->rv;
+    w->mode = r->rv | (is_icm ? RV_ICM : 0);
     w->rcc = r->rcc;
+    if (is_icm) /* Kept for the reply: the schema cache slot may change by then. */
+        w->schema = **s;
     snprintf(w->table, sizeof(w->table), "%s", r->table);
     *out = w;
     return 0;
@@ -258,6 +266,11 @@ static void reply_single(ddb_wreq_t *w, size_t new_size)
         size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
         size_t bytes = old_size > new_size ? old_size : new_size;
         ddb__append_capacity(out, w->rcc, w->table, write_units(bytes));
+    }
+    if (w->mode & RV_ICM) {
+        ddb__sep(out);
+        eng_buf_append_str(out, "\"ItemCollectionMetrics\":");
+        ddb__icm_entry(out, &w->schema, sw->keys_json);
     }
     eng_buf_append_char(out, '}');
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
