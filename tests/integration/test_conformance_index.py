@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: MIT
+# DynamoDB conformance of secondary-index validation, written from the
+# documented behaviour: index names follow the table-name rules, projection
+# definitions are checked (INCLUDE needs NonKeyAttributes, no duplicates),
+# an index KeySchema cannot use one attribute as both keys, and an item whose
+# index key is the wrong type or an empty string is refused whole (PutItem
+# and BatchWriteItem alike, nothing written).
+import boto3
+import botocore
+import pytest
+from botocore.exceptions import ClientError
+
+CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def client(url):
+    # Client-side validation off: the server's own checks are under test.
+    cfg = botocore.config.Config(parameter_validation=False)
+    return boto3.client("dynamodb", endpoint_url=url, config=cfg, **CREDS)
+
+
+def gsi(name="by_v", ks=None, projection=None):
+    return {"IndexName": name,
+            "KeySchema": ks or [{"AttributeName": "v", "KeyType": "HASH"}],
+            "Projection": projection or {"ProjectionType": "ALL"}}
+
+
+def create(c, table="cix", gsis=None, lsis=None, range_key=False):
+    ks = [{"AttributeName": "k", "KeyType": "HASH"}]
+    defs = [{"AttributeName": "k", "AttributeType": "S"},
+            {"AttributeName": "v", "AttributeType": "S"}]
+    if range_key:
+        ks.append({"AttributeName": "r", "KeyType": "RANGE"})
+        defs.append({"AttributeName": "r", "AttributeType": "S"})
+    args = dict(TableName=table, KeySchema=ks, AttributeDefinitions=defs,
+                BillingMode="PAY_PER_REQUEST")
+    if gsis:
+        args["GlobalSecondaryIndexes"] = gsis
+    if lsis:
+        args["LocalSecondaryIndexes"] = lsis
+    return c.create_table(**args)
+
+
+def refused(fn):
+    with pytest.raises(ClientError) as e:
+        fn()
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    return e.value.response["Error"]["Message"]
+
+
+def test_index_name_rules(eddy):
+    c = client(eddy.url)
+    msg = refused(lambda: create(c, gsis=[gsi(name="ab")]))
+    assert msg == ("1 validation error detected: Value 'ab' at "
+                   "'globalSecondaryIndexes.1.member.indexName' failed to satisfy constraint: "
+                   "Member must have length greater than or equal to 3")
+    msg = refused(lambda: create(c, gsis=[gsi(name="bad@name")]))
+    assert "regular expression pattern: [a-zA-Z0-9_.-]+" in msg and "'bad@name'" in msg
+    msg = refused(lambda: create(c, gsis=[gsi(name="x" * 256)]))
+    assert "length less than or equal to 255" in msg
+    create(c, gsis=[gsi(name=".dot-name_ok")])
+    names = [g["IndexName"] for g in
+             c.describe_table(TableName="cix")["Table"]["GlobalSecondaryIndexes"]]
+    assert names == [".dot-name_ok"]
+
+
+def test_projection_checks(eddy):
+    c = client(eddy.url)
+    msg = refused(lambda: create(c, gsis=[gsi(projection={"ProjectionType": "INCLUDE"})]))
+    assert msg == ("One or more parameter values were invalid: ProjectionType is INCLUDE, "
+                   "but NonKeyAttributes is not specified")
+    msg = refused(lambda: create(c, gsis=[gsi(projection={
+        "ProjectionType": "INCLUDE", "NonKeyAttributes": ["a", "b", "a"]})]))
+    assert "Duplicate" in msg and "NonKeyAttributes" in msg
+
+
+def test_lsi_range_same_as_hash(eddy):
+    c = client(eddy.url)
+    lsi = gsi(name="same", ks=[{"AttributeName": "k", "KeyType": "HASH"},
+                               {"AttributeName": "k", "KeyType": "RANGE"}])
+    msg = refused(lambda: create(c, lsis=[lsi], range_key=True))
+    assert msg == "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+
+
+def test_empty_index_key_refused(eddy):
+    c = client(eddy.url)
+    create(c, gsis=[gsi()])
+    msg = refused(lambda: c.put_item(TableName="cix", Item={"k": {"S": "a"}, "v": {"S": ""}}))
+    assert msg == ("One or more parameter values are not valid. A value specified for a "
+                   "secondary index key is not supported. The AttributeValue for a key "
+                   "attribute cannot contain an empty string value. IndexName: by_v, IndexKey: v")
+    assert "Item" not in c.get_item(TableName="cix", Key={"k": {"S": "a"}})
+    # An empty string in an attribute no index uses is fine.
+    c.put_item(TableName="cix", Item={"k": {"S": "b"}, "other": {"S": ""}})
+
+
+def test_batch_with_bad_index_key_writes_nothing(eddy):
+    c = client(eddy.url)
+    create(c, gsis=[gsi()])
+    reqs = [{"PutRequest": {"Item": {"k": {"S": "a"}, "v": {"S": "fine"}}}},
+            {"PutRequest": {"Item": {"k": {"S": "b"}, "v": {"N": "3"}}}}]
+    msg = refused(lambda: c.batch_write_item(RequestItems={"cix": reqs}))
+    assert msg == ("One or more parameter values were invalid: Type mismatch for Index Key v "
+                   "Expected: S Actual: N IndexName: by_v")
+    reqs[1] = {"PutRequest": {"Item": {"k": {"S": "b"}, "v": {"S": ""}}}}
+    msg = refused(lambda: c.batch_write_item(RequestItems={"cix": reqs}))
+    assert "cannot contain an empty string value" in msg
+    assert c.scan(TableName="cix")["Count"] == 0
