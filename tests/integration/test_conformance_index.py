@@ -106,3 +106,69 @@ def test_batch_with_bad_index_key_writes_nothing(eddy):
     msg = refused(lambda: c.batch_write_item(RequestItems={"cix": reqs}))
     assert "cannot contain an empty string value" in msg
     assert c.scan(TableName="cix")["Count"] == 0
+
+
+# ---- TransactWriteItems -----------------------------------------------------
+
+def simple_table(c, name="txt"):
+    c.create_table(TableName=name, KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST")
+
+
+def test_txn_key_type_fault_is_a_cancellation_reason(eddy):
+    c = client(eddy.url)
+    simple_table(c)
+    acts = [{"Put": {"TableName": "txt", "Item": {"k": {"S": "ok"}}}},
+            {"Put": {"TableName": "txt", "Item": {"k": {"N": "7"}}}},
+            {"Put": {"TableName": "txt", "Item": {"k": {"N": "8"}}}}]
+    with pytest.raises(ClientError) as e:
+        c.transact_write_items(TransactItems=acts)
+    r = e.value.response
+    assert r["Error"]["Code"] == "TransactionCanceledException"
+    assert r["Error"]["Message"].endswith("[None, ValidationError, None]")
+    codes = [x["Code"] for x in r["CancellationReasons"]]
+    assert codes == ["None", "ValidationError", "None"]
+    assert "Message" in r["CancellationReasons"][1]
+    assert "Message" not in r["CancellationReasons"][0]
+    assert c.scan(TableName="txt")["Count"] == 0
+
+
+def test_txn_return_values_on_failure_enum(eddy):
+    c = client(eddy.url)
+    simple_table(c)
+    act = {"Update": {"TableName": "txt", "Key": {"k": {"S": "a"}},
+                      "UpdateExpression": "SET v = :v",
+                      "ExpressionAttributeValues": {":v": {"N": "1"}},
+                      "ReturnValuesOnConditionCheckFailure": "all_old"}}
+    msg = refused(lambda: c.transact_write_items(TransactItems=[act]))
+    assert msg == ("1 validation error detected: Value 'all_old' at "
+                   "'transactItems.1.member.update.returnValuesOnConditionCheckFailure' failed "
+                   "to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]")
+
+
+def test_txn_payload_over_4mb_refused(eddy):
+    c = client(eddy.url)
+    simple_table(c)
+    big = "x" * 200000
+    acts = [{"Put": {"TableName": "txt", "Item": {"k": {"S": "k%d" % i}, "v": {"S": big}}}}
+            for i in range(22)]
+    msg = refused(lambda: c.transact_write_items(TransactItems=acts))
+    assert "cannot exceed 4 MB" in msg
+    c.transact_write_items(TransactItems=acts[:15])  # About 3 MB is fine.
+    for i in (0, 14):
+        assert "Item" in c.get_item(TableName="txt", Key={"k": {"S": "k%d" % i}})
+
+
+def test_txn_index_faults(eddy):
+    c = client(eddy.url)
+    create(c, table="tix", gsis=[gsi()])
+    wrong = [{"Put": {"TableName": "tix", "Item": {"k": {"S": "a"}, "v": {"N": "1"}}}}]
+    with pytest.raises(ClientError) as e:
+        c.transact_write_items(TransactItems=wrong)
+    reasons = e.value.response["CancellationReasons"]
+    assert reasons[0]["Code"] == "ValidationError"
+    assert "Type mismatch for Index Key v" in reasons[0]["Message"]
+    empty = [{"Put": {"TableName": "tix", "Item": {"k": {"S": "a"}, "v": {"S": ""}}}}]
+    msg = refused(lambda: c.transact_write_items(TransactItems=empty))
+    assert "cannot contain an empty string value. IndexName: by_v, IndexKey: v" in msg
