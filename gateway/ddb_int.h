@@ -281,6 +281,10 @@ int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, e
  * S or B, appends DynamoDB's message to `out` and returns 0; otherwise
  * ENG_ENOTFOUND. `t` is borrowed from the caller's open read. Loop thread. */
 int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out);
+/* CreateTable's Tags: validate the request's list and store it in `meta`.
+ * Returns 0 (also when there are none) or ENG_EINVAL with *why (borrowed
+ * from th->why or static). Loop thread. */
+int ddb__tags_create(ddb_thread_t *th, const cJSON *body, cJSON *meta, const char **why);
 
 /* Resolve IndexName `name` of table `t` (schema `ts`, both borrowed from the
  * call's read) and check ConsistentRead, Select, the projection and the

@@ -9,6 +9,7 @@
 
 #include "engine/err.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -213,9 +214,15 @@ void ddb__op_describe_ttl(ddb_call_t *c)
 static int arn_table(ddb_call_t *c, const char **arn, char *name, size_t cap)
 {
     *arn = eng_json_get_str(c->body, "ResourceArn");
+    if (*arn && strncmp(*arn, "arn:", 4) != 0) {
+        ddb__reply_validation(c->th, c->req,
+                              "Invalid ResourceArn provided as input %s: ARNs "
+                              "must start with 'arn:'",
+                              *arn);
+        return ENG_EINVAL;
+    }
     const char *t = *arn ? strstr(*arn, ":table/") : NULL;
-    if (!*arn || strncmp(*arn, "arn:", 4) != 0 || !t || !t[7] || strchr(t + 7, '/') ||
-        strlen(t + 7) >= cap) {
+    if (!*arn || !t || !t[7] || strchr(t + 7, '/') || strlen(t + 7) >= cap) {
         ddb__reply_validation(c->th, c->req,
                               "Invalid TableArn: Invalid ResourceArn provided as "
                               "input %s",
@@ -226,18 +233,96 @@ static int arn_table(ddb_call_t *c, const char **arn, char *name, size_t cap)
     return 0;
 }
 
-static bool tags_valid(const cJSON *tags)
+/* Characters in UTF-8 text (DynamoDB limits tags in characters, not bytes). */
+static size_t utf8_chars(const char *s)
 {
-    if (!cJSON_IsArray(tags) || cJSON_GetArraySize(tags) < 1)
-        return false;
-    const cJSON *t;
-    cJSON_ArrayForEach(t, tags)
-    {
-        const char *k = eng_json_get_str(t, "Key"), *v = eng_json_get_str(t, "Value");
-        if (!k || !v || !*k || strlen(k) > 128 || strlen(v) > 256)
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Tags allow letters, numbers, whitespace and + - = . _ : / @. Bytes of a
+ * multi-byte UTF-8 character count as letters: no Unicode tables here. */
+static bool tag_text_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x80 && !isalnum(ch) && !isspace(ch) && !strchr("+-=._:/@", ch))
             return false;
     }
     return true;
+}
+
+/* Why tag `t` (1-based `pos`) is refused, in th->why; NULL when fine. */
+static const char *tag_fault(ddb_thread_t *th, const cJSON *t, int pos)
+{
+    static const char *const parts[] = {"key", "value"};
+    const char *text[] = {eng_json_get_str(t, "Key"), eng_json_get_str(t, "Value")};
+    const size_t max[] = {128, 256};
+    eng_buf_reset(&th->why);
+    for (size_t i = 0; i < 2; i++) {
+        const char *rule = NULL;
+        if (!text[i]) {
+            eng_buf_printf(&th->why,
+                           "1 validation error detected: Value null at 'tags.%d.member.%s' "
+                           "failed to satisfy constraint: Member must not be null",
+                           pos, parts[i]);
+            return th->why.ptr;
+        }
+        if (i == 0 && !*text[i])
+            rule = "Member must have length greater than or equal to 1";
+        else if (utf8_chars(text[i]) > max[i])
+            rule = i == 0 ? "Member must have length less than or equal to 128"
+                          : "Member must have length less than or equal to 256";
+        else if (!tag_text_ok(text[i]))
+            rule = "Member must satisfy regular expression pattern: "
+                   "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$";
+        if (rule) {
+            eng_buf_printf(&th->why,
+                           "1 validation error detected: Value '%s' at 'tags.%d.member.%s' "
+                           "failed to satisfy constraint: %s",
+                           text[i], pos, parts[i], rule);
+            return th->why.ptr;
+        }
+    }
+    if (strncmp(text[0], "aws:", 4) == 0) {
+        eng_buf_printf(&th->why,
+                       "One or more parameter values were invalid: Tag keys starting "
+                       "with 'aws:' are reserved for system use: %s",
+                       text[0]);
+        return th->why.ptr;
+    }
+    return NULL;
+}
+
+/* Why the Tags list is refused (th->why or a constant); NULL when fine. */
+static const char *tags_fault(ddb_thread_t *th, const cJSON *tags)
+{
+    if (!cJSON_IsArray(tags) || cJSON_GetArraySize(tags) < 1)
+        return "1 validation error detected: Value null at 'tags' failed to satisfy constraint: "
+               "Member must not be null";
+    if (cJSON_GetArraySize(tags) > TAGS_MAX)
+        return "One or more parameter values were invalid: The number of tags exceeds the limit";
+    const cJSON *t;
+    int pos = 0;
+    cJSON_ArrayForEach(t, tags)
+    {
+        const char *why = tag_fault(th, t, ++pos);
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
+int ddb__tags_create(ddb_thread_t *th, const cJSON *body, cJSON *meta, const char **why)
+{
+    const cJSON *tags = eng_json_get(body, "Tags");
+    if (!tags)
+        return 0;
+    if ((*why = tags_fault(th, tags)) != NULL)
+        return ENG_EINVAL;
+    return edit_tag(meta, body, why);
 }
 
 static void tag_op(ddb_call_t *c, int mode)
@@ -248,11 +333,12 @@ static void tag_op(ddb_call_t *c, int mode)
         return;
     const char *member = mode == EDIT_TAG ? "Tags" : "TagKeys";
     const cJSON *list = eng_json_get(c->body, member);
-    if (mode == EDIT_TAG ? !tags_valid(list) : !cJSON_IsArray(list)) {
-        ddb__reply_validation(c->th, c->req,
-                              "1 validation error detected: Value null at '%s' "
-                              "failed to satisfy constraint: Member must not be null",
-                              mode == EDIT_TAG ? "tags" : "tagKeys");
+    const char *why = mode == EDIT_TAG ? tags_fault(c->th, list) : NULL;
+    if (why || (mode != EDIT_TAG && !cJSON_IsArray(list))) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
+                       why ? why
+                           : "1 validation error detected: Value null at 'tagKeys' "
+                             "failed to satisfy constraint: Member must not be null");
         return;
     }
     store_table_t t;

@@ -172,3 +172,49 @@ def test_txn_index_faults(eddy):
     empty = [{"Put": {"TableName": "tix", "Item": {"k": {"S": "a"}, "v": {"S": ""}}}}]
     msg = refused(lambda: c.transact_write_items(TransactItems=empty))
     assert "cannot contain an empty string value. IndexName: by_v, IndexKey: v" in msg
+
+
+# ---- Tags --------------------------------------------------------------------
+
+def tag_table(c, **kw):
+    c.create_table(TableName="tgt", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST", **kw)
+    return c.describe_table(TableName="tgt")["Table"]["TableArn"]
+
+
+def test_create_table_with_tags(eddy):
+    c = client(eddy.url)
+    tags = [{"Key": "env", "Value": "dev"}, {"Key": "team:a/b", "Value": ""}]
+    arn = tag_table(c, Tags=tags)
+    got = c.list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert sorted(got, key=lambda t: t["Key"]) == tags
+    assert "Tags" not in c.describe_table(TableName="tgt")["Table"]
+
+
+def test_create_table_too_many_tags_creates_nothing(eddy):
+    c = client(eddy.url)
+    with pytest.raises(ClientError) as e:
+        tag_table(c, Tags=[{"Key": "k%d" % i, "Value": "v"} for i in range(51)])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert c.list_tables()["TableNames"] == []
+
+
+def test_tag_text_rules(eddy):
+    c = client(eddy.url)
+    arn = tag_table(c)
+    for bad in ({"Key": "hi!", "Value": "v"}, {"Key": "k", "Value": "50%"},
+                {"Key": "x" * 129, "Value": "v"}, {"Key": "k", "Value": "v" * 257},
+                {"Key": "", "Value": "v"}, {"Key": "aws:owner", "Value": "v"}):
+        refused(lambda: c.tag_resource(ResourceArn=arn, Tags=[bad]))
+    # Limits count characters, not bytes.
+    ok = {"Key": "\u05d0" * 128, "Value": "\u05d1" * 256}
+    c.tag_resource(ResourceArn=arn, Tags=[ok, {"Key": "a b+c-d=e.f_g:h/i@j", "Value": "1"}])
+    assert ok in c.list_tags_of_resource(ResourceArn=arn)["Tags"]
+
+
+def test_tag_arn_without_prefix(eddy):
+    c = client(eddy.url)
+    tag_table(c)
+    msg = refused(lambda: c.tag_resource(ResourceArn="tgt", Tags=[{"Key": "a", "Value": "b"}]))
+    assert "ARNs must start with 'arn:'" in msg
