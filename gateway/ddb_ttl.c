@@ -18,21 +18,28 @@
 
 static void on_edit_done(ddb_wreq_t *w);
 
-/* Rewrite `meta` for the request `body`. Returns 0 or ENG_EINVAL with *why. */
-typedef int (*edit_fn)(cJSON *meta, const cJSON *body, const char **why);
+/* Rewrite `meta` for the request `body`. Returns 0 or ENG_EINVAL with the
+ * reason appended to `msg`. */
+typedef int (*edit_fn)(cJSON *meta, const cJSON *body, eng_buf_t *msg);
 
-static int edit_ttl(cJSON *meta, const cJSON *body, const char **why)
+static int edit_ttl(cJSON *meta, const cJSON *body, eng_buf_t *msg)
 {
     const cJSON *spec = eng_json_get(body, "TimeToLiveSpecification");
     const char *attr = eng_json_get_str(spec, "AttributeName");
     bool is_on = cJSON_IsTrue(eng_json_get(spec, "Enabled"));
     const cJSON *cur = eng_json_get(meta, STORE_TTL_MEMBER);
-    if (is_on && cur) {
-        *why = "TimeToLive is already enabled";
+    const char *cur_attr = eng_json_get_str(cur, "AttributeName");
+    if ((is_on && cur) || (!is_on && !cur)) {
+        eng_buf_append_str(msg, is_on ? "TimeToLive is already enabled"
+                                      : "TimeToLive is already disabled");
         return ENG_EINVAL;
     }
-    if (!is_on && !cur) {
-        *why = "TimeToLive is already disabled";
+    if (!is_on && cur_attr && attr && strcmp(cur_attr, attr) != 0) {
+        /* Disabling must name the attribute that is enabled. */
+        eng_buf_printf(msg,
+                       "TimeToLive is active on a different AttributeName: current "
+                       "AttributeName is %s",
+                       cur_attr);
         return ENG_EINVAL;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(meta, STORE_TTL_MEMBER);
@@ -44,7 +51,7 @@ static int edit_ttl(cJSON *meta, const cJSON *body, const char **why)
     return 0;
 }
 
-static int edit_tag(cJSON *meta, const cJSON *body, const char **why)
+static int edit_tag(cJSON *meta, const cJSON *body, eng_buf_t *msg)
 {
     cJSON *tags = cJSON_GetObjectItemCaseSensitive(meta, TAGS_MEMBER);
     if (!tags)
@@ -57,15 +64,16 @@ static int edit_tag(cJSON *meta, const cJSON *body, const char **why)
         cJSON_AddStringToObject(tags, k, v);
     }
     if (cJSON_GetArraySize(tags) > TAGS_MAX) {
-        *why = "One or more parameter values were invalid: The number of tags exceeds the limit";
+        eng_buf_append_str(msg, "One or more parameter values were invalid: The number of tags "
+                                "exceeds the limit");
         return ENG_EINVAL;
     }
     return 0;
 }
 
-static int edit_untag(cJSON *meta, const cJSON *body, const char **why)
+static int edit_untag(cJSON *meta, const cJSON *body, eng_buf_t *msg)
 {
-    (void)why;
+    (void)msg;
     cJSON *tags = cJSON_GetObjectItemCaseSensitive(meta, TAGS_MEMBER);
     const cJSON *k;
     cJSON_ArrayForEach(k, eng_json_get(body, "TagKeys"))
@@ -87,14 +95,11 @@ static int on_edit_check(store_write_t *sw, eng_slice_t old, void *arg)
     cJSON *meta = NULL;
     if (!old.ptr || eng_json_parse(old.ptr, old.len, &meta) < 0)
         return old.ptr ? ENG_ECORRUPT : ENG_ENOTFOUND;
-    const char *why = NULL;
-    int err = EDITS[w->mode](meta, w->body, &why);
     eng_buf_reset(&w->aux);
     eng_buf_reset(&w->data);
+    int err = EDITS[w->mode](meta, w->body, &w->data);
     if (err == 0)
         eng_json_print(meta, &w->aux);
-    else
-        eng_buf_append_str(&w->data, why);
     eng_json_delete(meta);
     sw->item = eng_slice(w->aux.ptr, w->aux.len);
     return err;
@@ -160,6 +165,36 @@ static int find(ddb_call_t *c, const char *name, store_table_t *t, const char *a
 
 /* ---- Time to Live -------------------------------------------------------- */
 
+/* Why a TimeToLiveSpecification is refused (th->why or static), or NULL. */
+static const char *ttl_spec_fault(ddb_thread_t *th, const cJSON *spec)
+{
+    static const char *const nulls[] = {
+        "1 validation error detected: Value null at 'timeToLiveSpecification' failed to "
+        "satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'timeToLiveSpecification.attributeName' "
+        "failed to satisfy constraint: Member must not be null",
+        "1 validation error detected: Value null at 'timeToLiveSpecification.enabled' failed "
+        "to satisfy constraint: Member must not be null",
+    };
+    const cJSON *name = eng_json_get(spec, "AttributeName");
+    if (!cJSON_IsObject(spec) || !name || !eng_json_get(spec, "Enabled"))
+        return nulls[!cJSON_IsObject(spec) ? 0 : !name ? 1 : 2];
+    if (!cJSON_IsString(name) || !cJSON_IsBool(eng_json_get(spec, "Enabled")))
+        return "Invalid TimeToLiveSpecification: AttributeName must be a string and Enabled a "
+               "boolean";
+    size_t len = strlen(name->valuestring);
+    if (len >= 1 && len <= DDB_NAME_MAX)
+        return NULL;
+    eng_buf_reset(&th->why);
+    eng_buf_printf(&th->why,
+                   "1 validation error detected: Value '%s' at "
+                   "'timeToLiveSpecification.attributeName' failed to satisfy constraint: "
+                   "Member must have length %s",
+                   name->valuestring,
+                   len ? "less than or equal to 255" : "greater than or equal to 1");
+    return th->why.ptr;
+}
+
 void ddb__op_update_ttl(ddb_call_t *c)
 {
     const char *why = NULL, *name = ddb__name_of(c->body);
@@ -167,13 +202,8 @@ void ddb__op_update_ttl(ddb_call_t *c)
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
         return;
     }
-    const cJSON *spec = eng_json_get(c->body, "TimeToLiveSpecification");
-    const char *attr = eng_json_get_str(spec, "AttributeName");
-    if (!cJSON_IsObject(spec) || !cJSON_IsBool(eng_json_get(spec, "Enabled")) || !attr || !*attr ||
-        strlen(attr) > DDB_NAME_MAX) {
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
-                       "1 validation error detected: Value null at 'timeToLiveSpecification' "
-                       "failed to satisfy constraint: Member must not be null");
+    if ((why = ttl_spec_fault(c->th, eng_json_get(c->body, "TimeToLiveSpecification")))) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
         return;
     }
     store_table_t t;
@@ -322,7 +352,10 @@ int ddb__tags_create(ddb_thread_t *th, const cJSON *body, cJSON *meta, const cha
         return 0;
     if ((*why = tags_fault(th, tags)) != NULL)
         return ENG_EINVAL;
-    return edit_tag(meta, body, why);
+    eng_buf_reset(&th->why);
+    int err = edit_tag(meta, body, &th->why);
+    *why = err < 0 ? th->why.ptr : NULL;
+    return err;
 }
 
 static void tag_op(ddb_call_t *c, int mode)

@@ -218,3 +218,59 @@ def test_tag_arn_without_prefix(eddy):
     tag_table(c)
     msg = refused(lambda: c.tag_resource(ResourceArn="tgt", Tags=[{"Key": "a", "Value": "b"}]))
     assert "ARNs must start with 'arn:'" in msg
+
+
+# ---- Time to Live ------------------------------------------------------------
+
+def ttl(c, spec):
+    return c.update_time_to_live(TableName="tgt", TimeToLiveSpecification=spec)
+
+
+def test_ttl_spec_validation(eddy):
+    c = client(eddy.url)
+    tag_table(c)
+    msg = refused(lambda: ttl(c, {"Enabled": True}))
+    assert msg == ("1 validation error detected: Value null at "
+                   "'timeToLiveSpecification.attributeName' failed to satisfy constraint: "
+                   "Member must not be null")
+    msg = refused(lambda: ttl(c, {"AttributeName": "e"}))
+    assert "'timeToLiveSpecification.enabled'" in msg
+    msg = refused(lambda: ttl(c, {"AttributeName": "", "Enabled": True}))
+    assert msg.endswith("Member must have length greater than or equal to 1")
+    msg = refused(lambda: ttl(c, {"AttributeName": "x" * 256, "Enabled": True}))
+    assert msg.endswith("Member must have length less than or equal to 255")
+    refused(lambda: ttl(c, {"AttributeName": "e", "Enabled": "yes"}))
+
+
+def test_ttl_disable_must_name_current_attribute(eddy):
+    c = client(eddy.url)
+    tag_table(c)
+    ttl(c, {"AttributeName": "expires", "Enabled": True})
+    msg = refused(lambda: ttl(c, {"AttributeName": "other", "Enabled": False}))
+    assert msg == ("TimeToLive is active on a different AttributeName: current AttributeName "
+                   "is expires")
+    ttl(c, {"AttributeName": "expires", "Enabled": False})
+    desc = c.describe_time_to_live(TableName="tgt")["TimeToLiveDescription"]
+    assert desc == {"TimeToLiveStatus": "DISABLED"}
+
+
+def test_ttl_expiry_record_identity_in_streams_api(start_eddy):
+    import os
+    import time
+    e = start_eddy(env=dict(os.environ, EDDY_TTL_SWEEP_MS="100"))
+    c = client(e.url)
+    s = boto3.client("dynamodbstreams", endpoint_url=e.url, **CREDS)
+    tag_table(c, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    ttl(c, {"AttributeName": "exp", "Enabled": True})
+    c.put_item(TableName="tgt", Item={"k": {"S": "a"}, "exp": {"N": str(int(time.time()) - 60)}})
+    deadline = time.time() + 20
+    while "Item" in c.get_item(TableName="tgt", Key={"k": {"S": "a"}}) and time.time() < deadline:
+        time.sleep(0.1)
+    arn = c.describe_table(TableName="tgt")["Table"]["LatestStreamArn"]
+    shard = s.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = s.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    recs = s.get_records(ShardIterator=it)["Records"]
+    assert [r["eventName"] for r in recs] == ["INSERT", "REMOVE"]
+    assert "userIdentity" not in recs[0]
+    assert recs[1]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
