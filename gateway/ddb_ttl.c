@@ -421,14 +421,21 @@ void ddb__op_list_tags(ddb_call_t *c)
 
 /* ---- Constant answers ------------------------------------------------------ */
 
+/* DynamoDB answers with the address the client reached it at; here that is
+ * the request's Host, so endpoint discovery keeps talking to this server
+ * rather than to AWS. Without a Host, the regional AWS name. */
 void ddb__op_describe_endpoints(ddb_call_t *c)
 {
     eng_buf_t *out = &c->th->out;
+    eng_slice_t host = {0};
     eng_buf_reset(out);
-    eng_buf_printf(out,
-                   "{\"Endpoints\":[{\"Address\":\"dynamodb.%s.amazonaws.com\","
-                   "\"CachePeriodInMinutes\":1440}]}",
-                   c->ddb->region);
+    eng_buf_append_str(out, "{\"Endpoints\":[{\"Address\":");
+    if (gw_req_header(c->req, "Host", &host) && host.len) {
+        eng_json_append_string(out, host.ptr, host.len);
+    } else {
+        eng_buf_printf(out, "\"dynamodb.%s.amazonaws.com\"", c->ddb->region);
+    }
+    eng_buf_append_str(out, ",\"CachePeriodInMinutes\":1440}]}");
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 

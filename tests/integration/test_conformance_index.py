@@ -274,3 +274,12 @@ def test_ttl_expiry_record_identity_in_streams_api(start_eddy):
     assert [r["eventName"] for r in recs] == ["INSERT", "REMOVE"]
     assert "userIdentity" not in recs[0]
     assert recs[1]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+
+
+def test_describe_endpoints_names_this_server(eddy):
+    c = client(eddy.url)
+    (ep,) = c.describe_endpoints()["Endpoints"]
+    assert ep["Address"] == "127.0.0.1:%d" % eddy.port
+    # The advertised address is usable as an endpoint in its own right.
+    again = client("http://" + ep["Address"]).describe_endpoints()["Endpoints"]
+    assert again == [ep]
