@@ -47,6 +47,18 @@ static const char *key_name(const cJSON *ks, const char *type)
     return NULL;
 }
 
+/* The first name listed twice in NonKeyAttributes, or NULL. */
+static const char *duplicate_in(const cJSON *nka)
+{
+    for (const cJSON *a = nka ? nka->child : NULL; a; a = a->next) {
+        for (const cJSON *b = a->next; cJSON_IsString(a) && b; b = b->next) {
+            if (cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) == 0)
+                return a->valuestring;
+        }
+    }
+    return NULL;
+}
+
 /* The Projection member, normalized. */
 static int check_projection(ddb_thread_t *th, const cJSON *p, cJSON *out, const char **why)
 {
@@ -66,6 +78,15 @@ static int check_projection(ddb_thread_t *th, const cJSON *p, cJSON *out, const 
                        DDB_INVALID "ProjectionType is %s, but NonKeyAttributes is specified", type);
         return *why = th->why.ptr, ENG_EINVAL;
     }
+    if (!nka && strcmp(type, "INCLUDE") == 0) {
+        *why = DDB_INVALID "ProjectionType is INCLUDE, but NonKeyAttributes is not specified";
+        return ENG_EINVAL;
+    }
+    const char *dup = duplicate_in(nka);
+    if (dup) {
+        eng_buf_printf(&th->why, DDB_INVALID "Duplicate attribute in NonKeyAttributes: %s", dup);
+        return *why = th->why.ptr, ENG_EINVAL;
+    }
     cJSON *po = cJSON_AddObjectToObject(out, "Projection");
     cJSON_AddStringToObject(po, "ProjectionType", type);
     if (nka)
@@ -75,9 +96,12 @@ static int check_projection(ddb_thread_t *th, const cJSON *p, cJSON *out, const 
 
 /* One index definition `ix` into a normalized copy appended to `arr`. */
 static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool is_lsi, cJSON *arr,
-                     const char **why)
+                     const char *field, const char **why)
 {
     const char *name = eng_json_get_str(ix, "IndexName");
+    /* Index names follow the table-name rules; DynamoDB reports them the same way. */
+    if (name && ddb__check_table_name(th, name, field, why) < 0)
+        return ENG_EINVAL;
     const cJSON *ks = eng_json_get(ix, "KeySchema");
     const cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
     const char *hash = key_name(ks, "HASH"), *range = key_name(ks, "RANGE");
@@ -89,6 +113,10 @@ static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool 
         eng_buf_printf(m, DDB_INVALID "Invalid index definition%s%s", name ? ": " : "",
                        name ? name : "");
         return *why = m->ptr, ENG_EINVAL;
+    }
+    if (range && strcmp(hash, range) == 0) {
+        *why = "Both the Hash Key and the Range Key element in the KeySchema have the same name";
+        return ENG_EINVAL;
     }
     const char *undef = !is_defined(defs, hash)             ? hash
                         : range && !is_defined(defs, range) ? range
@@ -160,6 +188,7 @@ static int check_list(ddb_thread_t *th, const cJSON *body, cJSON *meta, const ch
     }
     cJSON *arr = cJSON_AddArrayToObject(meta, member);
     const cJSON *ix;
+    int pos = 0;
     cJSON_ArrayForEach(ix, list)
     {
         const char *name = eng_json_get_str(ix, "IndexName");
@@ -167,7 +196,10 @@ static int check_list(ddb_thread_t *th, const cJSON *body, cJSON *meta, const ch
             eng_buf_printf(&th->why, DDB_INVALID "Duplicate index name: %s", name);
             return *why = th->why.ptr, ENG_EINVAL;
         }
-        if (check_one(th, ix, meta, is_lsi, arr, why) < 0)
+        char field[64];
+        snprintf(field, sizeof(field), "%s.%d.member.indexName",
+                 is_lsi ? "localSecondaryIndexes" : "globalSecondaryIndexes", ++pos);
+        if (check_one(th, ix, meta, is_lsi, arr, field, why) < 0)
             return ENG_EINVAL;
     }
     return 0;
@@ -281,7 +313,8 @@ static int gsi_create(ddb_thread_t *th, cJSON *meta, const cJSON *spec, const ch
         *why = DDB_INVALID "GlobalSecondaryIndex count exceeds the per-table limit of 20";
         return ENG_EINVAL;
     }
-    return check_one(th, spec, meta, false, arr, why);
+    return check_one(th, spec, meta, false, arr,
+                     "globalSecondaryIndexUpdates.1.member.create.indexName", why);
 }
 
 int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not_found)
@@ -702,35 +735,82 @@ static const char *mismatch_in(const cJSON *meta, const cJSON *ix, const cJSON *
     return NULL;
 }
 
-int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out)
+/* If index `ix` has a key attribute in `item` that is an empty S or B, return its name. */
+static const char *empty_in(const cJSON *ix, const cJSON *item, const char **kind)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, eng_json_get(ix, "KeySchema"))
+    {
+        const char *attr = eng_json_get_str(k, "AttributeName");
+        const cJSON *v = attr ? eng_json_get(item, attr) : NULL;
+        const char *t = value_type(v);
+        bool is_empty = t && (strcmp(t, "S") == 0 || strcmp(t, "B") == 0) &&
+                        cJSON_IsString(v->child) && v->child->valuestring[0] == 0;
+        if (is_empty) {
+            *kind = t[0] == 'S' ? "string" : "binary";
+            return attr;
+        }
+    }
+    return NULL;
+}
+
+/* The first fault of `it` against the indexes of `meta`, as DynamoDB words
+ * it, into `out`. Returns 0 (fault found) or ENG_ENOTFOUND. */
+static int item_fault(const cJSON *meta, const cJSON *it, eng_buf_t *out)
 {
     static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
+    const char *attr = NULL, *want = NULL, *got = NULL, *index = NULL;
+    const char *e_attr = NULL, *e_kind = NULL, *e_index = NULL;
+    /* DynamoDB names the alphabetically first index the attribute breaks. */
+    for (size_t i = 0; i < ENG_ARRAY_LEN(members); i++) {
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(meta, members[i]))
+        {
+            const char *w = NULL, *g = NULL, *a = mismatch_in(meta, ix, it, &w, &g), *kind = NULL;
+            const char *name = eng_json_get_str(ix, "IndexName");
+            if (a && name && (!index || strcmp(name, index) < 0))
+                attr = a, want = w, got = g, index = name;
+            const char *ea = empty_in(ix, it, &kind);
+            if (ea && name && (!e_index || strcmp(name, e_index) < 0))
+                e_attr = ea, e_kind = kind, e_index = name;
+        }
+    }
+    if (index)
+        eng_buf_printf(out,
+                       "One or more parameter values were invalid: Type mismatch for Index "
+                       "Key %s Expected: %s Actual: %s IndexName: %s",
+                       attr, want, got, index);
+    else if (e_index)
+        eng_buf_printf(out,
+                       "One or more parameter values are not valid. A value specified for a "
+                       "secondary index key is not supported. The AttributeValue for a key "
+                       "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s",
+                       e_kind, e_index, e_attr);
+    return index || e_index ? 0 : ENG_ENOTFOUND;
+}
+
+int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out)
+{
+    cJSON *meta = NULL;
+    if (!t->meta.len || eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0)
+        return ENG_ENOTFOUND;
+    int err = item_fault(meta, item, out);
+    eng_json_delete(meta);
+    return err;
+}
+
+int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out)
+{
     store_table_t t;
     cJSON *meta = NULL, *it = NULL;
-    const char *attr = NULL, *want = NULL, *got = NULL, *index = NULL;
     if (store_read_begin(th->reader) < 0)
         return ENG_EIO;
     int err = store_table_get(th->reader, eng_slice_cstr(table), &t);
     if (err == 0 && (err = eng_json_parse(t.meta.ptr, t.meta.len, &meta)) == 0)
         err = eng_json_parse(item.ptr, item.len, &it);
     store_read_end(th->reader);
-    /* DynamoDB names the alphabetically first index the attribute breaks. */
-    for (size_t i = 0; err == 0 && i < ENG_ARRAY_LEN(members); i++) {
-        const cJSON *ix;
-        cJSON_ArrayForEach(ix, eng_json_get(meta, members[i]))
-        {
-            const char *w = NULL, *g = NULL, *a = mismatch_in(meta, ix, it, &w, &g);
-            const char *name = eng_json_get_str(ix, "IndexName");
-            if (a && name && (!index || strcmp(name, index) < 0))
-                attr = a, want = w, got = g, index = name;
-        }
-    }
-    if (err == 0 && index)
-        eng_buf_printf(out,
-                       "One or more parameter values were invalid: Type mismatch for Index "
-                       "Key %s Expected: %s Actual: %s IndexName: %s",
-                       attr, want, got, index);
-    err = err == 0 && !index ? ENG_ENOTFOUND : err;
+    if (err == 0)
+        err = item_fault(meta, it, out);
     eng_json_delete(it);
     eng_json_delete(meta);
     return err;

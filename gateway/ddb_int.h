@@ -289,6 +289,15 @@ void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, con
  * DynamoDB's message to `out`. Returns 0, ENG_ENOTFOUND (no index explains
  * it) or ENG_EIO. Loop thread, outside a read (it takes its own). */
 int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out);
+/* Check a request item (DynamoDB JSON) against the indexes of table `t`
+ * before it is queued: an index key attribute of the wrong type, or an empty
+ * S or B, appends DynamoDB's message to `out` and returns 0; otherwise
+ * ENG_ENOTFOUND. `t` is borrowed from the caller's open read. Loop thread. */
+int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out);
+/* CreateTable's Tags: validate the request's list and store it in `meta`.
+ * Returns 0 (also when there are none) or ENG_EINVAL with *why (borrowed
+ * from th->why or static). Loop thread. */
+int ddb__tags_create(ddb_thread_t *th, const cJSON *body, cJSON *meta, const char **why);
 
 /* Resolve IndexName `name` of table `t` (schema `ts`, both borrowed from the
  * call's read) and check ConsistentRead, Select, the projection and the

@@ -570,6 +570,8 @@ static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char 
         err = ddb__index_create(c, meta, why);
     if (err == 0)
         err = check_billing(c->body, meta, false, why);
+    if (err == 0)
+        err = ddb__tags_create(c->th, c->body, meta, why);
     if (err < 0)
         return err;
     char id[37];

@@ -56,7 +56,13 @@ static uint64_t body_hash(eng_slice_t b)
     return h;
 }
 
-/* The item or key text of one action into the last write. */
+/* act_add's result for a fault DynamoDB reports as a ValidationError
+ * cancellation reason of that action, not as a ValidationException. */
+#define ACT_CANCEL 1
+#define TXN_PAYLOAD_MAX (4u * 1024 * 1024)
+
+/* The item or key text of one action into the last write. Returns 0,
+ * ACT_CANCEL or ENG_EINVAL (*why set either way). */
 static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSON *a,
                    const ddb_schema_t *s, const char **why)
 {
@@ -73,7 +79,7 @@ static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSO
     }
     size_t off = w->data.len;
     if ((err = ddb__key_build(c->th, s, obj, !is_put, &sw->key, &w->data, why)) < 0)
-        return err;
+        return ACT_CANCEL; /* DynamoDB reports a key fault as the action's ValidationError. */
     ddb__wreq_mark(w, off, false);
     sw->kind = strcmp(k->name, "Delete") == 0 ? STORE_W_DELETE : STORE_W_PUT;
     for (size_t i = 0; i + 1 < w->n_writes; i++)
@@ -85,8 +91,38 @@ static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSO
     return 0;
 }
 
-/* One TransactItems element into one write of `w`. Replies on failure. */
-static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem)
+static const char *const CF_FIELDS[] = {"conditionCheck", "put", "delete", "update"};
+
+/* ReturnValuesOnConditionCheckFailure must be ALL_OLD or NONE. */
+static int check_cf(ddb_call_t *c, const char *cf, int pos, size_t kind)
+{
+    if (!cf || strcmp(cf, "ALL_OLD") == 0 || strcmp(cf, "NONE") == 0)
+        return 0;
+    ddb__reply_validation(c->th, c->req,
+                          "1 validation error detected: Value '%s' at "
+                          "'transactItems.%d.member.%s.returnValuesOnConditionCheckFailure' "
+                          "failed to satisfy constraint: Member must satisfy enum value set: "
+                          "[ALL_OLD, NONE]",
+                          cf, pos, CF_FIELDS[kind]);
+    return ENG_EINVAL;
+}
+
+/* A Put whose item breaks an index key: a wrong type cancels the action
+ * (ACT_CANCEL, message in th->why), an empty key value refuses the request. */
+static int check_put_index(ddb_call_t *c, const store_table_t *t, const cJSON *item)
+{
+    eng_buf_reset(&c->th->why);
+    if (ddb__index_check_item(t, item, &c->th->why) < 0)
+        return 0;
+    if (strstr(c->th->why.ptr, "Type mismatch"))
+        return ACT_CANCEL;
+    return bad(c, c->th->why.ptr);
+}
+
+/* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
+ * ACT_CANCEL (not replied; message in *cancel_why) or an error (replied). */
+static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
+                   const char **cancel_why)
 {
     const act_kind_t *k = NULL;
     const cJSON *a = NULL;
@@ -98,6 +134,9 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem)
     const char *why = NULL, *table = ddb__name_of(a);
     if (ddb__check_table_name(c->th, table, "tableName", &why) < 0)
         return bad(c, why);
+    const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
+    if (check_cf(c, cf, pos, (size_t)(k - ACTS)) < 0)
+        return ENG_EINVAL;
     store_table_t t;
     const ddb_schema_t *s = NULL;
     int err = ddb__table(c, table, &t, &s);
@@ -110,11 +149,17 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem)
         return bad(c, why);
     store_write_t *sw = ddb__wreq_add(w);
     sw->table_id = t.id;
-    if ((err = act_key(c, w, k, a, s, &why)) < 0) {
+    if ((err = act_key(c, w, k, a, s, &why)) != 0) {
         ddb__exprs_free(&x);
-        return bad(c, why);
+        *cancel_why = why;
+        return err == ACT_CANCEL ? ACT_CANCEL : bad(c, why);
     }
-    const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
+    if (strcmp(k->name, "Put") == 0 &&
+        (err = check_put_index(c, &t, eng_json_get(a, "Item"))) != 0) {
+        ddb__exprs_free(&x);
+        *cancel_why = c->th->why.ptr;
+        return err;
+    }
     unsigned flags = (cf && strcmp(cf, "ALL_OLD") == 0) ? STORE_UPDATE_KEEP_OLD : 0;
     bool is_check = strcmp(k->name, "ConditionCheck") == 0;
     if (is_check && !x.cond) {
@@ -171,6 +216,43 @@ static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t h
     return 0;
 }
 
+/* Reply TransactionCanceledException for a validation fault in action `pos`
+ * (1-based) of `n`: DynamoDB stops at the first, so the others say None. */
+static void cancel_invalid(ddb_call_t *c, int n, int pos, const char *why)
+{
+    eng_buf_t extra = {0}, msg = {0}, names = {0};
+    eng_buf_append_str(&extra, "\"CancellationReasons\":[");
+    for (int i = 1; i <= n; i++) {
+        const char *code = i == pos ? "ValidationError" : "None";
+        eng_buf_printf(&extra, "%s{\"Code\":\"%s\"", i > 1 ? "," : "", code);
+        if (i == pos) {
+            eng_buf_append_str(&extra, ",\"Message\":");
+            eng_json_append_string(&extra, why ? why : "", why ? strlen(why) : 0);
+        }
+        eng_buf_append_char(&extra, '}');
+        eng_buf_printf(&names, "%s%s", i > 1 ? ", " : "", code);
+    }
+    eng_buf_append_char(&extra, ']');
+    eng_buf_printf(&msg,
+                   "Transaction cancelled, please refer cancellation reasons for specific "
+                   "reasons [%s]",
+                   names.ptr);
+    ddb__reply_err_extra(c->th, c->req, DDB_E_TXN_CANCELED, msg.ptr,
+                         eng_slice(extra.ptr, extra.len));
+    eng_buf_free(&extra);
+    eng_buf_free(&msg);
+    eng_buf_free(&names);
+}
+
+/* The bytes of the items a transaction puts: DynamoDB caps the payload. */
+static size_t payload_bytes(const ddb_wreq_t *w)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < w->n_writes; i++)
+        total += w->writes[i].kind == STORE_W_PUT ? w->writes[i].item_size : 0;
+    return total;
+}
+
 void ddb__op_transact_write(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "TransactItems");
@@ -192,12 +274,22 @@ void ddb__op_transact_write(ddb_call_t *c)
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     const cJSON *e;
+    int pos = 0;
     cJSON_ArrayForEach(e, items)
     {
-        if (act_add(c, w, e) < 0) {
+        const char *why = NULL;
+        int err = act_add(c, w, e, ++pos, &why);
+        if (err == ACT_CANCEL)
+            cancel_invalid(c, n, pos, why);
+        if (err != 0) {
             ddb__wreq_put(w);
             return;
         }
+    }
+    if (payload_bytes(w) > TXN_PAYLOAD_MAX) {
+        bad(c, "Transaction request payload size cannot exceed 4 MB");
+        ddb__wreq_put(w);
+        return;
     }
     w->units = n;
     if (token && token_add(c, w, token, hash) < 0) {

@@ -266,6 +266,20 @@ static int iterator_arg(ddbs_call_t *c, strm_iter_t *it)
     return 0;
 }
 
+#define SERVICE_ID "\"userIdentity\":{\"type\":\"Service\",\"principalId\":"
+
+/* A TTL deletion's record is stored with the Lambda event's lowercase
+ * userIdentity members; the Streams API spells them Type and PrincipalId.
+ * Same lengths, so the record text is fixed in place. */
+static void capitalize_identity(eng_buf_t *out, size_t from)
+{
+    char *p = memmem(out->ptr + from, out->len - from, SERVICE_ID, sizeof(SERVICE_ID) - 1);
+    if (!p)
+        return;
+    p[sizeof("\"userIdentity\":{\"") - 1] = 'T';
+    p[sizeof("\"userIdentity\":{\"type\":\"Service\",\"") - 1] = 'P';
+}
+
 /* Append up to `limit` records after it->after_seq; advances it->after_seq. */
 static int append_records(ddbs_call_t *c, const ddbs_stream_t *s, strm_iter_t *it, int limit)
 {
@@ -278,9 +292,11 @@ static int append_records(ddbs_call_t *c, const ddbs_stream_t *s, strm_iter_t *i
             break;
         if (n > 0)
             eng_buf_append_char(out, ',');
+        size_t from = out->len;
         int err = strm_record_append(rec, s->view, out);
         if (err < 0)
             return err;
+        capitalize_identity(out, from);
         it->after_seq = seq;
     }
     return 0;
