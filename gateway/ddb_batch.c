@@ -130,11 +130,8 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
         ddb_woff_t *o = &w->offs[w->n_writes - 1];
         o->name_off = name_off;
         o->name_len = name_len;
-        if (is_icm) {
-            o->icm_off = w->data.len;
-            ddb__icm_entry(&w->data, s, eng_slice(w->data.ptr + o->keys_off, o->keys_len));
-            o->icm_len = w->data.len - o->icm_off;
-        }
+        if (is_icm)
+            ddb__icm_mark(w, s);
     }
     ddb__sep(&w->aux);
     eng_buf_append_str(&w->aux, "{\"TableName\":");
@@ -197,40 +194,6 @@ static bool is_first_failed_of_table(const ddb_wreq_t *w, size_t i)
     return true;
 }
 
-static bool is_first_icm_of_table(const ddb_wreq_t *w, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (w->writes[j].err == 0 && w->offs[j].icm_len &&
-            w->offs[j].name_off == w->offs[i].name_off)
-            return false;
-    return true;
-}
-
-/* ItemCollectionMetrics: per table with an LSI, one entry per applied write. */
-static void append_icm(const ddb_wreq_t *w, eng_buf_t *out)
-{
-    bool is_open = false;
-    for (size_t i = 0; i < w->n_writes; i++) {
-        const ddb_woff_t *o = &w->offs[i];
-        if (w->writes[i].err != 0 || !o->icm_len || !is_first_icm_of_table(w, i))
-            continue;
-        eng_buf_append_str(out, is_open ? "," : ",\"ItemCollectionMetrics\":{");
-        is_open = true;
-        eng_json_append_string(out, w->data.ptr + o->name_off, o->name_len);
-        eng_buf_append_str(out, ":[");
-        for (size_t j = i; j < w->n_writes; j++) {
-            const ddb_woff_t *p = &w->offs[j];
-            if (w->writes[j].err == 0 && p->icm_len && p->name_off == o->name_off) {
-                ddb__sep(out);
-                eng_buf_append(out, w->data.ptr + p->icm_off, p->icm_len);
-            }
-        }
-        eng_buf_append_char(out, ']');
-    }
-    if (is_open)
-        eng_buf_append_char(out, '}');
-}
-
 static void on_write_done(ddb_wreq_t *w)
 {
     if (w->batch.err < 0) {
@@ -259,7 +222,7 @@ static void on_write_done(ddb_wreq_t *w)
         eng_buf_append_str(out, ",\"ConsumedCapacity\":");
         eng_buf_append(out, w->aux.ptr, w->aux.len);
     }
-    append_icm(w, out);
+    ddb__icm_append(w, out);
     eng_buf_append_char(out, '}');
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
 }

@@ -166,6 +166,13 @@ int ddb__icm_wanted(ddb_call_t *c, const store_table_t *t, bool *is_on);
 /* Append one {"ItemCollectionKey":{pk},"SizeEstimateRangeGB":[0.0,1.0]} for
  * the item whose canonical key JSON is `keys_json`. Pure. */
 void ddb__icm_entry(eng_buf_t *out, const ddb_schema_t *s, eng_slice_t keys_json);
+/* Record the entry of w's last write (its key must be marked, and its
+ * offs name_off/name_len set) in w->data. Loop thread. */
+void ddb__icm_mark(ddb_wreq_t *w, const ddb_schema_t *s);
+/* Append "ItemCollectionMetrics":{table:[entries]} (after a ',' unless
+ * `out` just opened an object) for the writes that
+ * succeeded and were marked, grouped by table name; nothing if none. */
+void ddb__icm_append(const ddb_wreq_t *w, eng_buf_t *out);
 /* Append "ConsumedCapacity":{...} (after a separator) when rcc != 0. */
 void ddb__append_capacity(eng_buf_t *out, int rcc, const char *table, double units);
 /* Append one ConsumedCapacity object {"TableName":..,"CapacityUnits":..}. */

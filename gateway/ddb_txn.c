@@ -154,6 +154,14 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
         *cancel_why = why;
         return err == ACT_CANCEL ? ACT_CANCEL : bad(c, why);
     }
+    bool is_icm = false;
+    if (strcmp(k->name, "ConditionCheck") != 0 && (ddb__icm_wanted(c, &t, &is_icm), is_icm)) {
+        ddb_woff_t *o = &w->offs[w->n_writes - 1];
+        o->name_off = w->data.len;
+        o->name_len = strlen(table);
+        eng_buf_append(&w->data, table, o->name_len);
+        ddb__icm_mark(w, s);
+    }
     if (strcmp(k->name, "Put") == 0 &&
         (err = check_put_index(c, &t, eng_json_get(a, "Item"))) != 0) {
         ddb__exprs_free(&x);
@@ -272,6 +280,9 @@ void ddb__op_transact_write(ddb_call_t *c)
             ddb__reply(c->th, c->req, ENG_SLICE_LIT("{}"));
         return;
     }
+    bool is_icm = false;
+    if (ddb__icm_wanted(c, NULL, &is_icm) < 0)
+        return;
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     const cJSON *e;
     int pos = 0;
@@ -333,7 +344,12 @@ static void on_write_done(ddb_wreq_t *w)
 {
     int err = w->batch.err;
     if (err == 0) {
-        ddb__reply(w->th, w->req, ENG_SLICE_LIT("{}"));
+        eng_buf_t *out = &w->th->out;
+        eng_buf_reset(out);
+        eng_buf_append_char(out, '{');
+        ddb__icm_append(w, out);
+        eng_buf_append_char(out, '}');
+        ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
         return;
     }
     if (err != ENG_ECONDITION && err != ENG_EINVAL) {

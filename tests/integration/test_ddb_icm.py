@@ -77,3 +77,20 @@ def test_batch_write_reports_each_applied_write_of_tables_with_an_lsi(ddb):
             "withlsi": [{"PutRequest": {"Item": {"pk": {"S": "p1"}, "sk": {"S": "a"}}}}]},
             ReturnItemCollectionMetrics="ALL")
     assert "returnItemCollectionMetrics" in ei.value.response["Error"]["Message"]
+
+
+def test_transact_write_reports_puts_updates_and_deletes_not_checks(ddb):
+    ddb.put_item(TableName="withlsi", Item={"pk": {"S": "p4"}, "sk": {"S": "d"}})
+    r = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "withlsi", "Item": {"pk": {"S": "p1"}, "sk": {"S": "a"}}}},
+        {"Update": {"TableName": "withlsi", "Key": {"pk": {"S": "p2"}, "sk": {"S": "b"}},
+                    "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"N": "1"}}}},
+        {"ConditionCheck": {"TableName": "withlsi", "Key": {"pk": {"S": "p4"}, "sk": {"S": "d"}},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+        {"Delete": {"TableName": "plain", "Key": {"pk": {"S": "p3"}, "sk": {"S": "c"}}}},
+    ], ReturnItemCollectionMetrics="SIZE")
+    entry = lambda pk: {"ItemCollectionKey": {"pk": {"S": pk}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+    assert r["ItemCollectionMetrics"] == {"withlsi": [entry("p1"), entry("p2")]}
+    r = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "withlsi", "Item": {"pk": {"S": "p5"}, "sk": {"S": "e"}}}}])
+    assert "ItemCollectionMetrics" not in r
