@@ -11,6 +11,7 @@
 #include "engine/err.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,60 @@ static int bad(ddb_call_t *c, const char *why)
 {
     ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
     return ENG_EINVAL;
+}
+
+/* A transaction's capacity per table. DynamoDB bills 2 units per item
+ * (rounded up to whole 1 KB written or 4 KB read) and, on transactions
+ * only, also reports them as Read- or WriteCapacityUnits. */
+typedef struct txn_cap {
+    eng_slice_t name[TXN_MAX];
+    double units[TXN_MAX];
+    size_t n;
+} txn_cap_t;
+
+static void cap_add(txn_cap_t *cap, eng_slice_t name, size_t bytes, double per)
+{
+    double u = ceil((double)bytes / per);
+    u = 2 * (u < 1 ? 1 : u);
+    for (size_t i = 0; i < cap->n; i++) {
+        if (eng_slice_eq(cap->name[i], name)) {
+            cap->units[i] += u;
+            return;
+        }
+    }
+    if (cap->n < TXN_MAX) {
+        cap->name[cap->n] = name;
+        cap->units[cap->n++] = u;
+    }
+}
+
+/* ConsumedCapacity as a list, one entry per table; `kind` "Read" or "Write". */
+static void cap_append(eng_buf_t *out, int rcc, const txn_cap_t *cap, const char *kind)
+{
+    if (rcc <= 0)
+        return;
+    ddb__sep(out);
+    eng_buf_append_str(out, "\"ConsumedCapacity\":[");
+    for (size_t i = 0; i < cap->n; i++) {
+        double u = cap->units[i];
+        eng_buf_append_str(out, i ? ",{\"TableName\":" : "{\"TableName\":");
+        eng_json_append_string(out, cap->name[i].ptr, cap->name[i].len);
+        eng_buf_printf(out, ",\"CapacityUnits\":%.1f,\"%sCapacityUnits\":%.1f", u, kind, u);
+        if (rcc == 2)
+            eng_buf_printf(out, ",\"Table\":{\"CapacityUnits\":%.1f,\"%sCapacityUnits\":%.1f}", u,
+                           kind, u);
+        eng_buf_append_char(out, '}');
+    }
+    eng_buf_append_char(out, ']');
+}
+
+static int rcc_of(ddb_call_t *c)
+{
+    int rcc = ddb__rcc(c->body);
+    if (rcc < 0)
+        bad(c, "1 validation error detected: Value at 'returnConsumedCapacity' failed to "
+               "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+    return rcc;
 }
 
 static uint64_t now_ms(void)
@@ -154,14 +209,14 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
         *cancel_why = why;
         return err == ACT_CANCEL ? ACT_CANCEL : bad(c, why);
     }
+    ddb_woff_t *o = &w->offs[w->n_writes - 1];
+    o->name_off = w->data.len; /* For the capacity and metrics replies. */
+    o->name_len = strlen(table);
+    eng_buf_append(&w->data, table, o->name_len);
     bool is_icm = false;
-    if (strcmp(k->name, "ConditionCheck") != 0 && (ddb__icm_wanted(c, &t, &is_icm), is_icm)) {
-        ddb_woff_t *o = &w->offs[w->n_writes - 1];
-        o->name_off = w->data.len;
-        o->name_len = strlen(table);
-        eng_buf_append(&w->data, table, o->name_len);
+    if (strcmp(k->name, "ConditionCheck") != 0 && (ddb__icm_wanted(c, &t, &is_icm), is_icm))
         ddb__icm_mark(w, s);
-    }
+    sw->want_old = w->rcc > 0; /* Billed by the larger of the item before and after. */
     if (strcmp(k->name, "Put") == 0 &&
         (err = check_put_index(c, &t, eng_json_get(a, "Item"))) != 0) {
         ddb__exprs_free(&x);
@@ -261,6 +316,26 @@ static size_t payload_bytes(const ddb_wreq_t *w)
     return total;
 }
 
+/* A repeated request under the same token: nothing is applied again, and
+ * DynamoDB bills the answer as a transactional read of each item. */
+static void reply_replay(ddb_call_t *c, const cJSON *items, int rcc)
+{
+    txn_cap_t cap = {.n = 0};
+    const cJSON *e;
+    cJSON_ArrayForEach(e, items)
+    {
+        const char *table = e->child ? ddb__name_of(e->child) : NULL;
+        if (table)
+            cap_add(&cap, eng_slice_cstr(table), 0, 4096.0);
+    }
+    eng_buf_t *out = &c->th->out;
+    eng_buf_reset(out);
+    eng_buf_append_char(out, '{');
+    cap_append(out, rcc, &cap, "Read");
+    eng_buf_append_char(out, '}');
+    ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
+}
+
 void ddb__op_transact_write(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "TransactItems");
@@ -272,18 +347,20 @@ void ddb__op_transact_write(ddb_call_t *c)
                              "to satisfy constraint: Member must not be null");
         return;
     }
+    int rcc = rcc_of(c);
+    bool is_icm = false;
+    if (rcc < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0)
+        return;
     const char *token = eng_json_get_str(c->body, "ClientRequestToken");
     uint64_t hash = body_hash(gw_req_body(c->req));
     int seen = token ? token_check(c, token, hash) : 0;
     if (seen != 0) {
         if (seen > 0)
-            ddb__reply(c->th, c->req, ENG_SLICE_LIT("{}"));
+            reply_replay(c, items, rcc);
         return;
     }
-    bool is_icm = false;
-    if (ddb__icm_wanted(c, NULL, &is_icm) < 0)
-        return;
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
+    w->rcc = rcc;
     const cJSON *e;
     int pos = 0;
     cJSON_ArrayForEach(e, items)
@@ -340,6 +417,33 @@ static void reason(ddb_wreq_t *w, size_t i, int err, eng_buf_t *out, eng_buf_t *
     eng_buf_printf(names, "%s%s", names->len ? ", " : "", code);
 }
 
+/* Each action is billed by the larger of its item before and after. */
+static void write_capacity(const ddb_wreq_t *w, eng_buf_t *out)
+{
+    if (w->rcc <= 0)
+        return;
+    txn_cap_t cap = {.n = 0};
+    size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
+    for (size_t i = 0; i < n; i++) {
+        const store_write_t *sw = &w->writes[i];
+        const store_update_t *u = w->offs[i].upd;
+        size_t bytes = sw->kind == STORE_W_PUT ? sw->item_size : 0; /* 0 unless a Put. */
+        eng_slice_t old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len)
+                                      : (u ? store_update_old(u) : (eng_slice_t){0});
+        if (old.len) {
+            size_t b = ddb__item_size(w->th, old);
+            bytes = b > bytes ? b : bytes;
+        }
+        if (u && store_update_new(u).len) {
+            size_t b = ddb__item_size(w->th, store_update_new(u));
+            bytes = b > bytes ? b : bytes;
+        }
+        const ddb_woff_t *o = &w->offs[i];
+        cap_add(&cap, eng_slice(w->data.ptr + o->name_off, o->name_len), bytes, 1024.0);
+    }
+    cap_append(out, w->rcc, &cap, "Write");
+}
+
 static void on_write_done(ddb_wreq_t *w)
 {
     int err = w->batch.err;
@@ -347,6 +451,7 @@ static void on_write_done(ddb_wreq_t *w)
         eng_buf_t *out = &w->th->out;
         eng_buf_reset(out);
         eng_buf_append_char(out, '{');
+        write_capacity(w, out);
         ddb__icm_append(w, out);
         eng_buf_append_char(out, '}');
         ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));
@@ -377,7 +482,7 @@ static void on_write_done(ddb_wreq_t *w)
 /* ---- TransactGetItems --------------------------------------------------- */
 
 /* Append one Get's response ({} or {"Item":...}). Replies on failure. */
-static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out)
+static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out, txn_cap_t *cap)
 {
     const cJSON *g = eng_json_get(elem, "Get");
     const char *why = NULL, *table = ddb__name_of(g);
@@ -401,10 +506,13 @@ static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out)
     }
     ddb__sep(out);
     eng_buf_append_char(out, '{');
+    size_t bytes = 0; /* A missing item is billed too. */
     if (store_item_get(c->th->reader, t.id, &key, &text) == 0) {
         eng_buf_append_str(out, "\"Item\":");
         ddb__project(text, x.proj, out);
+        bytes = ddb__item_size(c->th, text);
     }
+    cap_add(cap, eng_slice_cstr(table), bytes, 4096.0);
     eng_buf_append_char(out, '}');
     ddb__exprs_free(&x);
     return 0;
@@ -419,15 +527,21 @@ void ddb__op_transact_get(ddb_call_t *c)
                "constraint: Member must have length less than or equal to 100");
         return;
     }
+    int rcc = rcc_of(c);
+    if (rcc < 0)
+        return;
     eng_buf_t body = {0};
+    txn_cap_t cap = {.n = 0};
     eng_buf_append_str(&body, "{\"Responses\":[");
     const cJSON *e;
     cJSON_ArrayForEach(e, items)
     {
-        if (get_one(c, e, &body) < 0)
+        if (get_one(c, e, &body, &cap) < 0)
             goto out;
     }
-    eng_buf_append_str(&body, "]}");
+    eng_buf_append_char(&body, ']');
+    cap_append(&body, rcc, &cap, "Read");
+    eng_buf_append_char(&body, '}');
     ddb__reply(c->th, c->req, eng_slice(body.ptr, body.len));
 out:
     eng_buf_free(&body);
