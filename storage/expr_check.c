@@ -8,6 +8,7 @@
 #include "storage/expr_int.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 typedef struct check {
     store_expr_ctx_t *ctx;
@@ -133,6 +134,11 @@ static int p_names(check_t *c, expr_path_t *p)
                         "An expression attribute name used in the document path is not "
                         "defined; attribute name: %s",
                         s->raw);
+        /* The request-level limit, so no expression prefix. */
+        if (strlen(s->name) > EXPR_MAX_NAME_BYTES) {
+            eng_buf_append_str(c->why, EXPR_MSG_NAME_TOO_LONG);
+            return ENG_EINVAL;
+        }
     }
     return 0;
 }
