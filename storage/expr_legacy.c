@@ -318,6 +318,24 @@ static int parse_action(const cJSON *u, expr_act_t *act, eng_buf_t *why)
     return ENG_EINVAL;
 }
 
+/* A Value obeys the item rules (no empty set, well-formed numbers...), checked
+ * here because DELETE with a value that matches nothing never stores it. */
+static int check_update_value(const cJSON *value, eng_buf_t *why)
+{
+    cJSON *wrap = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(wrap, "v", (cJSON *)value); /* Borrowed, not copied. */
+    eng_buf_t canon = {0}, msg_buf = {0};
+    const char *msg = NULL;
+    size_t size = 0;
+    const int err = store_item_canon(wrap, &canon, &size, &msg, &msg_buf);
+    if (err < 0)
+        eng_buf_append_str(why, msg ? msg : "Invalid attribute value");
+    eng_buf_free(&canon);
+    eng_buf_free(&msg_buf);
+    cJSON_Delete(wrap);
+    return err;
+}
+
 static int build_update(store_expr_t *e, const cJSON *u, expr_action_t *a, eng_buf_t *why)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(u, "Value");
@@ -338,6 +356,8 @@ static int build_update(store_expr_t *e, const cJSON *u, expr_action_t *a, eng_b
                        "Only DELETE action is allowed when no attribute value is "
                        "specified%s",
                        "");
+    if (value && (err = check_update_value(value, why)) < 0)
+        return err;
     const expr_type_t t = expr__type_of(value, NULL);
     if (value && !action_takes(act, t)) {
         eng_buf_printf(why,

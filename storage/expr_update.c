@@ -345,10 +345,12 @@ int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
 
 int store_expr_update_new(const store_expr_t *e, cJSON *item, eng_buf_t *why)
 {
-    /* Only REMOVEs on an absent item: DynamoDB leaves the item absent. */
+    /* Only REMOVEs on an absent item: DynamoDB leaves the item absent. In
+     * AttributeUpdates a DELETE of set elements counts as one too. */
     size_t n_remove = 0;
     for (size_t i = 0; i < e->n_actions; i++)
-        n_remove += e->actions[i].act == EXPR_ACT_REMOVE;
+        n_remove += e->actions[i].act == EXPR_ACT_REMOVE ||
+                    (e->is_legacy && e->actions[i].act == EXPR_ACT_DELETE);
     if (e->n_actions > 0 && n_remove == e->n_actions)
         return ENG_ENOTFOUND;
     return update(e, item, true, why);

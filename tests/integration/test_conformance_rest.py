@@ -77,6 +77,21 @@ def test_mismatch_with_the_stored_value(tbl):
     assert msg == "An operand in the update expression has an incorrect data type"
 
 
+def test_delete_values_and_absent_items(tbl):
+    # A Value obeys the item rules even when there is nothing to delete from.
+    msg = refused(tbl.update_item, Key={"k": "h"},
+                  AttributeUpdates={"x": {"Action": "DELETE", "Value": set()}})
+    assert "may not be empty" in msg
+    # DELETEs alone (whole attributes or set elements) do not create the item.
+    tbl.update_item(Key={"k": "h"}, AttributeUpdates={"x": {"Action": "DELETE"},
+                                                      "y": {"Action": "DELETE", "Value": {1}}})
+    assert "Item" not in tbl.get_item(Key={"k": "h"})
+    # With an ADD beside them, the item is created with what ADD gives.
+    tbl.update_item(Key={"k": "h"}, AttributeUpdates={"y": {"Action": "DELETE", "Value": {1}},
+                                                      "z": {"Action": "ADD", "Value": 5}})
+    assert tbl.get_item(Key={"k": "h"})["Item"] == {"k": "h", "z": 5}
+
+
 def test_add_appends_to_lists(tbl):
     tbl.update_item(Key={"k": "d"}, AttributeUpdates={"l": {"Action": "ADD", "Value": [1]}})
     tbl.update_item(Key={"k": "d"}, AttributeUpdates={"l": {"Action": "ADD", "Value": ["a", 1]}})

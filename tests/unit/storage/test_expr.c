@@ -697,6 +697,8 @@ static const struct {
      "One or more parameter values were invalid: Action DELETE is not supported for the type L"},
     {"{'a':{'Action':'ADD','Value':{'BOOL':true}}}", NULL,
      "One or more parameter values were invalid: Action ADD is not supported for the type BOOL"},
+    {"{'a':{'Action':'DELETE','Value':{'NS':[]}}}", NULL,
+     "One or more parameter values were invalid: An number set  may not be empty"},
     {"{'a':{'Action':'ADD'}}", NULL,
      "One or more parameter values were invalid: Only DELETE action is allowed when no attribute "
      "value is specified"},
