@@ -3,8 +3,9 @@
 # that eddy once got wrong: AttributeUpdates actions outside ADD/PUT/DELETE,
 # value types an action does not take, type mismatches met when the update is
 # applied, ADD on lists, an empty AttributesToGet, attribute names of 64 KiB
-# or more wherever a request names an attribute, and arithmetic results that
-# would need more than 38 significant digits.
+# or more wherever a request names an attribute, arithmetic results that
+# would need more than 38 significant digits, and list_append nested in
+# list_append.
 from decimal import Decimal
 
 import boto3
@@ -141,3 +142,18 @@ def test_arithmetic_beyond_38_digits(tbl):
     tbl.update_item(Key={"k": "g"}, UpdateExpression="SET n = :a + :b",
                     ExpressionAttributeValues={":a": Decimal("1e37"), ":b": Decimal(1)})
     assert tbl.get_item(Key={"k": "g"})["Item"]["n"] == Decimal("1" + "0" * 36 + "1")
+
+
+def test_list_append_does_not_nest(tbl):
+    vals = {":a": ["a"], ":b": ["b"], ":c": ["c"]}
+    msg = refused(tbl.update_item, Key={"k": "i"},
+                  UpdateExpression="SET l = list_append(list_append(:a, :b), :c)",
+                  ExpressionAttributeValues=vals)
+    assert msg == ("Invalid UpdateExpression: The function is not allowed to be used this way "
+                   "in an expression; function: list_append")
+    # if_not_exists is fine inside list_append, and inside itself.
+    tbl.update_item(Key={"k": "i"}, UpdateExpression="SET l = list_append(if_not_exists(l, :a), :b)",
+                    ExpressionAttributeValues={":a": ["a"], ":b": ["b"]})
+    tbl.update_item(Key={"k": "i"}, UpdateExpression="SET m = if_not_exists(x, if_not_exists(l, :a))",
+                    ExpressionAttributeValues={":a": ["z"]})
+    assert tbl.get_item(Key={"k": "i"})["Item"] == {"k": "i", "l": ["a", "b"], "m": ["a", "b"]}

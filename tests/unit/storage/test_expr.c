@@ -216,6 +216,9 @@ static const struct {
     {STORE_EXPR_UPDATE, "SET a = size(b)",
      "Invalid UpdateExpression: Invalid function name; "
      "function: size"},
+    {STORE_EXPR_UPDATE, "SET a = list_append(list_append(:lst, :lst), :lst)",
+     "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+     "expression; function: list_append"},
     {STORE_EXPR_UPDATE, "SET a = if_not_exists(:one, b)",
      "Invalid UpdateExpression: Operator or function requires a document path; operator or "
      "function: if_not_exists"},
