@@ -8,6 +8,7 @@
 #include "storage/expr_int.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 typedef struct check {
     store_expr_ctx_t *ctx;
@@ -112,6 +113,19 @@ static int v_misused(check_t *c, expr_node_t *n, const expr_node_t *parent)
     return 0;
 }
 
+/* Update values: DynamoDB takes if_not_exists inside list_append (and inside
+ * itself) but refuses list_append nested in list_append, though it parses. */
+static int v_nested_append(check_t *c, expr_node_t *n, const expr_node_t *parent)
+{
+    if (n->kind != EXPR_N_FUNC || n->op != EXPR_F_LIST_APPEND || !parent ||
+        parent->kind != EXPR_N_FUNC || parent->op != EXPR_F_LIST_APPEND)
+        return 0;
+    return fail(c,
+                "The function is not allowed to be used this way in an expression; "
+                "function: %s",
+                func_name(n));
+}
+
 static int p_reserved(check_t *c, expr_path_t *p)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -133,6 +147,11 @@ static int p_names(check_t *c, expr_path_t *p)
                         "An expression attribute name used in the document path is not "
                         "defined; attribute name: %s",
                         s->raw);
+        /* The request-level limit, so no expression prefix. */
+        if (strlen(s->name) > EXPR_MAX_NAME_BYTES) {
+            eng_buf_append_str(c->why, EXPR_MSG_NAME_TOO_LONG);
+            return ENG_EINVAL;
+        }
     }
     return 0;
 }
@@ -433,9 +452,10 @@ static const pass_t condition_passes[] = {
 };
 
 static const pass_t update_passes[] = {
-    {.v = {.path = p_reserved}}, {.v = {.node = v_unknown_func}}, {.whole = check_sections},
-    {.v = {.path = p_names}},    {.v = {.node = v_values}},       {.whole = check_overlap},
-    {.whole = check_add_delete}, {.v = {.node = v_arity}},        {.v = {.node = v_types}},
+    {.v = {.path = p_reserved}},      {.v = {.node = v_unknown_func}}, {.whole = check_sections},
+    {.v = {.node = v_nested_append}}, {.v = {.path = p_names}},        {.v = {.node = v_values}},
+    {.whole = check_overlap},         {.whole = check_add_delete},     {.v = {.node = v_arity}},
+    {.v = {.node = v_types}},
 };
 
 static const pass_t projection_passes[] = {

@@ -14,10 +14,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define EXPR_MAX_BYTES 4096 /* Longest expression DynamoDB accepts. */
-#define EXPR_MAX_IN 100     /* Most operands after IN. */
-#define EXPR_MAX_DEPTH 32   /* Deepest document path and nesting. */
-#define EXPR_NUM_DIGITS 38  /* Significant digits of a DynamoDB number. */
+#define EXPR_MAX_BYTES 4096       /* Longest expression DynamoDB accepts. */
+#define EXPR_MAX_IN 100           /* Most operands after IN. */
+#define EXPR_MAX_DEPTH 32         /* Deepest document path and nesting. */
+#define EXPR_NUM_DIGITS 38        /* Significant digits of a DynamoDB number. */
+#define EXPR_MAX_NAME_BYTES 65535 /* Longest attribute name, wherever a request names one. */
+/* DynamoDB's message for a longer name (its wording says "less than 65536"). */
+#define EXPR_MSG_NAME_TOO_LONG                                                                     \
+    "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
 
 /* DynamoDB attribute value types, in the order of expr__type_names. */
 typedef enum expr_type {
@@ -106,6 +110,7 @@ struct store_expr {
     size_t n_actions;
     cJSON *owned;            /* Values copied by the legacy builders; may be NULL. */
     const char *dup_section; /* Parse time: an update section written twice ("SET"), or NULL. */
+    bool is_legacy;          /* Built from AttributeUpdates: ADD appends lists; its own messages. */
 };
 
 struct store_expr_ctx {

@@ -251,11 +251,23 @@ int store_expr_from_legacy_conditions(store_expr_kind_t kind, const cJSON *conds
 int store_expr_from_legacy_attributes(const cJSON *names, store_expr_t **out, eng_buf_t *why)
 {
     *out = NULL;
+    /* The request model gives the list a minimum length of one. */
+    if (cJSON_IsArray(names) && !names->child) {
+        eng_buf_append_str(why, "1 validation error detected: Value '[]' at 'attributesToGet' "
+                                "failed to satisfy constraint: Member must have length greater "
+                                "than or equal to 1");
+        return ENG_EINVAL;
+    }
     store_expr_t *e = eng_calloc(1, sizeof *e);
     e->kind = STORE_EXPR_PROJECTION;
     e->paths = eng_calloc((size_t)cJSON_GetArraySize(names) + 1, sizeof *e->paths);
     for (const cJSON *n = names ? names->child : NULL; n; n = n->next) {
         const char *s = cJSON_GetStringValue(n) ? n->valuestring : "";
+        if (strlen(s) > EXPR_MAX_NAME_BYTES) {
+            store_expr_destroy(e);
+            eng_buf_append_str(why, EXPR_MSG_NAME_TOO_LONG);
+            return ENG_EINVAL;
+        }
         for (size_t i = 0; i < e->n_paths; i++) {
             if (strcmp(e->paths[i].segs[0].name, s) == 0) {
                 store_expr_destroy(e);
@@ -271,26 +283,90 @@ int store_expr_from_legacy_attributes(const cJSON *names, store_expr_t **out, en
     return 0;
 }
 
+/* The value types each AttributeUpdates action accepts (PUT takes any). */
+static bool action_takes(expr_act_t act, expr_type_t t)
+{
+    const bool is_set = t == EXPR_T_SS || t == EXPR_T_NS || t == EXPR_T_BS;
+    if (act == EXPR_ACT_ADD)
+        return is_set || t == EXPR_T_N || t == EXPR_T_L;
+    return act != EXPR_ACT_DELETE || is_set;
+}
+
+/* Action defaults to PUT; anything but the three names is refused by
+ * DynamoDB's request validation, before the values are looked at. */
+static int parse_action(const cJSON *u, expr_act_t *act, eng_buf_t *why)
+{
+    static const struct {
+        const char *name;
+        expr_act_t act;
+    } actions[] = {{"PUT", EXPR_ACT_SET}, {"ADD", EXPR_ACT_ADD}, {"DELETE", EXPR_ACT_DELETE}};
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(u, "Action");
+    const char *name = cJSON_GetStringValue(a);
+    if (!a || cJSON_IsNull(a))
+        name = "PUT";
+    for (size_t i = 0; name && i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp(name, actions[i].name) == 0) {
+            *act = actions[i].act;
+            return 0;
+        }
+    }
+    eng_buf_printf(why,
+                   "1 validation error detected: Value '%s' at 'attributeUpdates.%s.member.action' "
+                   "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, "
+                   "DELETE]",
+                   name ? name : "", u->string);
+    return ENG_EINVAL;
+}
+
+/* A Value obeys the item rules (no empty set, well-formed numbers...), checked
+ * here because DELETE with a value that matches nothing never stores it. */
+static int check_update_value(const cJSON *value, eng_buf_t *why)
+{
+    cJSON *wrap = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(wrap, "v", (cJSON *)value); /* Borrowed, not copied. */
+    eng_buf_t canon = {0}, msg_buf = {0};
+    const char *msg = NULL;
+    size_t size = 0;
+    const int err = store_item_canon(wrap, &canon, &size, &msg, &msg_buf);
+    if (err < 0)
+        eng_buf_append_str(why, msg ? msg : "Invalid attribute value");
+    eng_buf_free(&canon);
+    eng_buf_free(&msg_buf);
+    cJSON_Delete(wrap);
+    return err;
+}
+
 static int build_update(store_expr_t *e, const cJSON *u, expr_action_t *a, eng_buf_t *why)
 {
-    const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "Action"));
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(u, "Value");
-    if (!action)
-        action = "PUT";
+    expr_act_t act = EXPR_ACT_SET;
+    int err = parse_action(u, &act, why);
+    if (err < 0)
+        return err;
+    if (strlen(u->string) > EXPR_MAX_NAME_BYTES) {
+        eng_buf_append_str(why, EXPR_MSG_NAME_TOO_LONG);
+        return ENG_EINVAL;
+    }
     expr_node_t *p = path_node(u->string);
     a->path = p->path;
     p->path = (expr_path_t){0};
     expr__node_free(p);
-    if (strcmp(action, "DELETE") == 0) {
-        a->act = value ? EXPR_ACT_DELETE : EXPR_ACT_REMOVE;
-    } else if (!value) {
+    if (!value && act != EXPR_ACT_DELETE)
         return invalid(why,
                        "Only DELETE action is allowed when no attribute value is "
                        "specified%s",
                        "");
-    } else {
-        a->act = strcmp(action, "ADD") == 0 ? EXPR_ACT_ADD : EXPR_ACT_SET;
+    if (value && (err = check_update_value(value, why)) < 0)
+        return err;
+    const expr_type_t t = expr__type_of(value, NULL);
+    if (value && !action_takes(act, t)) {
+        eng_buf_printf(why,
+                       "One or more parameter values were invalid: Action %s is not "
+                       "supported for the type %s",
+                       act == EXPR_ACT_ADD ? "ADD" : "DELETE", expr__type_name(t));
+        return ENG_EINVAL;
     }
+    a->act = act == EXPR_ACT_DELETE && !value ? EXPR_ACT_REMOVE : act;
     a->val = value ? value_node(e, value) : NULL;
     return 0;
 }
@@ -300,6 +376,7 @@ int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng
     *out = NULL;
     store_expr_t *e = eng_calloc(1, sizeof *e);
     e->kind = STORE_EXPR_UPDATE;
+    e->is_legacy = true;
     e->actions = eng_calloc((size_t)cJSON_GetArraySize(updates) + 1, sizeof *e->actions);
     int err = 0;
     for (const cJSON *u = updates ? updates->child : NULL; err == 0 && u; u = u->next)

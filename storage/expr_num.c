@@ -179,8 +179,11 @@ static int dec_combine(const dec_t *big, const dec_t *small, bool is_sub, dec_t 
     const dec_t head = {.exp = emin + (int)top - 1, .n = top > low}; /* Magnitude only. */
     if (dec_check_range(&head, why) < 0)
         return ENG_EINVAL;
+    /* A result that would need rounding is refused, and DynamoDB words it as
+     * an overflow even when the magnitude is in range (1e50 + 1). */
     if (top - low > EXPR_NUM_DIGITS) {
-        *why = "Attempting to store more than 38 significant digits in a Number";
+        *why = "Number overflow. Attempting to store a number with magnitude larger than "
+               "supported range";
         return ENG_EINVAL;
     }
     for (size_t i = top; i > low; i--)

@@ -14,6 +14,8 @@ static const char msg_missing[] =
 static const char msg_type[] = "An operand in the update expression has an incorrect data type";
 static const char msg_path[] = "The document path provided in the update expression is invalid "
                                "for update";
+/* AttributeUpdates reports an ADD or DELETE that meets the wrong type this way. */
+static const char msg_legacy_type[] = "Type mismatch for attribute to update";
 
 static int fail(eng_buf_t *why, const char *msg)
 {
@@ -167,17 +169,22 @@ static bool is_set(expr_type_t t)
     return t == EXPR_T_SS || t == EXPR_T_NS || t == EXPR_T_BS;
 }
 
-/* ADD: numbers add, sets unite, a missing attribute takes the value. */
-static int apply_add(cJSON *item, const expr_action_t *a, eng_buf_t *why)
+/* ADD: numbers add, sets unite, a missing attribute takes the value. Only
+ * AttributeUpdates gets here with a list (the parser refuses L operands):
+ * DynamoDB appends its elements there. */
+static int apply_add(cJSON *item, const expr_action_t *a, bool is_legacy, eng_buf_t *why)
 {
     const cJSON *old = expr__path_get(item, &a->path), *po, *pv;
     const expr_type_t to = expr__type_of(old, &po), tv = expr__type_of(a->val->value, &pv);
     if (!old)
         return assign(item, &a->path, cJSON_Duplicate(a->val->value, true), why);
-    if (to != tv || (to != EXPR_T_N && !is_set(to)))
-        return fail(why, msg_type);
+    if (to != tv || (to != EXPR_T_N && !is_set(to) && !(is_legacy && to == EXPR_T_L)))
+        return fail(why, is_legacy ? msg_legacy_type : msg_type);
     cJSON *nv = cJSON_Duplicate(old, true);
-    if (to == EXPR_T_N) {
+    if (to == EXPR_T_L) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, pv) cJSON_AddItemToArray(nv->child, cJSON_Duplicate(x, true));
+    } else if (to == EXPR_T_N) {
         eng_buf_t num = {0};
         const char *msg = NULL;
         const int err =
@@ -202,14 +209,14 @@ static int apply_add(cJSON *item, const expr_action_t *a, eng_buf_t *why)
 }
 
 /* DELETE: remove the given elements from a set; an emptied set disappears. */
-static int apply_delete(cJSON *item, const expr_action_t *a, eng_buf_t *why)
+static int apply_delete(cJSON *item, const expr_action_t *a, bool is_legacy, eng_buf_t *why)
 {
     const cJSON *old = expr__path_get(item, &a->path), *po, *pv;
     const expr_type_t to = expr__type_of(old, &po), tv = expr__type_of(a->val->value, &pv);
     if (!old)
         return 0;
     if (to != tv || !is_set(to))
-        return fail(why, msg_type);
+        return fail(why, is_legacy ? msg_legacy_type : msg_type);
     cJSON *nv = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(nv, expr__type_name(to));
     const cJSON *x;
@@ -294,9 +301,9 @@ static int apply_all(const store_expr_t *e, cJSON *work, cJSON **vals, bool is_n
         err = apply_removes(e, work, is_new, why);
     for (size_t i = 0; err == 0 && i < e->n_actions; i++) {
         if (e->actions[i].act == EXPR_ACT_ADD)
-            err = apply_add(work, &e->actions[i], why);
+            err = apply_add(work, &e->actions[i], e->is_legacy, why);
         else if (e->actions[i].act == EXPR_ACT_DELETE)
-            err = apply_delete(work, &e->actions[i], why);
+            err = apply_delete(work, &e->actions[i], e->is_legacy, why);
     }
     return err;
 }
@@ -338,10 +345,12 @@ int store_expr_update(const store_expr_t *e, cJSON *item, eng_buf_t *why)
 
 int store_expr_update_new(const store_expr_t *e, cJSON *item, eng_buf_t *why)
 {
-    /* Only REMOVEs on an absent item: DynamoDB leaves the item absent. */
+    /* Only REMOVEs on an absent item: DynamoDB leaves the item absent. In
+     * AttributeUpdates a DELETE of set elements counts as one too. */
     size_t n_remove = 0;
     for (size_t i = 0; i < e->n_actions; i++)
-        n_remove += e->actions[i].act == EXPR_ACT_REMOVE;
+        n_remove += e->actions[i].act == EXPR_ACT_REMOVE ||
+                    (e->is_legacy && e->actions[i].act == EXPR_ACT_DELETE);
     if (e->n_actions > 0 && n_remove == e->n_actions)
         return ENG_ENOTFOUND;
     return update(e, item, true, why);

@@ -378,8 +378,8 @@ int store_expr_update(const store_expr_t *expr, cJSON *item, eng_buf_t *why);
  * key alone): the same, except that REMOVE of a nested path whose parent is
  * missing is ignored, as DynamoDB does, instead of being "The document path
  * provided in the update expression is invalid for update". Returns
- * ENG_ENOTFOUND (item untouched) when the expression only REMOVEs: DynamoDB
- * then does not create the item. */
+ * ENG_ENOTFOUND (item untouched) when the expression only REMOVEs (for
+ * AttributeUpdates: only DELETEs): DynamoDB then does not create the item. */
 int store_expr_update_new(const store_expr_t *expr, cJSON *item, eng_buf_t *why);
 
 /* Build the projection of `item` by a PROJECTION expression: nested paths

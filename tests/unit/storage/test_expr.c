@@ -216,6 +216,9 @@ static const struct {
     {STORE_EXPR_UPDATE, "SET a = size(b)",
      "Invalid UpdateExpression: Invalid function name; "
      "function: size"},
+    {STORE_EXPR_UPDATE, "SET a = list_append(list_append(:lst, :lst), :lst)",
+     "Invalid UpdateExpression: The function is not allowed to be used this way in an "
+     "expression; function: list_append"},
     {STORE_EXPR_UPDATE, "SET a = if_not_exists(:one, b)",
      "Invalid UpdateExpression: Operator or function requires a document path; operator or "
      "function: if_not_exists"},
@@ -545,7 +548,9 @@ static const struct {
     {"99999999999999999999999999999999999999", "1", false,
      "100000000000000000000000000000000000000"},
     {"12345678901234567890123456789012345678", "0.1", false,
-     "Attempting to store more than 38 significant digits in a Number"},
+     "Number overflow. Attempting to store a number with magnitude larger than supported range"},
+    {"1e50", "1", true,
+     "Number overflow. Attempting to store a number with magnitude larger than supported range"},
     {"9.9999999999999999999999999999999999999E+125", "1E+125", false,
      "Number overflow. Attempting to store a number with magnitude larger than supported range"},
     {"1E-130", "0.5E-130", true,
@@ -680,6 +685,101 @@ static void test_legacy_projection_and_updates(void)
     eng_buf_free(&why);
 }
 
+/* AttributeUpdates: refused up front (bad action, wrong value type, empty
+ * AttributesToGet) or when applied to the stored value. */
+static const struct {
+    const char *updates, *item; /* item: NULL when the request is refused up front. */
+    const char *want;           /* The message, or the resulting item. */
+} legacy_update_cases[] = {
+    {"{'a':{'Action':'REPLACE','Value':{'N':'1'}}}", NULL,
+     "1 validation error detected: Value 'REPLACE' at 'attributeUpdates.a.member.action' failed "
+     "to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]"},
+    {"{'a':{'Action':'DELETE','Value':{'S':'x'}}}", NULL,
+     "One or more parameter values were invalid: Action DELETE is not supported for the type S"},
+    {"{'a':{'Action':'DELETE','Value':{'L':[]}}}", NULL,
+     "One or more parameter values were invalid: Action DELETE is not supported for the type L"},
+    {"{'a':{'Action':'ADD','Value':{'BOOL':true}}}", NULL,
+     "One or more parameter values were invalid: Action ADD is not supported for the type BOOL"},
+    {"{'a':{'Action':'DELETE','Value':{'NS':[]}}}", NULL,
+     "One or more parameter values were invalid: An number set  may not be empty"},
+    {"{'a':{'Action':'ADD'}}", NULL,
+     "One or more parameter values were invalid: Only DELETE action is allowed when no attribute "
+     "value is specified"},
+    {"{'a':{'Action':'ADD','Value':{'SS':['x']}}}", "{'a':{'NS':['1']}}",
+     "Type mismatch for attribute to update"},
+    {"{'a':{'Action':'ADD','Value':{'N':'1'}}}", "{'a':{'L':[]}}",
+     "Type mismatch for attribute to update"},
+    {"{'a':{'Action':'DELETE','Value':{'NS':['1']}}}", "{'a':{'N':'1'}}",
+     "Type mismatch for attribute to update"},
+    {"{'a':{'Action':'ADD','Value':{'L':[{'N':'3'}]}}}", "{'a':{'L':[{'S':'x'}]}}",
+     "{'a':{'L':[{'S':'x'},{'N':'3'}]}}"},
+    {"{'a':{'Action':'ADD','Value':{'NS':['2']}}}", "{'a':{'NS':['1']}}", "{'a':{'NS':['1','2']}}"},
+};
+
+static void test_legacy_update_errors(void)
+{
+    for (size_t i = 0; i < ENG_ARRAY_LEN(legacy_update_cases); i++) {
+        cJSON *upd = j(legacy_update_cases[i].updates);
+        cJSON *item = legacy_update_cases[i].item ? j(legacy_update_cases[i].item) : NULL;
+        store_expr_t *x = NULL;
+        eng_buf_t why = {0};
+        int err = store_expr_from_legacy_updates(upd, &x, &why);
+        T_ASSERT_EQ(item ? 0 : ENG_EINVAL, err);
+        if (err == 0)
+            err = store_expr_update(x, item, &why);
+        if (err < 0) {
+            T_ASSERT_STREQ(legacy_update_cases[i].want, why.ptr);
+        } else {
+            cJSON *want_item = j(legacy_update_cases[i].want);
+            char *got = cJSON_PrintUnformatted(item), *want = cJSON_PrintUnformatted(want_item);
+            T_ASSERT_STREQ(want, got);
+            cJSON_free(got);
+            cJSON_free(want);
+            cJSON_Delete(want_item);
+        }
+        store_expr_destroy(x);
+        cJSON_Delete(item);
+        cJSON_Delete(upd);
+        eng_buf_free(&why);
+    }
+}
+
+static void test_legacy_limits(void)
+{
+    eng_buf_t why = {0};
+    store_expr_t *x = NULL;
+    cJSON *empty = j("[]");
+    T_ASSERT_EQ(ENG_EINVAL, store_expr_from_legacy_attributes(empty, &x, &why));
+    T_ASSERT_STREQ("1 validation error detected: Value '[]' at 'attributesToGet' failed to "
+                   "satisfy constraint: Member must have length greater than or equal to 1",
+                   why.ptr);
+    cJSON_Delete(empty);
+
+    char *name = eng_malloc(65537);
+    memset(name, 'n', 65536);
+    name[65536] = '\0';
+    cJSON *names = cJSON_CreateArray(), *upd = cJSON_CreateObject();
+    cJSON_AddItemToArray(names, cJSON_CreateString(name));
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(upd, name), "Value", j("{'N':'1'}"));
+    const char *msg = "1 validation error detected: Attribute name is too large, must be less "
+                      "than 65536 bytes";
+    eng_buf_reset(&why);
+    T_ASSERT_EQ(ENG_EINVAL, store_expr_from_legacy_attributes(names, &x, &why));
+    T_ASSERT_STREQ(msg, why.ptr);
+    eng_buf_reset(&why);
+    T_ASSERT_EQ(ENG_EINVAL, store_expr_from_legacy_updates(upd, &x, &why));
+    T_ASSERT_STREQ(msg, why.ptr);
+    /* One byte shorter is the longest name allowed. */
+    name[65535] = '\0';
+    cJSON_SetValuestring(names->child, name);
+    T_ASSERT_OK(store_expr_from_legacy_attributes(names, &x, &why));
+    store_expr_destroy(x);
+    cJSON_Delete(names);
+    cJSON_Delete(upd);
+    eng_free(name);
+    eng_buf_free(&why);
+}
+
 int main(void)
 {
     T_RUN(test_eval_table);
@@ -694,5 +794,7 @@ int main(void)
     T_RUN(test_key_conditions);
     T_RUN(test_legacy_conditions);
     T_RUN(test_legacy_projection_and_updates);
+    T_RUN(test_legacy_update_errors);
+    T_RUN(test_legacy_limits);
     return t_done();
 }
