@@ -131,8 +131,8 @@ static void on_edit_done(ddb_wreq_t *w)
         ddb__reply_store_err(w->th, w->req, err);
         return;
     }
-    if (w->mode != EDIT_TTL) {
-        ddb__reply(w->th, w->req, ENG_SLICE_LIT("{}"));
+    if (w->mode != EDIT_TTL) { /* TagResource, UntagResource: DynamoDB sends no body. */
+        ddb__reply(w->th, w->req, ENG_SLICE_LIT(""));
         return;
     }
     eng_buf_t *out = &w->th->out;

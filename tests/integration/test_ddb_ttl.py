@@ -109,6 +109,17 @@ def test_tags(eddy):
     assert e.value.response["Error"]["Code"] == "ValidationException"
 
 
+def test_tag_and_untag_answer_with_an_empty_body(eddy):
+    # DynamoDB answers TagResource and UntagResource with 200 and no body at all.
+    arn = make_table(client(eddy))["TableDescription"]["TableArn"]
+    head = {"Content-Type": "application/x-amz-json-1.0"}
+    for op, body in (("TagResource", {"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]}),
+                     ("UntagResource", {"ResourceArn": arn, "TagKeys": ["k"]})):
+        r = requests.post(eddy.url, json=body,
+                          headers={**head, "X-Amz-Target": "DynamoDB_20120810." + op})
+        assert r.status_code == 200 and r.content == b""
+
+
 def test_endpoints_and_limits(eddy):
     c = client(eddy)
     # The address the client reached: endpoint discovery must stay on this server.
