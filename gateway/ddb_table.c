@@ -111,6 +111,18 @@ static void describe_throughput(cJSON *d, const cJSON *meta)
     copy_member(bm, meta, "LastUpdateToPayPerRequestDateTime");
 }
 
+/* TableSizeBytes, ItemCount, TableArn (also left in *arn) and TableId of d. */
+static void describe_sizes_and_ids(gw_ddb_t *ddb, cJSON *d, const cJSON *meta, uint64_t items,
+                                   uint64_t bytes, eng_buf_t *arn)
+{
+    const char *name = eng_json_get_str(meta, "TableName");
+    cJSON_AddNumberToObject(d, "TableSizeBytes", (double)bytes);
+    cJSON_AddNumberToObject(d, "ItemCount", (double)items);
+    eng_buf_printf(arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s", ddb->region, name ? name : "");
+    cJSON_AddStringToObject(d, "TableArn", arn->ptr);
+    copy_member(d, meta, "TableId");
+}
+
 /* Append {"<wrapper>":{TableDescription}} built from `meta`. */
 static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, uint64_t items,
                      uint64_t bytes, const char *wrapper, eng_buf_t *out, store_reader_t *r,
@@ -119,7 +131,6 @@ static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, u
     cJSON *meta = NULL;
     if (eng_json_parse(meta_text.ptr, meta_text.len, &meta) < 0)
         meta = cJSON_CreateObject();
-    const char *name = eng_json_get_str(meta, "TableName");
     cJSON *root = cJSON_CreateObject();
     cJSON *d = cJSON_AddObjectToObject(root, wrapper);
     copy_member(d, meta, "AttributeDefinitions");
@@ -128,12 +139,8 @@ static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, u
     cJSON_AddStringToObject(d, "TableStatus", status);
     copy_member(d, meta, "CreationDateTime");
     describe_throughput(d, meta);
-    cJSON_AddNumberToObject(d, "TableSizeBytes", (double)bytes);
-    cJSON_AddNumberToObject(d, "ItemCount", (double)items);
     eng_buf_t arn = {0};
-    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s", ddb->region, name ? name : "");
-    cJSON_AddStringToObject(d, "TableArn", arn.ptr);
-    copy_member(d, meta, "TableId");
+    describe_sizes_and_ids(ddb, d, meta, items, bytes, &arn);
     ddb__index_describe(r, tid, meta, arn.ptr, creating, d);
     copy_member(d, meta, "StreamSpecification");
     const char *label = eng_json_get_str(meta, "LatestStreamLabel");
@@ -158,18 +165,13 @@ static void describe_deleted(gw_ddb_t *ddb, eng_slice_t meta_text, uint64_t item
     cJSON *meta = NULL;
     if (eng_json_parse(meta_text.ptr, meta_text.len, &meta) < 0)
         meta = cJSON_CreateObject();
-    const char *name = eng_json_get_str(meta, "TableName");
     cJSON *root = cJSON_CreateObject();
     cJSON *d = cJSON_AddObjectToObject(root, "TableDescription");
     copy_member(d, meta, "TableName");
     cJSON_AddStringToObject(d, "TableStatus", "DELETING");
     describe_throughput(d, meta);
-    cJSON_AddNumberToObject(d, "TableSizeBytes", (double)bytes);
-    cJSON_AddNumberToObject(d, "ItemCount", (double)items);
     eng_buf_t arn = {0};
-    eng_buf_printf(&arn, "arn:aws:dynamodb:%s:" ACCOUNT ":table/%s", ddb->region, name ? name : "");
-    cJSON_AddStringToObject(d, "TableArn", arn.ptr);
-    copy_member(d, meta, "TableId");
+    describe_sizes_and_ids(ddb, d, meta, items, bytes, &arn);
     cJSON_AddBoolToObject(d, "DeletionProtectionEnabled", false);
     eng_json_print(root, out);
     eng_buf_free(&arn);
