@@ -245,15 +245,22 @@ int strm_esm_list(strm_dispatch_t *d, const char *function_name, const char *sou
     return 0;
 }
 
-int strm_esm_update(strm_dispatch_t *d, const char *uuid, const cJSON *body, strm_reply_t *rep)
+/* Copy mapping `uuid`'s config into *cfg (the caller frees it with
+ * strm__cfg_free) so it can be worked on unlocked; false if there is none. */
+static bool copy_mapping(strm_dispatch_t *d, const char *uuid, esm_cfg_t *cfg)
 {
-    esm_cfg_t cfg;
     pthread_mutex_lock(&d->mu);
     const esm_mapping_t *m = strm__mapping_find(d, uuid);
     if (m)
-        strm__cfg_copy(&cfg, &m->cfg);
+        strm__cfg_copy(cfg, &m->cfg);
     pthread_mutex_unlock(&d->mu);
-    if (!m)
+    return m != NULL;
+}
+
+int strm_esm_update(strm_dispatch_t *d, const char *uuid, const cJSON *body, strm_reply_t *rep)
+{
+    esm_cfg_t cfg;
+    if (!copy_mapping(d, uuid, &cfg))
         return not_found(rep, uuid);
     int err = strm__cfg_parse(&cfg, body, false, d->region, &rep->body);
     if (err < 0) {
@@ -283,12 +290,7 @@ int strm_esm_update(strm_dispatch_t *d, const char *uuid, const cJSON *body, str
 int strm_esm_delete(strm_dispatch_t *d, const char *uuid, strm_reply_t *rep)
 {
     esm_cfg_t cfg;
-    pthread_mutex_lock(&d->mu);
-    const esm_mapping_t *m = strm__mapping_find(d, uuid);
-    if (m)
-        strm__cfg_copy(&cfg, &m->cfg);
-    pthread_mutex_unlock(&d->mu);
-    if (!m)
+    if (!copy_mapping(d, uuid, &cfg))
         return not_found(rep, uuid);
     eng_buf_t k1 = {0}, k2 = {0};
     eng_buf_printf(&k1, ESM_KEY_PREFIX "%s", uuid);
