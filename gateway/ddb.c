@@ -185,14 +185,14 @@ void ddb__reply_err_extra(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const
     respond(th, req, ERRS[type].status, eng_slice(out->ptr, out->len));
 }
 
-void ddb__reply_validation(ddb_thread_t *th, gw_req_t *req, const char *fmt, ...)
+void ddb__reply_errf(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *fmt, ...)
 {
     eng_buf_t msg = {0};
     va_list ap;
     va_start(ap, fmt);
     eng_buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    ddb__reply_err(th, req, DDB_E_VALIDATION, msg.ptr ? msg.ptr : "");
+    ddb__reply_err(th, req, type, msg.ptr ? msg.ptr : "");
     eng_buf_free(&msg);
 }
 
@@ -266,7 +266,7 @@ int ddb__read(ddb_call_t *c)
     return err;
 }
 
-int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
+static int find_table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
 {
     int err = ddb__read(c);
     if (err < 0)
@@ -285,6 +285,14 @@ int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_sche
     }
     *s = &slot->s;
     return 0;
+}
+
+int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
+{
+    int err = find_table(c, name, t, s);
+    if (err < 0)
+        ddb__reply_store_err(c->th, c->req, err);
+    return err;
 }
 
 int ddb__rcc(const cJSON *body)

@@ -113,10 +113,8 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
     store_table_t t;
     const ddb_schema_t *s = NULL;
     int err = ddb__table(c, tj->string, &t, &s);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
+    if (err < 0)
         return err;
-    }
     bool is_icm = false;
     ddb__icm_wanted(c, &t, &is_icm); /* The value itself was checked up front. */
     double before = w->units;
@@ -268,10 +266,8 @@ static int get_prepare(ddb_call_t *c, get_table_t *g, store_key_t *keys, size_t 
     if (ddb__check_table_name(c->th, g->spec->string, "requestItems", &why) < 0)
         return reply_bad(c, why);
     int err = ddb__table(c, g->spec->string, &g->t, &g->s);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
+    if (err < 0)
         return err;
-    }
     if ((err = ddb__exprs_parse(c->th, g->spec, DDB_X_PROJ, &g->x, &why)) < 0)
         return reply_bad(c, why);
     g->first_key = first;

@@ -129,9 +129,11 @@ void ddb__reply_err_extra(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const
                           eng_slice_t extra);
 /* Map a storage error (ENG_ENOTFOUND etc.) to a reply. */
 void ddb__reply_store_err(ddb_thread_t *th, gw_req_t *req, int err);
-/* printf into th->why and reply with it as a ValidationException. */
-void ddb__reply_validation(ddb_thread_t *th, gw_req_t *req, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Reply an error of `type` whose message is printf-formatted. Loop thread. */
+void ddb__reply_errf(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The same for a ValidationException, the common case. */
+#define ddb__reply_validation(th, req, ...) ddb__reply_errf(th, req, DDB_E_VALIDATION, __VA_ARGS__)
 
 /* ---- validation helpers (ddb.c) ---- */
 
@@ -145,8 +147,9 @@ static inline const char *ddb__name_of(const cJSON *body)
 }
 /* Begin the call's read snapshot (idempotent). Returns 0 or ENG_EIO. */
 int ddb__read(ddb_call_t *c);
-/* Find `name` and its schema. Returns 0, ENG_ENOTFOUND or ENG_ECORRUPT. The
- * table and schema are borrowed until the call's read ends. */
+/* Find `name` and its schema. Returns 0, or ENG_ENOTFOUND / ENG_ECORRUPT /
+ * ENG_EIO after replying the matching error (ResourceNotFoundException...).
+ * The table and schema are borrowed until the call's read ends. */
 int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s);
 /* Parse KeySchema + AttributeDefinitions of a meta into `s`. Returns 0 or ENG_ECORRUPT. */
 static inline int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
@@ -252,8 +255,17 @@ typedef struct ddb_page {
 
 /* Limit, Select, ReturnConsumedCapacity, and the `which` expressions. Replies on failure. */
 int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p);
-/* ExclusiveStartKey into *key (has_start false when absent). Replies on failure. */
-int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool *has_start);
+/* The table p->table (*t, its key schema *s) and, with IndexName, the index
+ * (*ix, then p->ix = ix). Returns 0, or a negative ENG_* code after replying
+ * (ResourceNotFoundException, ValidationException). Loop thread, read
+ * begun; *t, *s and *ix are borrowed until the read ends. */
+int ddb__page_open(ddb_call_t *c, ddb_page_t *p, store_table_t *t, const ddb_schema_t **s,
+                   ddb_index_t *ix);
+/* ExclusiveStartKey into *key, against the index p->ix if set, else the
+ * table's schema s (has_start false when absent). Returns 0 or ENG_EINVAL
+ * after replying the ValidationException. */
+int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, const ddb_page_t *p, store_key_t *key,
+                    bool *has_start);
 /* Walk `range` of table `table_id` (or of the index p->ix when set) into one
  * page: items, counts, LastEvaluatedKey and capacity, and reply (errors
  * too). Within the call's read. */
@@ -346,6 +358,12 @@ int ddb__wreq_update(ddb_wreq_t *w, const ddb_schema_t *s, store_expr_t *upd, st
 void ddb__wreq_keep_body(ddb_wreq_t *w, ddb_call_t *c);
 /* Fix up the slices and hand the batch to the writer. */
 void ddb__wreq_submit(ddb_wreq_t *w, bool is_atomic);
+/* After the writer: the group's error if it failed whole, else the first
+ * write's (0 when it applied). For single-write requests. Loop thread. */
+static inline int ddb__wreq_err(const ddb_wreq_t *w)
+{
+    return w->batch.err ? w->batch.err : w->writes[0].err;
+}
 /* Return a request to the pool (or free it). Loop thread. */
 void ddb__wreq_put(ddb_wreq_t *w);
 

@@ -117,7 +117,6 @@ static int single_begin(ddb_call_t *c, const char *member, const char *field, un
     int err = ddb__table(c, r->table, &t, s);
     if (err < 0) {
         ddb__exprs_free(x);
-        ddb__reply_store_err(c->th, c->req, err);
         return err;
     }
     bool is_icm = false;
@@ -377,10 +376,8 @@ void ddb__op_get_item(ddb_call_t *c)
     store_key_t key;
     eng_slice_t text = {0};
     int err = ddb__table(c, r.table, &t, &s);
-    if (err < 0) {
-        ddb__reply_store_err(th, c->req, err);
+    if (err < 0)
         goto out;
-    }
     if ((err = ddb__key_build(th, s, eng_json_get(c->body, "Key"), true, &key, NULL, &why)) < 0) {
         ddb__reply_err(th, c->req, DDB_E_VALIDATION, why);
         goto out;

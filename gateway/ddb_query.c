@@ -98,20 +98,10 @@ void ddb__op_query(ddb_call_t *c)
     bool has_start = false;
     if (ddb__page_args(c, DDB_X_PROJ | DDB_X_FILTER | DDB_X_KEY, &p) < 0)
         goto out;
-    int err = ddb__table(c, p.table, &t, &s);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
-        goto out;
-    }
-    const char *index = eng_json_get_str(c->body, "IndexName");
     ddb_index_t ix;
-    if (index && ddb__index_open(c, &t, s, index, &ix) < 0)
-        goto out;
-    p.ix = index ? &ix : NULL;
-    if (key_condition(c, index ? &ix.s : s, &p, &prefix) < 0)
-        goto out;
-    if ((index ? ddb__index_start(c, s, &ix, &start, &has_start)
-               : ddb__page_start(c, s, &start, &has_start)) < 0)
+    if (ddb__page_open(c, &p, &t, &s, &ix) < 0 ||
+        key_condition(c, p.ix ? &ix.s : s, &p, &prefix) < 0 ||
+        ddb__page_start(c, s, &p, &start, &has_start) < 0)
         goto out;
     const cJSON *fwd = eng_json_get(c->body, "ScanIndexForward");
     store_range_t range = {.after = has_start ? &start : NULL,

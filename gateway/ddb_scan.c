@@ -133,8 +133,24 @@ bad:
     return ENG_EINVAL;
 }
 
-int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, store_key_t *key, bool *has_start)
+int ddb__page_open(ddb_call_t *c, ddb_page_t *p, store_table_t *t, const ddb_schema_t **s,
+                   ddb_index_t *ix)
 {
+    int err = ddb__table(c, p->table, t, s);
+    if (err < 0)
+        return err;
+    const char *index = eng_json_get_str(c->body, "IndexName");
+    if (index && (err = ddb__index_open(c, t, *s, index, ix)) < 0)
+        return err;
+    p->ix = index ? ix : NULL;
+    return 0;
+}
+
+int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, const ddb_page_t *p, store_key_t *key,
+                    bool *has_start)
+{
+    if (p->ix)
+        return ddb__index_start(c, s, p->ix, key, has_start);
     const cJSON *esk = eng_json_get(c->body, "ExclusiveStartKey");
     *has_start = esk != NULL;
     if (!esk)
@@ -298,18 +314,8 @@ void ddb__op_scan(ddb_call_t *c)
     bool has_start = false;
     if (ddb__page_args(c, DDB_X_PROJ | DDB_X_FILTER, &p) < 0 || scan_segments(c, &a) < 0)
         goto out;
-    int err = ddb__table(c, p.table, &t, &s);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
-        goto out;
-    }
-    const char *index = eng_json_get_str(c->body, "IndexName");
     ddb_index_t ix;
-    if (index && ddb__index_open(c, &t, s, index, &ix) < 0)
-        goto out;
-    p.ix = index ? &ix : NULL;
-    if ((index ? ddb__index_start(c, s, &ix, &start, &has_start)
-               : ddb__page_start(c, s, &start, &has_start)) < 0)
+    if (ddb__page_open(c, &p, &t, &s, &ix) < 0 || ddb__page_start(c, s, &p, &start, &has_start) < 0)
         goto out;
     store_range_t range = {.after = has_start ? &start : NULL, .hash_lo = 0, .hash_hi = UINT32_MAX};
     if (a.total > 0) {

@@ -68,10 +68,8 @@ static cJSON *table_name_arg(ddb_call_t *c)
 
 static void reply_table_missing(ddb_call_t *c, const char *name)
 {
-    eng_buf_t msg = {0};
-    eng_buf_printf(&msg, "Requested resource not found: Table: %s not found", name);
-    ddb__reply_err(c->th, c->req, DDB_E_NOT_FOUND, msg.ptr);
-    eng_buf_free(&msg);
+    ddb__reply_errf(c->th, c->req, DDB_E_NOT_FOUND,
+                    "Requested resource not found: Table: %s not found", name);
 }
 
 /* Read table `name` into *t, or answer the request with the error.
@@ -617,12 +615,9 @@ void ddb__op_create_table(ddb_call_t *c)
 
 static void on_create_done(ddb_wreq_t *w)
 {
-    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    int err = ddb__wreq_err(w);
     if (err == ENG_EEXIST) {
-        eng_buf_t msg = {0};
-        eng_buf_printf(&msg, "Table already exists: %s", w->table);
-        ddb__reply_err(w->th, w->req, DDB_E_IN_USE, msg.ptr);
-        eng_buf_free(&msg);
+        ddb__reply_errf(w->th, w->req, DDB_E_IN_USE, "Table already exists: %s", w->table);
         return;
     }
     if (err < 0) {
@@ -772,7 +767,7 @@ void ddb__op_update_table(ddb_call_t *c)
 
 static void on_update_done(ddb_wreq_t *w)
 {
-    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    int err = ddb__wreq_err(w);
     if (err < 0) {
         ddb__reply_store_err(w->th, w->req, err);
         return;
@@ -813,12 +808,10 @@ void ddb__op_delete_table(ddb_call_t *c)
 
 static void on_delete_done(ddb_wreq_t *w)
 {
-    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    int err = ddb__wreq_err(w);
     if (err == ENG_ENOTFOUND) {
-        eng_buf_t msg = {0};
-        eng_buf_printf(&msg, "Requested resource not found: Table: %s not found", w->table);
-        ddb__reply_err(w->th, w->req, DDB_E_NOT_FOUND, msg.ptr);
-        eng_buf_free(&msg);
+        ddb__reply_errf(w->th, w->req, DDB_E_NOT_FOUND,
+                        "Requested resource not found: Table: %s not found", w->table);
         return;
     }
     if (err < 0) {

@@ -122,7 +122,7 @@ static void edit_submit(ddb_call_t *c, const char *name, int mode)
 
 static void on_edit_done(ddb_wreq_t *w)
 {
-    int err = w->batch.err ? w->batch.err : w->writes[0].err;
+    int err = ddb__wreq_err(w);
     if (err == ENG_EINVAL) {
         ddb__reply_err(w->th, w->req, DDB_E_VALIDATION, w->data.ptr);
         return;

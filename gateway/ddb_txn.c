@@ -195,10 +195,8 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     store_table_t t;
     const ddb_schema_t *s = NULL;
     int err = ddb__table(c, table, &t, &s);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
+    if (err < 0)
         return err;
-    }
     ddb_exprs_t x;
     if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
         return bad(c, why);
@@ -279,11 +277,25 @@ static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t h
     return 0;
 }
 
+/* TransactionCanceledException naming each action's code (`names`, "A, B")
+ * with `reasons` ("CancellationReasons":[...]) beside the message. */
+static void reply_cancelled(ddb_thread_t *th, gw_req_t *req, const eng_buf_t *names,
+                            eng_slice_t reasons)
+{
+    eng_buf_t msg = {0};
+    eng_buf_printf(&msg,
+                   "Transaction cancelled, please refer cancellation reasons for specific "
+                   "reasons [%s]",
+                   names->ptr ? names->ptr : "");
+    ddb__reply_err_extra(th, req, DDB_E_TXN_CANCELED, msg.ptr, reasons);
+    eng_buf_free(&msg);
+}
+
 /* Reply TransactionCanceledException for a validation fault in action `pos`
  * (1-based) of `n`: DynamoDB stops at the first, so the others say None. */
 static void cancel_invalid(ddb_call_t *c, int n, int pos, const char *why)
 {
-    eng_buf_t extra = {0}, msg = {0}, names = {0};
+    eng_buf_t extra = {0}, names = {0};
     eng_buf_append_str(&extra, "\"CancellationReasons\":[");
     for (int i = 1; i <= n; i++) {
         const char *code = i == pos ? "ValidationError" : "None";
@@ -296,14 +308,8 @@ static void cancel_invalid(ddb_call_t *c, int n, int pos, const char *why)
         eng_buf_printf(&names, "%s%s", i > 1 ? ", " : "", code);
     }
     eng_buf_append_char(&extra, ']');
-    eng_buf_printf(&msg,
-                   "Transaction cancelled, please refer cancellation reasons for specific "
-                   "reasons [%s]",
-                   names.ptr);
-    ddb__reply_err_extra(c->th, c->req, DDB_E_TXN_CANCELED, msg.ptr,
-                         eng_slice(extra.ptr, extra.len));
+    reply_cancelled(c->th, c->req, &names, eng_slice(extra.ptr, extra.len));
     eng_buf_free(&extra);
-    eng_buf_free(&msg);
     eng_buf_free(&names);
 }
 
@@ -469,13 +475,7 @@ static void on_write_done(ddb_wreq_t *w)
     for (size_t i = 0; i < n; i++)
         reason(w, i, w->writes[i].err, aux, &names);
     eng_buf_append_char(aux, ']');
-    eng_buf_t msg = {0};
-    eng_buf_printf(&msg,
-                   "Transaction cancelled, please refer cancellation reasons for specific "
-                   "reasons [%s]",
-                   names.ptr ? names.ptr : "");
-    ddb__reply_err_extra(w->th, w->req, DDB_E_TXN_CANCELED, msg.ptr, eng_slice(aux->ptr, aux->len));
-    eng_buf_free(&msg);
+    reply_cancelled(w->th, w->req, &names, eng_slice(aux->ptr, aux->len));
     eng_buf_free(&names);
 }
 
@@ -491,10 +491,8 @@ static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out, txn_cap_t *
     store_table_t t;
     const ddb_schema_t *s = NULL;
     int err = ddb__table(c, table, &t, &s);
-    if (err < 0) {
-        ddb__reply_store_err(c->th, c->req, err);
+    if (err < 0)
         return err;
-    }
     ddb_exprs_t x;
     if (ddb__exprs_parse(c->th, g, DDB_X_PROJ, &x, &why) < 0)
         return bad(c, why);
