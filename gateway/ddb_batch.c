@@ -116,7 +116,7 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
     if (err < 0)
         return err;
     bool is_icm = false;
-    ddb__icm_wanted(c, &t, &is_icm); /* The value itself was checked up front. */
+    ddb__icm_wanted(c, s, &is_icm); /* The value itself was checked up front. */
     double before = w->units;
     size_t name_off = w->data.len, name_len = strlen(tj->string);
     eng_buf_append(&w->data, tj->string, name_len);

@@ -10,35 +10,27 @@
 
 #include <string.h>
 
-static bool has_lsi(eng_slice_t meta)
-{
-    cJSON *m = cJSON_ParseWithLength(meta.ptr, meta.len);
-    const cJSON *lsi = eng_json_get(m, "LocalSecondaryIndexes");
-    bool r = cJSON_IsArray(lsi) && cJSON_GetArraySize(lsi) > 0;
-    cJSON_Delete(m);
-    return r;
-}
-
-int ddb__icm_wanted(ddb_call_t *c, const store_table_t *t, bool *is_on)
+int ddb__icm_wanted(ddb_call_t *c, const ddb_schema_t *s, bool *is_on)
 {
     *is_on = false;
     const cJSON *v = eng_json_get(c->body, "ReturnItemCollectionMetrics");
     if (!v || cJSON_IsNull(v))
         return 0;
-    const char *s = cJSON_GetStringValue(v);
-    if (!s || (strcmp(s, "SIZE") != 0 && strcmp(s, "NONE") != 0)) {
+    const char *m = cJSON_GetStringValue(v);
+    if (!m || (strcmp(m, "SIZE") != 0 && strcmp(m, "NONE") != 0)) {
         ddb__reply_validation(c->th, c->req,
                               "1 validation error detected: Value '%s' at "
                               "'returnItemCollectionMetrics' failed to satisfy constraint: "
                               "Member must satisfy enum value set: [SIZE, NONE]",
-                              s ? s : "null");
+                              m ? m : "null");
         return ENG_EINVAL;
     }
-    *is_on = strcmp(s, "SIZE") == 0 && t && has_lsi(t->meta);
+    *is_on = strcmp(m, "SIZE") == 0 && s && s->has_lsi;
     return 0;
 }
 
-void ddb__icm_entry(eng_buf_t *out, const ddb_schema_t *s, eng_slice_t keys_json)
+/* One entry; only the partition key is parsed out of the canonical keys. */
+static void icm_entry(eng_buf_t *out, const ddb_schema_t *s, eng_slice_t keys_json)
 {
     eng_buf_append_str(out, "{\"ItemCollectionKey\":{");
     cJSON *keys = cJSON_ParseWithLength(keys_json.ptr, keys_json.len);
@@ -57,7 +49,7 @@ void ddb__icm_mark(ddb_wreq_t *w, const ddb_schema_t *s)
 {
     ddb_woff_t *o = &w->offs[w->n_writes - 1];
     o->icm_off = w->data.len;
-    ddb__icm_entry(&w->data, s, eng_slice(w->data.ptr + o->keys_off, o->keys_len));
+    icm_entry(&w->data, s, eng_slice(w->data.ptr + o->keys_off, o->keys_len));
     o->icm_len = w->data.len - o->icm_off;
 }
 

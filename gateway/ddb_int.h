@@ -84,7 +84,7 @@ typedef struct ddb_woff {
     size_t item_off, item_len;
     size_t keys_off, keys_len;
     size_t name_off, name_len; /* BatchWriteItem: the write's table name. */
-    size_t icm_off, icm_len;   /* BatchWriteItem: its ItemCollectionMetrics entry; 0 if none. */
+    size_t icm_off, icm_len;   /* Its ItemCollectionMetrics entry (ddb__icm_mark); 0 if none. */
     store_update_t *upd;       /* Condition/update hook of this write; owned, may be NULL. */
 } ddb_woff_t;
 
@@ -99,14 +99,13 @@ struct ddb_wreq {
     store_write_t *writes; /* Owned array of cap_writes. */
     ddb_woff_t *offs;      /* Owned array of cap_writes. */
     size_t n_writes, cap_writes;
-    eng_buf_t data;      /* Items and keys texts of all writes. */
-    eng_buf_t aux;       /* Op-specific text (table name, meta, reply). */
-    cJSON *body;         /* The request JSON when its expressions are in flight; owned. */
-    int mode;            /* Op-specific (ReturnValues etc.). */
-    int rcc;             /* ReturnConsumedCapacity: 0 NONE, 1 TOTAL, 2 INDEXES. */
-    double units;        /* Op-specific capacity accumulator. */
-    size_t new_size;     /* PutItem: size of the new item. */
-    ddb_schema_t schema; /* Single-item writes: the table's key schema. */
+    eng_buf_t data;  /* Items and keys texts of all writes. */
+    eng_buf_t aux;   /* Op-specific text (table name, meta, reply). */
+    cJSON *body;     /* The request JSON when its expressions are in flight; owned. */
+    int mode;        /* Op-specific (ReturnValues etc.). */
+    int rcc;         /* ReturnConsumedCapacity: 0 NONE, 1 TOTAL, 2 INDEXES. */
+    double units;    /* Op-specific capacity accumulator. */
+    size_t new_size; /* PutItem: size of the new item. */
     char table[DDB_NAME_MAX + 1];
     ddb_wreq_t *next_free;
 };
@@ -161,16 +160,14 @@ int ddb__rcc(const cJSON *body);
 
 /* ---- item collection metrics (ddb_icm.c) ---- */
 
-/* ReturnItemCollectionMetrics of c->body: *is_on when it is SIZE and `t`
- * (NULL: unknown yet) has a local secondary index. Returns 0, or ENG_EINVAL
- * after replying DynamoDB's ValidationException for a value other than SIZE
- * or NONE. Loop thread; `t` borrowed (read txn open). */
-int ddb__icm_wanted(ddb_call_t *c, const store_table_t *t, bool *is_on);
-/* Append one {"ItemCollectionKey":{pk},"SizeEstimateRangeGB":[0.0,1.0]} for
- * the item whose canonical key JSON is `keys_json`. Pure. */
-void ddb__icm_entry(eng_buf_t *out, const ddb_schema_t *s, eng_slice_t keys_json);
-/* Record the entry of w's last write (its key must be marked, and its
- * offs name_off/name_len set) in w->data. Loop thread. */
+/* ReturnItemCollectionMetrics of c->body: *is_on when it is SIZE and the
+ * table of schema `s` (NULL: not known yet) has a local secondary index.
+ * Returns 0, or ENG_EINVAL after replying DynamoDB's ValidationException for
+ * a value other than SIZE or NONE. Loop thread. */
+int ddb__icm_wanted(ddb_call_t *c, const ddb_schema_t *s, bool *is_on);
+/* Append to w->data the {"ItemCollectionKey":{pk},"SizeEstimateRangeGB":
+ * [0.0,1.0]} entry of w's last write (its key must be marked) and note it in
+ * its offs (icm_off, icm_len). Loop thread. */
 void ddb__icm_mark(ddb_wreq_t *w, const ddb_schema_t *s);
 /* Append "ItemCollectionMetrics":{table:[entries]} (after a ',' unless
  * `out` just opened an object) for the writes that

@@ -120,7 +120,7 @@ static int single_begin(ddb_call_t *c, const char *member, const char *field, un
         return err;
     }
     bool is_icm = false;
-    if (ddb__icm_wanted(c, &t, &is_icm) < 0) {
+    if (ddb__icm_wanted(c, *s, &is_icm) < 0) {
         ddb__exprs_free(x);
         return ENG_EINVAL;
     }
@@ -129,8 +129,6 @@ static int single_begin(ddb_call_t *c, const char *member, const char *field, un
     sw->table_id = t.id;
     w->mode = r->rv | (is_icm ? RV_ICM : 0);
     w->rcc = r->rcc;
-    if (is_icm) /* Kept for the reply: the schema cache slot may change by then. */
-        w->schema = **s;
     snprintf(w->table, sizeof(w->table), "%s", r->table);
     *out = w;
     return 0;
@@ -141,6 +139,8 @@ static void single_submit(ddb_call_t *c, ddb_wreq_t *w, const ddb_schema_t *s, d
                           bool is_update)
 {
     const char *why = NULL;
+    if (w->mode & RV_ICM) /* The key is marked by now. */
+        ddb__icm_mark(w, s);
     unsigned flags = (is_update || (w->mode & RV_CF_ALL_OLD)) ? STORE_UPDATE_KEEP_OLD : 0;
     store_expr_t *upd = x->update, *cond = x->cond;
     x->update = x->cond = NULL;
@@ -267,9 +267,10 @@ static void reply_single(ddb_wreq_t *w, size_t new_size)
         ddb__append_capacity(out, w->rcc, w->table, write_units(bytes));
     }
     if (w->mode & RV_ICM) {
+        const ddb_woff_t *o = &w->offs[0];
         ddb__sep(out);
         eng_buf_append_str(out, "\"ItemCollectionMetrics\":");
-        ddb__icm_entry(out, &w->schema, sw->keys_json);
+        eng_buf_append(out, w->data.ptr + o->icm_off, o->icm_len);
     }
     eng_buf_append_char(out, '}');
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));

@@ -212,7 +212,7 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     o->name_len = strlen(table);
     eng_buf_append(&w->data, table, o->name_len);
     bool is_icm = false;
-    if (strcmp(k->name, "ConditionCheck") != 0 && (ddb__icm_wanted(c, &t, &is_icm), is_icm))
+    if (strcmp(k->name, "ConditionCheck") != 0 && (ddb__icm_wanted(c, s, &is_icm), is_icm))
         ddb__icm_mark(w, s);
     sw->want_old = w->rcc > 0; /* Billed by the larger of the item before and after. */
     if (strcmp(k->name, "Put") == 0 &&

@@ -67,6 +67,8 @@ int store_schema_parse(eng_slice_t meta, store_schema_t *out)
         return ENG_ECORRUPT;
     int err = store_schema_from_json(eng_json_get(root, "KeySchema"),
                                      eng_json_get(root, "AttributeDefinitions"), out);
+    /* LSIs exist only from CreateTable on, so this never goes stale. */
+    out->has_lsi = cJSON_GetArraySize(eng_json_get(root, "LocalSecondaryIndexes")) > 0;
     eng_json_delete(root);
     return err;
 }

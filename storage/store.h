@@ -448,6 +448,7 @@ typedef struct store_schema {
     store_ktype_t pk_type, sk_type;
     char pk[STORE_NAME_MAX + 1]; /* Partition key attribute name. */
     char sk[STORE_NAME_MAX + 1]; /* Sort key attribute name; "" when none. */
+    bool has_lsi;                /* store_schema_parse: the table has a local secondary index. */
 } store_schema_t;
 
 /* Parse the KeySchema and AttributeDefinitions members of a table meta JSON
