@@ -79,7 +79,8 @@ static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const
         if ((err = ddb__item_canon(c->th, item, &w->data, &size, why)) < 0)
             return err;
         eng_buf_reset(&c->th->why); /* An index key fault refuses the whole batch. */
-        if (ddb__index_check_item(t, item, &c->th->why) == 0)
+        bool is_type;
+        if (ddb__index_check_item(t, item, &c->th->why, &is_type) < 0)
             return *why = c->th->why.ptr, ENG_EINVAL;
         ddb__wreq_mark(w, off, true);
         sw->kind = STORE_W_PUT;

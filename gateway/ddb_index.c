@@ -755,8 +755,9 @@ static const char *empty_in(const cJSON *ix, const cJSON *item, const char **kin
 }
 
 /* The first fault of `it` against the indexes of `meta`, as DynamoDB words
- * it, into `out`. Returns 0 (fault found) or ENG_ENOTFOUND. */
-static int item_fault(const cJSON *meta, const cJSON *it, eng_buf_t *out)
+ * it, into `out`. Returns 0 (none) or ENG_EINVAL (*is_type: a type
+ * mismatch rather than an empty key value). */
+static int item_fault(const cJSON *meta, const cJSON *it, eng_buf_t *out, bool *is_type)
 {
     static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
     const char *attr = NULL, *want = NULL, *got = NULL, *index = NULL;
@@ -786,15 +787,20 @@ static int item_fault(const cJSON *meta, const cJSON *it, eng_buf_t *out)
                        "secondary index key is not supported. The AttributeValue for a key "
                        "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s",
                        e_kind, e_index, e_attr);
-    return index || e_index ? 0 : ENG_ENOTFOUND;
+    *is_type = index != NULL;
+    return index || e_index ? ENG_EINVAL : 0;
 }
 
-int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out)
+int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out, bool *is_type)
 {
+    *is_type = false;
+    /* Most tables have no index: the meta text says so without a parse. */
+    if (!memmem(t->meta.ptr, t->meta.len, "SecondaryIndexes", 16))
+        return 0;
     cJSON *meta = NULL;
-    if (!t->meta.len || eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0)
-        return ENG_ENOTFOUND;
-    int err = item_fault(meta, item, out);
+    if (eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0)
+        return 0; /* The write itself then reports the corrupt meta. */
+    int err = item_fault(meta, item, out, is_type);
     eng_json_delete(meta);
     return err;
 }
@@ -809,8 +815,9 @@ int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, e
     if (err == 0 && (err = eng_json_parse(t.meta.ptr, t.meta.len, &meta)) == 0)
         err = eng_json_parse(item.ptr, item.len, &it);
     store_read_end(th->reader);
-    if (err == 0)
-        err = item_fault(meta, it, out);
+    bool is_type;
+    if (err == 0) /* Explained: 0; a fault found is what was asked for. */
+        err = item_fault(meta, it, out, &is_type) == ENG_EINVAL ? 0 : ENG_ENOTFOUND;
     eng_json_delete(it);
     eng_json_delete(meta);
     return err;

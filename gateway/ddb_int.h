@@ -306,10 +306,11 @@ void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, con
  * it) or ENG_EIO. Loop thread, outside a read (it takes its own). */
 int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out);
 /* Check a request item (DynamoDB JSON) against the indexes of table `t`
- * before it is queued: an index key attribute of the wrong type, or an empty
- * S or B, appends DynamoDB's message to `out` and returns 0; otherwise
- * ENG_ENOTFOUND. `t` is borrowed from the caller's open read. Loop thread. */
-int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out);
+ * before it is queued. Returns 0, or ENG_EINVAL with DynamoDB's message
+ * appended to `out` for an index key attribute of the wrong type (*is_type)
+ * or an empty S or B value. `t` is borrowed from the caller's open read.
+ * Loop thread. */
+int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out, bool *is_type);
 /* CreateTable's Tags: validate the request's list and store it in `meta`.
  * Returns 0 (also when there are none) or ENG_EINVAL with *why (borrowed
  * from th->why or static). Loop thread. */

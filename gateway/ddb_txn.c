@@ -167,11 +167,11 @@ static int check_cf(ddb_call_t *c, const char *cf, int pos, size_t kind)
 static int check_put_index(ddb_call_t *c, const store_table_t *t, const cJSON *item)
 {
     eng_buf_reset(&c->th->why);
-    if (ddb__index_check_item(t, item, &c->th->why) < 0)
+    bool is_type;
+    if (ddb__index_check_item(t, item, &c->th->why, &is_type) == 0)
         return 0;
-    if (strstr(c->th->why.ptr, "Type mismatch"))
-        return ACT_CANCEL;
-    return bad(c, c->th->why.ptr);
+    /* DynamoDB cancels over a type mismatch, and refuses an empty key outright. */
+    return is_type ? ACT_CANCEL : bad(c, c->th->why.ptr);
 }
 
 /* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
