@@ -207,12 +207,16 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
         *cancel_why = why;
         return err == ACT_CANCEL ? ACT_CANCEL : bad(c, why);
     }
-    ddb_woff_t *o = &w->offs[w->n_writes - 1];
-    o->name_off = w->data.len; /* For the capacity and metrics replies. */
-    o->name_len = strlen(table);
-    eng_buf_append(&w->data, table, o->name_len);
     bool is_icm = false;
-    if (strcmp(k->name, "ConditionCheck") != 0 && (ddb__icm_wanted(c, s, &is_icm), is_icm))
+    if (strcmp(k->name, "ConditionCheck") != 0)
+        ddb__icm_wanted(c, s, &is_icm); /* The value itself was checked up front. */
+    if (w->rcc > 0 || is_icm) {         /* Both replies group by table name. */
+        ddb_woff_t *o = &w->offs[w->n_writes - 1];
+        o->name_off = w->data.len;
+        o->name_len = strlen(table);
+        eng_buf_append(&w->data, table, o->name_len);
+    }
+    if (is_icm)
         ddb__icm_mark(w, s);
     sw->want_old = w->rcc > 0; /* Billed by the larger of the item before and after. */
     if (strcmp(k->name, "Put") == 0 &&
