@@ -86,14 +86,166 @@ static int find_table(ddb_call_t *c, const char *name, store_table_t *t)
     return err;
 }
 
-/* ---- TableDescription --------------------------------------------------- */
-
 static void copy_member(cJSON *dst, const cJSON *src, const char *name)
 {
     const cJSON *v = eng_json_get(src, name);
     if (v)
         cJSON_AddItemToObject(dst, name, cJSON_Duplicate(v, true));
 }
+
+/* ---- table settings ------------------------------------------------------
+ * DeletionProtectionEnabled, TableClass, SSESpecification and
+ * OnDemandThroughput: each is kept in the meta in the shape DescribeTable
+ * reports it, so describing costs a copy and the item paths never look. */
+
+/* Replace member `name` of `meta` with `v` (taken over). */
+static void meta_set(cJSON *meta, const char *name, cJSON *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, name);
+    cJSON_AddItemToObject(meta, name, v);
+}
+
+static int set_protection(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update,
+                          const char **why)
+{
+    (void)c;
+    (void)is_update;
+    if (!cJSON_IsBool(v)) {
+        *why = "1 validation error detected: Value at 'deletionProtectionEnabled' failed to "
+               "satisfy constraint: Member must not be null";
+        return ENG_EINVAL;
+    }
+    meta_set(meta, "DeletionProtectionEnabled", cJSON_CreateBool(cJSON_IsTrue(v)));
+    return 0;
+}
+
+/* TableClassSummary as DescribeTable reports it; an update stamps the switch. */
+static int set_class(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update, const char **why)
+{
+    const char *cls = cJSON_IsString(v) ? v->valuestring : NULL;
+    if (!cls || (strcmp(cls, "STANDARD") != 0 && strcmp(cls, "STANDARD_INFREQUENT_ACCESS") != 0)) {
+        eng_buf_reset(&c->th->why);
+        eng_buf_printf(&c->th->why,
+                       "1 validation error detected: Value '%s' at 'tableClass' failed to satisfy "
+                       "constraint: Member must satisfy enum value set: [STANDARD, "
+                       "STANDARD_INFREQUENT_ACCESS]",
+                       cls ? cls : "null");
+        return *why = c->th->why.ptr, ENG_EINVAL;
+    }
+    cJSON *sum = cJSON_CreateObject();
+    cJSON_AddStringToObject(sum, "TableClass", cls);
+    if (is_update) {
+        struct timespec ts;
+        cJSON_AddNumberToObject(sum, "LastUpdateDateTime", now_seconds(&ts));
+    }
+    meta_set(meta, "TableClassSummary", sum);
+    return 0;
+}
+
+/* SSEDescription: a KMS key (the AWS-managed one unless named) when enabled;
+ * disabled means the AWS-owned key, which DynamoDB does not describe. */
+static int set_sse(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update, const char **why)
+{
+    (void)is_update;
+    const char *type = eng_json_get_str(v, "SSEType");
+    if (type && strcmp(type, "KMS") != 0 && strcmp(type, "AES256") != 0) {
+        *why = "1 validation error detected: Value at 'sSESpecification.sSEType' failed to "
+               "satisfy constraint: Member must satisfy enum value set: [AES256, KMS]";
+        return ENG_EINVAL;
+    }
+    if (!cJSON_IsTrue(eng_json_get(v, "Enabled"))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "SSEDescription");
+        return 0;
+    }
+    const char *key = eng_json_get_str(v, "KMSMasterKeyId");
+    eng_buf_t arn = {0};
+    if (key && strncmp(key, "arn:", 4) == 0) {
+        eng_buf_append_str(&arn, key);
+    } else {
+        char id[37];
+        uuid4(id);
+        eng_buf_printf(&arn, "arn:aws:kms:%s:" ACCOUNT ":key/%s", c->ddb->region, key ? key : id);
+    }
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "Status", "ENABLED");
+    cJSON_AddStringToObject(d, "SSEType", "KMS");
+    cJSON_AddStringToObject(d, "KMSMasterKeyArn", arn.ptr);
+    meta_set(meta, "SSEDescription", d);
+    eng_buf_free(&arn);
+    return 0;
+}
+
+/* OnDemandThroughput: each cap a whole number >= 1, or -1 for none. An
+ * update changes only the caps it names. */
+static int set_ondemand(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update,
+                        const char **why)
+{
+    static const char *const caps[] = {"MaxReadRequestUnits", "MaxWriteRequestUnits"};
+    cJSON *cur = is_update ? eng_json_get(meta, "OnDemandThroughput") : NULL;
+    cJSON *next = cur ? cJSON_Duplicate(cur, true) : cJSON_CreateObject();
+    for (size_t i = 0; i < ENG_ARRAY_LEN(caps); i++) {
+        const cJSON *n = eng_json_get(v, caps[i]);
+        if (!n)
+            continue;
+        if (!cJSON_IsNumber(n) || (n->valuedouble < 1 && n->valuedouble != -1)) {
+            eng_json_delete(next);
+            eng_buf_reset(&c->th->why);
+            eng_buf_printf(&c->th->why,
+                           DDB_INVALID "%s must be greater than or equal to 1 or equal to -1",
+                           caps[i]);
+            return *why = c->th->why.ptr, ENG_EINVAL;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(next, caps[i]);
+        cJSON_AddNumberToObject(next, caps[i], n->valuedouble);
+    }
+    meta_set(meta, "OnDemandThroughput", next);
+    return 0;
+}
+
+typedef int (*setting_fn)(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update,
+                          const char **why);
+
+static const struct {
+    const char *member;
+    setting_fn set;
+} SETTINGS[] = {
+    {"DeletionProtectionEnabled", set_protection},
+    {"TableClass", set_class},
+    {"SSESpecification", set_sse},
+    {"OnDemandThroughput", set_ondemand},
+};
+
+/* Apply every setting the request names to meta. Returns 0 or ENG_EINVAL. */
+static int apply_settings(ddb_call_t *c, cJSON *meta, bool is_update, const char **why)
+{
+    for (size_t i = 0; i < ENG_ARRAY_LEN(SETTINGS); i++) {
+        const cJSON *v = eng_json_get(c->body, SETTINGS[i].member);
+        if (v && SETTINGS[i].set(c, v, meta, is_update, why) < 0)
+            return ENG_EINVAL;
+    }
+    return 0;
+}
+
+/* Whether the request names any setting (UpdateTable needs one change). */
+static bool has_setting(const cJSON *body)
+{
+    for (size_t i = 0; i < ENG_ARRAY_LEN(SETTINGS); i++)
+        if (eng_json_get(body, SETTINGS[i].member))
+            return true;
+    return false;
+}
+
+/* The settings' members of a TableDescription. */
+static void describe_settings(cJSON *d, const cJSON *meta)
+{
+    const cJSON *dp = eng_json_get(meta, "DeletionProtectionEnabled");
+    cJSON_AddBoolToObject(d, "DeletionProtectionEnabled", cJSON_IsTrue(dp));
+    copy_member(d, meta, "TableClassSummary");
+    copy_member(d, meta, "SSEDescription");
+    copy_member(d, meta, "OnDemandThroughput");
+}
+
+/* ---- TableDescription --------------------------------------------------- */
 
 static void describe_throughput(cJSON *d, const cJSON *meta)
 {
@@ -147,7 +299,7 @@ static void describe(gw_ddb_t *ddb, eng_slice_t meta_text, const char *status, u
         eng_buf_printf(&arn, "/stream/%s", label);
         cJSON_AddStringToObject(d, "LatestStreamArn", arn.ptr);
     }
-    cJSON_AddBoolToObject(d, "DeletionProtectionEnabled", false);
+    describe_settings(d, meta);
     eng_json_print(root, out);
     eng_buf_free(&arn);
     eng_json_delete(root);
@@ -170,7 +322,7 @@ static void describe_deleted(gw_ddb_t *ddb, eng_slice_t meta_text, uint64_t item
     describe_throughput(d, meta);
     eng_buf_t arn = {0};
     describe_sizes_and_ids(ddb, d, meta, items, bytes, &arn);
-    cJSON_AddBoolToObject(d, "DeletionProtectionEnabled", false);
+    describe_settings(d, meta);
     eng_json_print(root, out);
     eng_buf_free(&arn);
     eng_json_delete(root);
@@ -571,6 +723,8 @@ static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char 
     if (err == 0)
         err = check_billing(c->body, meta, false, why);
     if (err == 0)
+        err = apply_settings(c, meta, false, why);
+    if (err == 0)
         err = ddb__tags_create(c->th, c->body, meta, why);
     if (err < 0)
         return err;
@@ -694,22 +848,42 @@ void ddb__op_list_tables(ddb_call_t *c)
 
 /* ---- UpdateTable -------------------------------------------------------- */
 
-static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
+/* DynamoDB refuses a throughput "change" to the values a provisioned table
+ * already has. Returns 0 or ENG_EINVAL with *why. */
+static int check_throughput_change(ddb_call_t *c, const cJSON *meta, const char **why)
 {
-    const cJSON *b = c->body;
-    if (check_all_name_lens(b, &c->th->why, why) < 0)
-        return ENG_EINVAL;
-    if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
-        !eng_json_get(b, "ProvisionedThroughput") &&
-        !eng_json_get(b, "GlobalSecondaryIndexUpdates")) {
-        *why = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
-               "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required";
-        return ENG_EINVAL;
-    }
-    bool was_ppr =
-        strcmp(eng_json_get_str(meta, "BillingMode") ? eng_json_get_str(meta, "BillingMode") : "",
-               "PAY_PER_REQUEST") == 0;
-    int err = check_billing(b, meta, true, why);
+    const cJSON *pt = eng_json_get(c->body, "ProvisionedThroughput");
+    const char *mode = eng_json_get_str(c->body, "BillingMode");
+    const char *cur = eng_json_get_str(meta, "BillingMode");
+    const cJSON *r = eng_json_get(pt, "ReadCapacityUnits");
+    const cJSON *w = eng_json_get(pt, "WriteCapacityUnits");
+    const cJSON *cr = eng_json_get(meta, "ReadCapacityUnits");
+    const cJSON *cw = eng_json_get(meta, "WriteCapacityUnits");
+    if ((cur && strcmp(cur, "PROVISIONED") != 0) || (mode && strcmp(mode, "PROVISIONED") != 0) ||
+        !cJSON_IsNumber(r) || !cJSON_IsNumber(w) || !cJSON_IsNumber(cr) || !cJSON_IsNumber(cw) ||
+        r->valuedouble != cr->valuedouble || w->valuedouble != cw->valuedouble)
+        return 0;
+    eng_buf_reset(&c->th->why);
+    eng_buf_printf(&c->th->why,
+                   "The provisioned throughput for the table will not change. The requested "
+                   "value equals the current value. Current ReadCapacityUnits provisioned for "
+                   "the table: %.0f. Requested ReadCapacityUnits: %.0f. Current "
+                   "WriteCapacityUnits provisioned for the table: %.0f. Requested "
+                   "WriteCapacityUnits: %.0f. Refer to the Amazon DynamoDB Developer Guide for "
+                   "current limits and how to request higher limits.",
+                   cr->valuedouble, r->valuedouble, cw->valuedouble, w->valuedouble);
+    return *why = c->th->why.ptr, ENG_EINVAL;
+}
+
+/* BillingMode and ProvisionedThroughput of an UpdateTable; a switch to
+ * on-demand is stamped. Returns 0 or ENG_EINVAL with *why. */
+static int update_billing(ddb_call_t *c, cJSON *meta, const char **why)
+{
+    const char *old = eng_json_get_str(meta, "BillingMode");
+    bool was_ppr = old && strcmp(old, "PAY_PER_REQUEST") == 0;
+    int err = check_throughput_change(c, meta, why);
+    if (err == 0)
+        err = check_billing(c->body, meta, true, why);
     if (err < 0)
         return err;
     bool is_ppr = strcmp(eng_json_get_str(meta, "BillingMode"), "PAY_PER_REQUEST") == 0;
@@ -718,7 +892,26 @@ static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "LastUpdateToPayPerRequestDateTime");
         cJSON_AddNumberToObject(meta, "LastUpdateToPayPerRequestDateTime", now_seconds(&ts));
     }
-    err = apply_stream(c, meta, true, why);
+    return 0;
+}
+
+static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
+{
+    const cJSON *b = c->body;
+    if (check_all_name_lens(b, &c->th->why, why) < 0)
+        return ENG_EINVAL;
+    if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
+        !eng_json_get(b, "ProvisionedThroughput") &&
+        !eng_json_get(b, "GlobalSecondaryIndexUpdates") && !has_setting(b)) {
+        *why = "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+               "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required";
+        return ENG_EINVAL;
+    }
+    int err = update_billing(c, meta, why);
+    if (err == 0)
+        err = apply_settings(c, meta, true, why);
+    if (err == 0)
+        err = apply_stream(c, meta, true, why);
     bool is_not_found = false;
     if (err == 0 && eng_json_get(b, "GlobalSecondaryIndexUpdates"))
         err = ddb__index_update(c, meta, why, &is_not_found);
@@ -787,6 +980,20 @@ static void on_update_done(ddb_wreq_t *w)
 
 /* ---- DeleteTable -------------------------------------------------------- */
 
+/* Writer thread: veto the drop while the committed meta says the table is
+ * protected against deletion. */
+static int on_delete_check(store_write_t *sw, eng_slice_t old, void *arg)
+{
+    (void)sw;
+    (void)arg;
+    cJSON *meta = NULL;
+    if (eng_json_parse(old.ptr, old.len, &meta) < 0)
+        return ENG_ECORRUPT;
+    bool is_protected = cJSON_IsTrue(eng_json_get(meta, "DeletionProtectionEnabled"));
+    eng_json_delete(meta);
+    return is_protected ? ENG_ECONDITION : 0;
+}
+
 void ddb__op_delete_table(ddb_call_t *c)
 {
     cJSON *name = table_name_arg(c);
@@ -803,6 +1010,7 @@ void ddb__op_delete_table(ddb_call_t *c)
     store_write_t *sw = ddb__wreq_add(w);
     sw->kind = STORE_W_TABLE_DELETE;
     sw->table = eng_slice_cstr(w->table);
+    sw->check = on_delete_check;
     ddb__wreq_submit(w, false);
 }
 
@@ -812,6 +1020,12 @@ static void on_delete_done(ddb_wreq_t *w)
     if (err == ENG_ENOTFOUND) {
         ddb__reply_errf(w->th, w->req, DDB_E_NOT_FOUND,
                         "Requested resource not found: Table: %s not found", w->table);
+        return;
+    }
+    if (err == ENG_ECONDITION) {
+        ddb__reply_err(w->th, w->req, DDB_E_VALIDATION,
+                       "Resource cannot be deleted as it is currently protected against deletion. "
+                       "Disable deletion protection first.");
         return;
     }
     if (err < 0) {

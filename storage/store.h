@@ -148,7 +148,8 @@ typedef struct store_write store_write_t;
 
 /* Optional hook run on the writer thread inside the write transaction, with
  * the current item (old.ptr NULL when absent), or for TABLE_UPDATE with the
- * current meta (it may then rewrite w->item, the new meta). It may veto the write by
+ * current meta (it may then rewrite w->item, the new meta), or for
+ * TABLE_DELETE with the current meta. It may veto the write by
  * returning ENG_ECONDITION, or rewrite w->kind / w->item / w->item_size (an
  * UpdateItem computes its new item here). Any other negative return fails the
  * write with that code. Must not block. */

@@ -168,6 +168,15 @@ int store__table_apply(store__wctx_t *w, store_write_t *wr)
     }
     if (wr->kind == STORE_W_TABLE_UPDATE)
         return table_update(w, wr, &k, &v, id);
+    /* The hook sees the meta as committed, so a setting that forbids the
+     * drop (deletion protection) cannot be raced past. */
+    if (wr->check) {
+        eng_slice_t old =
+            eng_slice((const char *)v.mv_data + STORE__TID_BYTES, v.mv_size - STORE__TID_BYTES);
+        int err = wr->check(wr, old, wr->check_arg);
+        if (err < 0)
+            return err;
+    }
     return table_drop(w, id, &k);
 }
 

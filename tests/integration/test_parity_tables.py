@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: MIT
+# Table-level behaviours DynamoDB documents for CreateTable, UpdateTable,
+# DescribeTable and DeleteTable that eddy once got wrong: the table settings
+# (deletion protection, table class, encryption, on-demand caps) and how they
+# survive a restart, the refusal of a throughput "change" to the same values,
+# and CreateTable's exact validation messages. Requests go raw, since
+# Debian's botocore predates some of these members.
+import json
+
+import requests
+
+PPR_HASH = {
+    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def raw(e, op, body):
+    r = requests.post(e.url, data=json.dumps(body), headers={
+        "X-Amz-Target": f"DynamoDB_20120810.{op}",
+        "Content-Type": "application/x-amz-json-1.0"})
+    return r.status_code, r.json()
+
+
+def ok(e, op, body):
+    status, out = raw(e, op, body)
+    assert status == 200, out
+    return out
+
+
+def refused(e, op, body, kind="ValidationException"):
+    status, out = raw(e, op, body)
+    assert status == 400, out
+    assert out["__type"].endswith("#" + kind), out
+    return out["message"]
+
+
+def create(e, name, **extra):
+    return ok(e, "CreateTable", {"TableName": name, **PPR_HASH, **extra})["TableDescription"]
+
+
+def describe(e, name):
+    return ok(e, "DescribeTable", {"TableName": name})["Table"]
+
+
+# ---- table settings -------------------------------------------------------------
+
+
+def test_settings_default_to_unprotected_standard_and_undescribed(eddy):
+    create(eddy, "plain")
+    t = describe(eddy, "plain")
+    assert t["DeletionProtectionEnabled"] is False
+    assert t.get("TableClassSummary", {"TableClass": "STANDARD"})["TableClass"] == "STANDARD"
+    assert "SSEDescription" not in t
+    assert "OnDemandThroughput" not in t
+
+
+def test_create_settings_round_trip_through_describe(eddy):
+    created = create(eddy, "cfg", DeletionProtectionEnabled=True,
+                     TableClass="STANDARD_INFREQUENT_ACCESS",
+                     SSESpecification={"Enabled": True},
+                     OnDemandThroughput={"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5})
+    for t in (created, describe(eddy, "cfg")):
+        assert t["DeletionProtectionEnabled"] is True
+        assert t["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+        assert t["SSEDescription"]["Status"] == "ENABLED"
+        assert t["SSEDescription"]["SSEType"] == "KMS"
+        assert t["SSEDescription"]["KMSMasterKeyArn"].startswith("arn:aws:kms:us-east-1:")
+        assert t["OnDemandThroughput"] == {"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5}
+
+
+def test_settings_survive_a_restart(start_eddy):
+    e = start_eddy()
+    create(e, "kept", DeletionProtectionEnabled=True, TableClass="STANDARD_INFREQUENT_ACCESS",
+           OnDemandThroughput={"MaxReadRequestUnits": 7, "MaxWriteRequestUnits": 3})
+    ok(e, "UpdateTable", {"TableName": "kept", "SSESpecification": {"Enabled": True}})
+    before = describe(e, "kept")
+    e.stop()
+    e2 = start_eddy(data_dir=e.data_dir)
+    after = describe(e2, "kept")
+    for k in ("DeletionProtectionEnabled", "TableClassSummary", "SSEDescription",
+              "OnDemandThroughput"):
+        assert after[k] == before[k]
+    assert "protected against deletion" in refused(e2, "DeleteTable", {"TableName": "kept"})
+
+
+def test_update_table_changes_each_setting(eddy):
+    create(eddy, "upd", OnDemandThroughput={"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5})
+    ok(eddy, "UpdateTable", {"TableName": "upd", "DeletionProtectionEnabled": True})
+    ok(eddy, "UpdateTable", {"TableName": "upd", "TableClass": "STANDARD_INFREQUENT_ACCESS"})
+    out = ok(eddy, "UpdateTable", {"TableName": "upd", "OnDemandThroughput": {
+        "MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 15}})
+    assert out["TableDescription"]["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 15}
+    t = describe(eddy, "upd")
+    assert t["DeletionProtectionEnabled"] is True
+    assert t["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    assert "LastUpdateDateTime" in t["TableClassSummary"]
+    assert t["OnDemandThroughput"] == {"MaxReadRequestUnits": 20, "MaxWriteRequestUnits": 15}
+
+
+def test_update_table_on_demand_cap_changes_only_the_named_cap(eddy):
+    create(eddy, "cap", OnDemandThroughput={"MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 5})
+    ok(eddy, "UpdateTable", {"TableName": "cap",
+                             "OnDemandThroughput": {"MaxWriteRequestUnits": 8}})
+    assert describe(eddy, "cap")["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 10, "MaxWriteRequestUnits": 8}
+
+
+def test_bad_setting_values_are_refused(eddy):
+    msg = refused(eddy, "CreateTable", {"TableName": "badcls", **PPR_HASH, "TableClass": "COLD"})
+    assert "Value 'COLD' at 'tableClass'" in msg
+    refused(eddy, "CreateTable", {"TableName": "badodt", **PPR_HASH,
+                                  "OnDemandThroughput": {"MaxReadRequestUnits": 0}})
+    status, out = raw(eddy, "DescribeTable", {"TableName": "badcls"})
+    assert status == 400
+
+
+def test_deletion_protection_blocks_delete_until_disabled(eddy):
+    create(eddy, "prot", DeletionProtectionEnabled=True)
+    msg = refused(eddy, "DeleteTable", {"TableName": "prot"})
+    assert msg == ("Resource cannot be deleted as it is currently protected against deletion. "
+                   "Disable deletion protection first.")
+    assert describe(eddy, "prot")["TableStatus"] == "ACTIVE"
+    ok(eddy, "UpdateTable", {"TableName": "prot", "DeletionProtectionEnabled": False})
+    out = ok(eddy, "DeleteTable", {"TableName": "prot"})
+    assert out["TableDescription"]["TableName"] == "prot"
+    refused(eddy, "DescribeTable", {"TableName": "prot"}, "ResourceNotFoundException")
+
+
+def test_sse_disable_returns_to_the_undescribed_owned_key(eddy):
+    create(eddy, "sse", SSESpecification={"Enabled": True, "KMSMasterKeyId": "alias/mine"})
+    assert describe(eddy, "sse")["SSEDescription"]["KMSMasterKeyArn"].endswith("key/alias/mine")
+    ok(eddy, "UpdateTable", {"TableName": "sse", "SSESpecification": {"Enabled": False}})
+    assert "SSEDescription" not in describe(eddy, "sse")
+
+
+# ---- UpdateTable throughput -------------------------------------------------------
+
+
+def test_same_provisioned_throughput_is_not_a_change(eddy):
+    ok(eddy, "CreateTable", {"TableName": "prov", **{k: v for k, v in PPR_HASH.items()
+                                                     if k != "BillingMode"},
+                             "ProvisionedThroughput": {"ReadCapacityUnits": 5,
+                                                       "WriteCapacityUnits": 5}})
+    msg = refused(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PROVISIONED",
+                                        "ProvisionedThroughput": {"ReadCapacityUnits": 5,
+                                                                  "WriteCapacityUnits": 5}})
+    assert msg == ("The provisioned throughput for the table will not change. The requested "
+                   "value equals the current value. Current ReadCapacityUnits provisioned for "
+                   "the table: 5. Requested ReadCapacityUnits: 5. Current WriteCapacityUnits "
+                   "provisioned for the table: 5. Requested WriteCapacityUnits: 5. Refer to the "
+                   "Amazon DynamoDB Developer Guide for current limits and how to request higher "
+                   "limits.")
+    ok(eddy, "UpdateTable", {"TableName": "prov", "ProvisionedThroughput": {
+        "ReadCapacityUnits": 5, "WriteCapacityUnits": 6}})
+    # On-demand to on-demand is accepted as a no-op.
+    ok(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PAY_PER_REQUEST"})
+    ok(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PAY_PER_REQUEST"})
