@@ -10,6 +10,7 @@
 
 #include "engine/err.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -418,6 +419,57 @@ static int check_all_name_lens(const cJSON *body, eng_buf_t *m, const char **why
     return 0;
 }
 
+/* Append the constraint failures of index name `name` at request path
+ * `path` to `m` (each "; "-separated), counting them in *n. */
+static void index_name_errors(const char *name, const char *path, eng_buf_t *m, int *n)
+{
+    static const char *const fmt = "%sValue '%s' at '%s' failed to satisfy constraint: %s";
+    size_t len = strlen(name);
+    bool is_pattern_ok = len > 0;
+    for (size_t i = 0; i < len; i++)
+        is_pattern_ok = is_pattern_ok && (strchr("_.-", name[i]) || isalnum((unsigned char)name[i]));
+    if (!is_pattern_ok)
+        eng_buf_printf(m, fmt, (*n)++ ? "; " : "", name, path,
+                       "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+    if (len < 3 || len > DDB_NAME_MAX)
+        eng_buf_printf(m, fmt, (*n)++ ? "; " : "", name, path,
+                       len < 3 ? "Member must have length greater than or equal to 3"
+                               : "Member must have length less than or equal to 255");
+}
+
+/* Index names are member constraints: DynamoDB reports every bad one of a
+ * CreateTable together, the GSIs' before the LSIs' whatever the order. */
+static int check_index_names(const cJSON *body, eng_buf_t *m, const char **why)
+{
+    static const struct {
+        const char *member, *path;
+    } lists[] = {
+        {"GlobalSecondaryIndexes", "globalSecondaryIndexes"},
+        {"LocalSecondaryIndexes", "localSecondaryIndexes"},
+    };
+    eng_buf_t errs = {0};
+    int n = 0;
+    for (size_t k = 0; k < ENG_ARRAY_LEN(lists); k++) {
+        int i = 0;
+        const cJSON *ix;
+        cJSON_ArrayForEach(ix, eng_json_get(body, lists[k].member))
+        {
+            char path[96];
+            snprintf(path, sizeof(path), "%s.%d.member.indexName", lists[k].path, ++i);
+            const char *name = eng_json_get_str(ix, "IndexName");
+            if (name)
+                index_name_errors(name, path, &errs, &n);
+        }
+    }
+    if (n > 0) {
+        eng_buf_reset(m);
+        eng_buf_printf(m, "%d validation error%s detected: %s", n, n > 1 ? "s" : "", errs.ptr);
+        *why = m->ptr;
+    }
+    eng_buf_free(&errs);
+    return n > 0 ? ENG_EINVAL : 0;
+}
+
 /* Whether the normalized definitions array `defs` already names `name`. */
 static bool is_defined_in(const cJSON *defs, const char *name)
 {
@@ -428,6 +480,29 @@ static bool is_defined_in(const cJSON *defs, const char *name)
             return true;
     }
     return false;
+}
+
+/* A KeySchema of no or more than two elements. Over two, DynamoDB echoes
+ * the elements in its own model's text form. */
+static int key_count_error(const cJSON *ks, eng_buf_t *m, const char **why)
+{
+    if (cJSON_GetArraySize(ks) < 1) {
+        eng_buf_append_str(m, "1 validation error detected: Value at 'keySchema' failed to satisfy "
+                              "constraint: Member must have length greater than or equal to 1");
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    eng_buf_append_str(m, "1 validation error detected: Value '[");
+    const cJSON *k;
+    cJSON_ArrayForEach(k, ks)
+    {
+        const char *name = eng_json_get_str(k, "AttributeName");
+        const char *type = eng_json_get_str(k, "KeyType");
+        eng_buf_printf(m, "%sKeySchemaElement(attributeName=%s, keyType=%s)",
+                       k == ks->child ? "" : ", ", name ? name : "null", type ? type : "null");
+    }
+    eng_buf_append_str(m, "]' at 'keySchema' failed to satisfy constraint: Member must have "
+                          "length less than or equal to 2");
+    return *why = m->ptr, ENG_EINVAL;
 }
 
 /* Check KeySchema against AttributeDefinitions; copy both normalized into meta. */
@@ -445,13 +520,8 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
         return *why = m->ptr, ENG_EINVAL;
     }
     int nk = cJSON_GetArraySize(ks);
-    if (nk < 1 || nk > 2) {
-        eng_buf_printf(m,
-                       "1 validation error detected: Value at 'keySchema' failed to satisfy "
-                       "constraint: Member must have length %s",
-                       nk < 1 ? "greater than or equal to 1" : "less than or equal to 2");
-        return *why = m->ptr, ENG_EINVAL;
-    }
+    if (nk < 1 || nk > 2)
+        return key_count_error(ks, m, why);
     cJSON *keys = cJSON_AddArrayToObject(meta, "KeySchema");
     cJSON *defs = cJSON_AddArrayToObject(meta, "AttributeDefinitions");
     for (int i = 0; i < nk; i++) {
@@ -476,8 +546,8 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
         }
         if (i == 1 &&
             strcmp(name, eng_json_get_str(cJSON_GetArrayItem(ks, 0), "AttributeName")) == 0) {
-            *why =
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name";
+            /* The second element is taken for an undefined attribute. */
+            *why = "Invalid KeySchema: Some index key attribute have no definition";
             return ENG_EINVAL;
         }
         cJSON *ke = cJSON_CreateObject();
@@ -699,7 +769,9 @@ static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char *
         return 0;
     }
     if (view) {
-        *why = DDB_INVALID "You cannot modify stream view type while disabling a stream";
+        *why = is_update ? DDB_INVALID "You cannot modify stream view type while disabling a stream"
+                         : DDB_INVALID "Table is being created with a stream disabled, "
+                                       "UpdateViewType should not be specified";
         return ENG_EINVAL;
     }
     if (is_update && !was_on) {
@@ -716,6 +788,8 @@ static int apply_stream(ddb_call_t *c, cJSON *meta, bool is_update, const char *
 static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char **why)
 {
     int err = check_all_name_lens(c->body, &c->th->why, why);
+    if (err == 0)
+        err = check_index_names(c->body, &c->th->why, why);
     if (err == 0)
         err = check_keys(c, meta, why);
     if (err == 0)
@@ -746,6 +820,12 @@ static int create_meta(ddb_call_t *c, const char *name, cJSON *meta, const char 
 
 void ddb__op_create_table(ddb_call_t *c)
 {
+    /* CreateTable names a missing table name its own way. */
+    if (!eng_json_get(c->body, "TableName")) {
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
+                       "The parameter 'TableName' is required but was not present in the request");
+        return;
+    }
     cJSON *name = table_name_arg(c);
     if (!name)
         return;

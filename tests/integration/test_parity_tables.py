@@ -158,3 +158,71 @@ def test_same_provisioned_throughput_is_not_a_change(eddy):
     # On-demand to on-demand is accepted as a no-op.
     ok(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PAY_PER_REQUEST"})
     ok(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PAY_PER_REQUEST"})
+
+
+# ---- CreateTable validation messages ------------------------------------------------
+
+
+def test_create_table_without_a_name_says_the_parameter_is_required(eddy):
+    msg = refused(eddy, "CreateTable", {k: v for k, v in PPR_HASH.items()})
+    assert msg == "The parameter 'TableName' is required but was not present in the request"
+
+
+def test_key_schema_naming_one_attribute_twice_is_an_undefined_key(eddy):
+    msg = refused(eddy, "CreateTable", {
+        "TableName": "twice", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                      {"AttributeName": "pk", "KeyType": "RANGE"}]})
+    assert msg == "Invalid KeySchema: Some index key attribute have no definition"
+
+
+def test_three_key_elements_are_echoed_in_the_length_error(eddy):
+    names = ["pk", "sk", "xk"]
+    msg = refused(eddy, "CreateTable", {
+        "TableName": "three", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in names],
+        "KeySchema": [{"AttributeName": n, "KeyType": t}
+                      for n, t in zip(names, ["HASH", "RANGE", "RANGE"])]})
+    assert msg == ("1 validation error detected: Value '[KeySchemaElement(attributeName=pk, "
+                   "keyType=HASH), KeySchemaElement(attributeName=sk, keyType=RANGE), "
+                   "KeySchemaElement(attributeName=xk, keyType=RANGE)]' at 'keySchema' failed to "
+                   "satisfy constraint: Member must have length less than or equal to 2")
+
+
+def test_disabled_stream_with_a_view_type_on_create(eddy):
+    msg = refused(eddy, "CreateTable", {"TableName": "nostream", **PPR_HASH, "StreamSpecification": {
+        "StreamEnabled": False, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
+    assert msg == ("One or more parameter values were invalid: Table is being created with a "
+                   "stream disabled, UpdateViewType should not be specified")
+    create(eddy, "streamed")
+    msg = refused(eddy, "UpdateTable", {"TableName": "streamed", "StreamSpecification": {
+        "StreamEnabled": False, "StreamViewType": "NEW_IMAGE"}})
+    assert msg == ("One or more parameter values were invalid: You cannot modify stream view "
+                   "type while disabling a stream")
+
+
+def test_short_index_names_are_reported_together_gsi_first(eddy):
+    def lsi(n):
+        return {"IndexName": n, "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "lr", "KeyType": "RANGE"}]}
+
+    def gsi(n):
+        return {"IndexName": n, "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "gh", "KeyType": "HASH"}]}
+
+    def short(n, member):
+        return (f"Value '{n}' at '{member}.1.member.indexName' failed to satisfy constraint: "
+                "Member must have length greater than or equal to 3")
+
+    base = {"TableName": "ixnames", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                     {"AttributeName": "sk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "sk", "KeyType": "RANGE"}]}
+    for ln, gn in (("l1", "g1"), ("aa", "zz")):
+        msg = refused(eddy, "CreateTable", {**base, "LocalSecondaryIndexes": [lsi(ln)],
+                                            "GlobalSecondaryIndexes": [gsi(gn)]})
+        assert msg == (f"2 validation errors detected: {short(gn, 'globalSecondaryIndexes')}; "
+                       f"{short(ln, 'localSecondaryIndexes')}")
