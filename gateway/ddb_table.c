@@ -427,7 +427,8 @@ static void index_name_errors(const char *name, const char *path, eng_buf_t *m, 
     size_t len = strlen(name);
     bool is_pattern_ok = len > 0;
     for (size_t i = 0; i < len; i++)
-        is_pattern_ok = is_pattern_ok && (strchr("_.-", name[i]) || isalnum((unsigned char)name[i]));
+        is_pattern_ok =
+            is_pattern_ok && (strchr("_.-", name[i]) || isalnum((unsigned char)name[i]));
     if (!is_pattern_ok)
         eng_buf_printf(m, fmt, (*n)++ ? "; " : "", name, path,
                        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
