@@ -317,6 +317,28 @@ static int gsi_create(ddb_thread_t *th, cJSON *meta, const cJSON *spec, const ch
                      "globalSecondaryIndexUpdates.1.member.create.indexName", why);
 }
 
+/* A new index's key attributes must each be declared in the request's own
+ * AttributeDefinitions: DynamoDB does not count the table's stored ones. */
+static int check_request_defs(ddb_thread_t *th, const cJSON *body, const cJSON *spec,
+                              const char **why)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, eng_json_get(spec, "KeySchema"))
+    {
+        const char *n = eng_json_get_str(k, "AttributeName");
+        if (n && !is_defined(eng_json_get(body, "AttributeDefinitions"), n)) {
+            eng_buf_reset(&th->why);
+            eng_buf_printf(&th->why,
+                           DDB_INVALID "Some index key attributes are not defined in "
+                                       "AttributeDefinitions. Keys: [%s], AttributeDefinitions: "
+                                       "[...]",
+                           n);
+            return *why = th->why.ptr, ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
 int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not_found)
 {
     const cJSON *u;
@@ -326,9 +348,11 @@ int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not
     {
         const cJSON *create = eng_json_get(u, "Create"), *del = eng_json_get(u, "Delete");
         int err = 0;
-        if (create)
-            err = gsi_create(c->th, meta, create, why);
-        else if (del)
+        if (create) {
+            err = check_request_defs(c->th, c->body, create, why);
+            if (err == 0)
+                err = gsi_create(c->th, meta, create, why);
+        } else if (del)
             err = gsi_delete(c->th, meta, eng_json_get_str(del, "IndexName"), why);
         else if (!eng_json_get(u, "Update"))
             err = (*why = "One or more parameter values were invalid: One of "

@@ -226,3 +226,30 @@ def test_short_index_names_are_reported_together_gsi_first(eddy):
                                             "GlobalSecondaryIndexes": [gsi(gn)]})
         assert msg == (f"2 validation errors detected: {short(gn, 'globalSecondaryIndexes')}; "
                        f"{short(ln, 'localSecondaryIndexes')}")
+
+
+# ---- UpdateTable index additions ------------------------------------------------------
+
+
+def test_new_index_keys_must_be_declared_in_the_request_itself(eddy):
+    ok(eddy, "CreateTable", {
+        "TableName": "gix", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                 {"AttributeName": "sk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                      {"AttributeName": "sk", "KeyType": "RANGE"}]})
+
+    def add(defs, keys):
+        return {"TableName": "gix", "AttributeDefinitions": defs, "GlobalSecondaryIndexUpdates": [
+            {"Create": {"IndexName": "byg", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                        "KeySchema": [{"AttributeName": n, "KeyType": t} for n, t in keys]}}]}
+
+    # pk is a table attribute, but this request does not declare it.
+    msg = refused(eddy, "UpdateTable", add([{"AttributeName": "g3", "AttributeType": "S"}],
+                                           [("pk", "HASH"), ("g3", "RANGE")]))
+    assert "Some index key attributes are not defined in AttributeDefinitions" in msg
+    assert "GlobalSecondaryIndexes" not in describe(eddy, "gix")
+    out = ok(eddy, "UpdateTable", add([{"AttributeName": "pk", "AttributeType": "S"},
+                                       {"AttributeName": "g3", "AttributeType": "S"}],
+                                      [("pk", "HASH"), ("g3", "RANGE")]))
+    assert [g["IndexName"] for g in out["TableDescription"]["GlobalSecondaryIndexes"]] == ["byg"]
