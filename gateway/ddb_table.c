@@ -159,6 +159,8 @@ static int set_sse(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update, c
         return 0;
     }
     const char *key = eng_json_get_str(v, "KMSMasterKeyId");
+    if (!key && eng_json_get(meta, "SSEDescription"))
+        return 0; /* Re-enabling keeps the key the table already has. */
     eng_buf_t arn = {0};
     if (key && strncmp(key, "arn:", 4) == 0) {
         eng_buf_append_str(&arn, key);

@@ -253,3 +253,10 @@ def test_new_index_keys_must_be_declared_in_the_request_itself(eddy):
                                        {"AttributeName": "g3", "AttributeType": "S"}],
                                       [("pk", "HASH"), ("g3", "RANGE")]))
     assert [g["IndexName"] for g in out["TableDescription"]["GlobalSecondaryIndexes"]] == ["byg"]
+
+
+def test_sse_enabled_again_keeps_its_key(eddy):
+    create(eddy, "ssekeep", SSESpecification={"Enabled": True})
+    arn = describe(eddy, "ssekeep")["SSEDescription"]["KMSMasterKeyArn"]
+    ok(eddy, "UpdateTable", {"TableName": "ssekeep", "SSESpecification": {"Enabled": True}})
+    assert describe(eddy, "ssekeep")["SSEDescription"]["KMSMasterKeyArn"] == arn
