@@ -108,3 +108,10 @@ def test_batch_write_sizes_a_put_on_the_larger_of_old_and_new_item(ddb):
         {"DeleteRequest": {"Key": {"pk": S("absent"), "sk": S("1")}}},
     ]}, ReturnConsumedCapacity="TOTAL")
     assert r["ConsumedCapacity"] == [{"TableName": TABLE, "CapacityUnits": 4.0}]
+
+
+def test_update_is_sized_on_the_larger_of_the_item_before_and_after(ddb):
+    ddb.put_item(TableName=TABLE, Item={"pk": S("shrink"), "sk": S("1"), "v": S("x" * 3000)})
+    r = ddb.update_item(TableName=TABLE, Key={"pk": S("shrink"), "sk": S("1")},
+                        UpdateExpression="REMOVE v", ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"] == {"TableName": TABLE, "CapacityUnits": 3.0}
