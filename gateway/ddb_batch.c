@@ -10,6 +10,7 @@
 #include "engine/err.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BATCH_WRITE_MAX 25
@@ -71,6 +72,7 @@ static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const
     }
     store_write_t *sw = ddb__wreq_add(w);
     sw->table_id = t->id;
+    sw->want_old = w->rcc > 0; /* Capacity is sized on the old item too. */
     int err = 0;
     size_t off = w->data.len;
     if (put) {
@@ -85,12 +87,10 @@ static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const
         ddb__wreq_mark(w, off, true);
         sw->kind = STORE_W_PUT;
         sw->item_size = (uint32_t)size;
-        w->units += ceil((double)size / 1024.0) < 1 ? 1 : ceil((double)size / 1024.0);
         off = w->data.len;
         err = ddb__key_build(c->th, s, item, false, &sw->key, &w->data, why);
     } else {
         sw->kind = STORE_W_DELETE;
-        w->units += 1;
         err = ddb__key_build(c->th, s, eng_json_get(del, "Key"), true, &sw->key, &w->data, why);
     }
     if (err < 0)
@@ -105,7 +105,7 @@ static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const
     return 0;
 }
 
-/* Queue every request of one table; capacity per table goes into w->aux. */
+/* Queue every request of one table. */
 static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
 {
     const char *why = NULL;
@@ -118,7 +118,6 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
         return err;
     bool is_icm = false;
     ddb__icm_wanted(c, s, &is_icm); /* The value itself was checked up front. */
-    double before = w->units;
     size_t name_off = w->data.len, name_len = strlen(tj->string);
     eng_buf_append(&w->data, tj->string, name_len);
     const cJSON *r;
@@ -132,13 +131,6 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
         if (is_icm)
             ddb__icm_mark(w, s);
     }
-    ddb__sep(&w->aux);
-    eng_buf_append_str(&w->aux, "{\"TableName\":");
-    eng_json_append_string(&w->aux, tj->string, strlen(tj->string));
-    eng_buf_printf(&w->aux, ",\"CapacityUnits\":%.1f", w->units - before);
-    if (w->rcc == 2)
-        eng_buf_printf(&w->aux, ",\"Table\":{\"CapacityUnits\":%.1f}", w->units - before);
-    eng_buf_append_char(&w->aux, '}');
     return 0;
 }
 
@@ -159,14 +151,12 @@ void ddb__op_batch_write(ddb_call_t *c)
         return;
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     w->rcc = rcc;
-    eng_buf_append_char(&w->aux, '[');
     for (const cJSON *t = items->child; t; t = t->next) {
         if (write_table(c, w, t) < 0) {
             ddb__wreq_put(w);
             return;
         }
     }
-    eng_buf_append_char(&w->aux, ']');
     ddb__wreq_submit(w, false);
 }
 
@@ -193,6 +183,53 @@ static bool is_first_failed_of_table(const ddb_wreq_t *w, size_t i)
     return true;
 }
 
+/* Is write i the first of its table? */
+static bool is_first_of_table(const ddb_wreq_t *w, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (w->offs[j].name_off == w->offs[i].name_off)
+            return false;
+    return true;
+}
+
+/* Write units of `bytes`: 1 KB each, at least one. */
+static double units_of(size_t bytes)
+{
+    double u = ceil((double)bytes / 1024.0);
+    return u < 1 ? 1 : u;
+}
+
+/* ConsumedCapacity: one entry per table, in request order, for the writes
+ * that applied; each sized like its single-item twin (the larger of the old
+ * and new item) and charged to the indexes it changed. */
+static void append_capacity(ddb_wreq_t *w, eng_buf_t *out)
+{
+    eng_buf_append_str(out, ",\"ConsumedCapacity\":[");
+    for (size_t i = 0; i < w->n_writes; i++) {
+        const ddb_woff_t *o = &w->offs[i];
+        if (!is_first_of_table(w, i))
+            continue;
+        char name[DDB_NAME_MAX + 1];
+        snprintf(name, sizeof(name), "%.*s", (int)o->name_len, w->data.ptr + o->name_off);
+        ddb_wcap_t cap;
+        ddb__wcap_open(w->th, name, &cap); /* On failure: table units alone. */
+        for (size_t j = i; j < w->n_writes; j++) {
+            const store_write_t *sw = &w->writes[j];
+            if (sw->err != 0 || w->offs[j].name_off != o->name_off)
+                continue;
+            eng_slice_t old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len) : (eng_slice_t){0};
+            eng_slice_t nw = sw->kind == STORE_W_PUT ? sw->item : (eng_slice_t){0};
+            size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
+            size_t bytes = sw->item_size > old_size && nw.len ? sw->item_size : old_size;
+            ddb__wcap_add(&cap, old, nw, units_of(bytes));
+        }
+        ddb__sep(out);
+        ddb__wcap_obj(&cap, w->rcc, eng_slice(w->data.ptr + o->name_off, o->name_len), out);
+        ddb__wcap_close(&cap);
+    }
+    eng_buf_append_char(out, ']');
+}
+
 static void on_write_done(ddb_wreq_t *w)
 {
     if (w->batch.err < 0) {
@@ -217,10 +254,8 @@ static void on_write_done(ddb_wreq_t *w)
         eng_buf_append_char(out, ']');
     }
     eng_buf_append_char(out, '}');
-    if (w->rcc > 0) {
-        eng_buf_append_str(out, ",\"ConsumedCapacity\":");
-        eng_buf_append(out, w->aux.ptr, w->aux.len);
-    }
+    if (w->rcc > 0)
+        append_capacity(w, out);
     ddb__icm_append(w, out);
     eng_buf_append_char(out, '}');
     ddb__reply(w->th, w->req, eng_slice(out->ptr, out->len));

@@ -178,6 +178,43 @@ void ddb__append_capacity(eng_buf_t *out, int rcc, const char *table, double uni
 /* Append one ConsumedCapacity object {"TableName":..,"CapacityUnits":..}. */
 void ddb__capacity_obj(eng_buf_t *out, int rcc, const char *table, double units);
 
+/* ---- write capacity in secondary indexes (ddb_wcap.c) ---- */
+
+#define DDB_WCAP_INDEXES 32 /* DynamoDB allows 20 GSIs and 5 LSIs per table. */
+
+/* One index of the table being charged. */
+typedef struct ddb_wcap_ix {
+    const char *name;     /* Borrowed from the wcap's meta, as are the next four. */
+    const char *pk, *sk;  /* Index key attributes; sk NULL when there is none. */
+    const char *proj;     /* ProjectionType. */
+    const cJSON *include; /* INCLUDE: NonKeyAttributes. */
+    bool is_gsi;
+    double units; /* Write units charged so far. */
+} ddb_wcap_ix_t;
+
+/* Write capacity of one table's item writes, with their index share. */
+typedef struct ddb_wcap {
+    cJSON *meta;         /* The table's meta when it has indexes; owned. */
+    const char *pk, *sk; /* The table's key attributes; borrowed from meta. */
+    double table_units;  /* Sum of the table shares given to ddb__wcap_add. */
+    size_t n;            /* Indexes in ix. */
+    ddb_wcap_ix_t ix[DDB_WCAP_INDEXES];
+} ddb_wcap_t;
+
+/* Start counting writes to `table`: reads its index definitions with a read
+ * of its own. Returns 0 (a table without indexes too: only table units are
+ * counted), ENG_ENOTFOUND, ENG_ECORRUPT or ENG_EIO; *cap is usable (and must
+ * be closed) whatever it returns. Loop thread, outside a read. */
+int ddb__wcap_open(ddb_thread_t *th, const char *table, ddb_wcap_t *cap);
+/* Count one committed item write: `table_units` for the table, and what each
+ * index is charged for turning item text `old` into `nw` (len 0: absent). */
+void ddb__wcap_add(ddb_wcap_t *cap, eng_slice_t old, eng_slice_t nw, double table_units);
+/* Append the ConsumedCapacity object of the writes counted: the total, and
+ * for INDEXES (rcc 2) the Table share and the indexes that were charged. */
+void ddb__wcap_obj(const ddb_wcap_t *cap, int rcc, eng_slice_t table, eng_buf_t *out);
+/* Release what ddb__wcap_open took. */
+void ddb__wcap_close(ddb_wcap_t *cap);
+
 /* ---- base64 (ddb.c) ---- */
 int ddb__b64_decode(const char *s, size_t len, eng_buf_t *out);
 void ddb__b64_encode(const unsigned char *p, size_t len, eng_buf_t *out);

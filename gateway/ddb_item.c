@@ -245,6 +245,28 @@ static void append_attributes(ddb_wreq_t *w, eng_buf_t *out)
     }
 }
 
+/* ConsumedCapacity of a committed single-item write: the table's units for
+ * the larger of the old and new item, plus what its indexes were charged. */
+static void append_capacity(ddb_wreq_t *w, size_t new_size, eng_buf_t *out)
+{
+    const store_write_t *sw = &w->writes[0];
+    const store_update_t *u = w->offs[0].upd;
+    /* An update keeps its old item in `u`, not in the write. */
+    eng_slice_t old = sw->want_old && sw->had_old ? eng_slice(sw->old.ptr, sw->old.len)
+                                                  : (u ? store_update_old(u) : (eng_slice_t){0});
+    /* After the commit the write holds the final item (an update's too). */
+    eng_slice_t nw = sw->kind == STORE_W_PUT ? sw->item : (eng_slice_t){0};
+    size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
+    size_t bytes = old_size > new_size ? old_size : new_size;
+    ddb_wcap_t cap;
+    ddb__wcap_open(w->th, w->table, &cap); /* On failure: table units alone. */
+    ddb__wcap_add(&cap, old, nw, write_units(bytes));
+    ddb__sep(out);
+    eng_buf_append_str(out, "\"ConsumedCapacity\":");
+    ddb__wcap_obj(&cap, w->rcc, eng_slice_cstr(w->table), out);
+    ddb__wcap_close(&cap);
+}
+
 /* Reply for a single-item write: Attributes and ConsumedCapacity. */
 static void reply_single(ddb_wreq_t *w, size_t new_size)
 {
@@ -258,14 +280,8 @@ static void reply_single(ddb_wreq_t *w, size_t new_size)
     eng_buf_reset(out);
     eng_buf_append_char(out, '{');
     append_attributes(w, out);
-    if (w->rcc > 0) {
-        const store_update_t *u = w->offs[0].upd;
-        eng_slice_t old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len)
-                                      : (u ? store_update_old(u) : (eng_slice_t){0});
-        size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
-        size_t bytes = old_size > new_size ? old_size : new_size;
-        ddb__append_capacity(out, w->rcc, w->table, write_units(bytes));
-    }
+    if (w->rcc > 0)
+        append_capacity(w, new_size, out);
     if (w->mode & RV_ICM) {
         const ddb_woff_t *o = &w->offs[0];
         ddb__sep(out);
