@@ -144,3 +144,21 @@ def test_batch_get_refuses_projection_styles_mixed_across_tables(srv):
         "hsh": {"Keys": [{"pk": S}], "AttributesToGet": ["pk"]},
         "cmp": {"Keys": [{"pk": S, "sk": S}], "AttributesToGet": ["pk"]}}})
     assert status == 200
+
+
+def test_oversized_expressions_name_their_size_only_for_conditions_and_filters(srv):
+    cond = "a = :v" + " AND a = :v" * 373  # 4109 bytes
+    update_expr = "SET " + ", ".join(f"a{i} = :v" for i in range(500))
+    msg = refusal(srv, "TransactWriteItems", {"TransactItems": [{"Delete": {
+        "TableName": "hsh", "Key": {"pk": S}, "ConditionExpression": cond,
+        "ExpressionAttributeValues": {":v": S}}}]})
+    assert msg == ("Invalid ConditionExpression: Expression size has exceeded the maximum "
+                   "allowed size; expression size: 4109")
+    msg = refusal(srv, "TransactWriteItems", {"TransactItems": [{"Update": {
+        "TableName": "hsh", "Key": {"pk": S}, "UpdateExpression": update_expr,
+        "ExpressionAttributeValues": {":v": S}}}]})
+    assert msg == "Invalid UpdateExpression: Expression size has exceeded the maximum allowed size;"
+    msg = refusal(srv, "GetItem", {"TableName": "hsh", "Key": {"pk": S},
+                                   "ProjectionExpression": ", ".join(f"p{i}" for i in range(900))})
+    assert msg == ("Invalid ProjectionExpression: Expression size has exceeded the maximum "
+                   "allowed size;")

@@ -316,6 +316,14 @@ static void test_limits(void)
                    "allowed size; expression size: 13000",
                    e.why.ptr);
     eng_buf_reset(&text);
+    eng_buf_append_str(&text, "SET a = :one");
+    for (int i = 0; i < 500; i++) /* 5012 bytes, over the limit before any other check. */
+        eng_buf_append_str(&text, ", a = :one");
+    T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_UPDATE, text.ptr, &x));
+    T_ASSERT_STREQ("Invalid UpdateExpression: Expression size has exceeded the maximum allowed "
+                   "size;",
+                   e.why.ptr);
+    eng_buf_reset(&text);
     for (int i = 0; i < 1000; i++)
         eng_buf_append_char(&text, '(');
     T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_CONDITION, text.ptr, &x));
