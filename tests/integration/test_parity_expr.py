@@ -33,14 +33,17 @@ def refusal(e, op, body):
 @pytest.fixture(scope="module")
 def srv():
     e = Eddy()
-    for name, keys in [("hsh", [("pk", "HASH")]), ("cmp", [("pk", "HASH"), ("sk", "RANGE")])]:
-        status, _ = call(e, "CreateTable", {
-            "TableName": name, "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
-            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k, _ in keys]})
-        assert status == 200
-    yield e
-    e.stop()
+    try:
+        for name, keys in [("hsh", [("pk", "HASH")]), ("cmp", [("pk", "HASH"), ("sk", "RANGE")])]:
+            status, _ = call(e, "CreateTable", {
+                "TableName": name, "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
+                "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"}
+                                         for k, _ in keys]})
+            assert status == 200
+        yield e
+    finally:
+        e.stop()
     text = e.stderr()
     assert "AddressSanitizer" not in text and "runtime error" not in text, text
 
