@@ -379,8 +379,13 @@ static void get_run(ddb_call_t *c, get_table_t *gs, size_t n, const store_key_t 
 void ddb__op_batch_get(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "RequestItems");
+    const char *why = NULL;
     if (get_limits(c, items) < 0)
         return;
+    if (ddb__exprs_check_batch_mixed(c->th, items, &why) < 0) {
+        reply_bad(c, why);
+        return;
+    }
     int rcc = ddb__rcc(c->body);
     size_t n = (size_t)cJSON_GetArraySize(items);
     get_table_t *gs = eng_calloc(n, sizeof(*gs));

@@ -259,6 +259,14 @@ typedef struct ddb_exprs {
  * Returns 0 (free with ddb__exprs_free) or ENG_EINVAL with *why in th->why. */
 int ddb__exprs_parse(ddb_thread_t *th, const cJSON *body, unsigned which, ddb_exprs_t *x,
                      const char **why);
+/* Reply a ValidationException for a PutItem, UpdateItem or DeleteItem whose
+ * expressions ddb__exprs_parse refused: `why` inside DynamoDB's "1 validation
+ * error detected: " envelope (once). Loop thread; ends the call. */
+void ddb__reply_write_exprs_err(ddb_thread_t *th, gw_req_t *req, const char *why);
+/* BatchGetItem's RequestItems must not mix ProjectionExpression and
+ * AttributesToGet, even across tables. Returns 0 or ENG_EINVAL with DynamoDB's
+ * mixing message in *why (in th->why, valid until its next use). */
+int ddb__exprs_check_batch_mixed(ddb_thread_t *th, const cJSON *items, const char **why);
 /* Free what ddb__exprs_parse made; zeroes *x. */
 void ddb__exprs_free(ddb_exprs_t *x);
 /* Append `item_text` projected by `proj` (NULL: whole text) to `out`. */

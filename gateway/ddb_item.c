@@ -111,7 +111,7 @@ static int single_begin(ddb_call_t *c, const char *member, const char *field, un
         return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
         return ENG_EINVAL;
     if (ddb__exprs_parse(c->th, c->body, which, x, &why) < 0) {
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        ddb__reply_write_exprs_err(c->th, c->req, why);
         return ENG_EINVAL;
     }
     int err = ddb__table(c, r->table, &t, s);

@@ -146,6 +146,14 @@ static int build_cond(store_expr_t *e, const char *name, const cJSON *c, expr_no
         eng_buf_append_str(why, "Attempted conditional constraint is not an indexable operation");
         return ENG_EINVAL;
     }
+    if (e->kind == STORE_EXPR_CONDITION && !list && op->n_values != 0) {
+        /* Expected names both of its ways to give the operand. */
+        eng_buf_printf(why,
+                       "One or more parameter values were invalid: Value or AttributeValueList "
+                       "must be used with ComparisonOperator: %s for Attribute: %s",
+                       op->name, name);
+        return ENG_EINVAL;
+    }
     const int n = cJSON_GetArraySize(list);
     if (op->n_values >= 0 ? n != op->n_values : n < 1)
         return invalid(why, "Invalid number of argument(s) for the %s ComparisonOperator",
@@ -175,6 +183,9 @@ static int build_expected(store_expr_t *e, const char *name, const cJSON *c, exp
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "Value");
     const cJSON *exists = cJSON_GetObjectItemCaseSensitive(c, "Exists");
+    if (value && cJSON_GetObjectItemCaseSensitive(c, "AttributeValueList"))
+        return invalid(
+            why, "Value and AttributeValueList cannot be used together for Attribute: %s", name);
     if ((value || exists) && cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator"))
         return invalid(why,
                        "Value or Exists cannot be used together with ComparisonOperator for "

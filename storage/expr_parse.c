@@ -578,10 +578,12 @@ int store_expr_parse(store_expr_ctx_t *ctx, store_expr_kind_t kind, const char *
 {
     *out = NULL;
     if (len > EXPR_MAX_BYTES) {
-        eng_buf_printf(why,
-                       "%sExpression size has exceeded the maximum allowed size; "
-                       "expression size: %zu",
-                       expr__prefix(kind), len);
+        eng_buf_printf(why, "%sExpression size has exceeded the maximum allowed size;",
+                       expr__prefix(kind));
+        /* DynamoDB reports the size for conditions and filters only, never
+         * for an UpdateExpression, a projection or a key condition. */
+        if (kind == STORE_EXPR_CONDITION || kind == STORE_EXPR_FILTER)
+            eng_buf_printf(why, " expression size: %zu", len);
         return ENG_EINVAL;
     }
     parser_t p = {.kind = kind, .text = text, .why = why};

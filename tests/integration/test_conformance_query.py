@@ -161,17 +161,19 @@ def test_legacy_expected_validation(client):
          "upper bound"),
         ({"v": {"Value": {"N": "0"}, "ComparisonOperator": "EQ",
                 "AttributeValueList": [{"N": "0"}]}},
-         "One or more parameter values were invalid: Value or Exists cannot be used together "
-         "with ComparisonOperator for Attribute: v"),
+         "One or more parameter values were invalid: Value and AttributeValueList cannot be "
+         "used together for Attribute: v"),
     ]
+    # PutItem reports these inside its request-validation envelope.
+    env = "1 validation error detected: "
     for expected, message in bad:
-        assert refused(put_expected, client=client, expected=expected) == message
+        assert refused(put_expected, client=client, expected=expected) == env + message
     assert refused(put_expected, client=client, expected={},
                    ConditionalOperator="OR") == (
-        "ConditionalOperator cannot be used without Filter or Expected")
+        env + "ConditionalOperator cannot be used without Filter or Expected")
     assert refused(put_expected, client=client, expected={"v": {"Value": {"N": "0"}}},
                    ConditionalOperator="AND") == (
-        "ConditionalOperator can only be used when Filter or Expected has two or more elements")
+        env + "ConditionalOperator can only be used when Filter or Expected has two or more elements")
 
 
 def test_legacy_not_contains_needs_the_attribute(client):

@@ -14,6 +14,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+# PutItem, UpdateItem and DeleteItem report refused expressions inside the request-
+# validation envelope, as DynamoDB does.
+ENVELOPE = "1 validation error detected: "
 MISMATCH = "Type mismatch for attribute to update"
 TOO_LONG = "1 validation error detected: Attribute name is too large, must be less than 65536 bytes"
 OVERFLOW = ("Number overflow. Attempting to store a number with magnitude larger than "
@@ -57,7 +60,7 @@ def test_action_value_types(tbl):
                                 ("ADD", "s", "S"), ("ADD", {"m": 1}, "M"), ("ADD", True, "BOOL")]:
         msg = refused(tbl.update_item, Key={"k": "b"},
                       AttributeUpdates={"x": {"Action": action, "Value": value}})
-        assert msg == ("One or more parameter values were invalid: Action %s is not "
+        assert msg == (ENVELOPE + "One or more parameter values were invalid: Action %s is not "
                        "supported for the type %s" % (action, name))
 
 
@@ -149,7 +152,7 @@ def test_list_append_does_not_nest(tbl):
     msg = refused(tbl.update_item, Key={"k": "i"},
                   UpdateExpression="SET l = list_append(list_append(:a, :b), :c)",
                   ExpressionAttributeValues=vals)
-    assert msg == ("Invalid UpdateExpression: The function is not allowed to be used this way "
+    assert msg == (ENVELOPE + "Invalid UpdateExpression: The function is not allowed to be used this way "
                    "in an expression; function: list_append")
     # if_not_exists is fine inside list_append, and inside itself.
     tbl.update_item(Key={"k": "i"}, UpdateExpression="SET l = list_append(if_not_exists(l, :a), :b)",

@@ -12,6 +12,9 @@ from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+# PutItem, UpdateItem and DeleteItem report refused expressions inside the request-
+# validation envelope, as DynamoDB does.
+ENVELOPE = "1 validation error detected: "
 FAILED = ("ConditionalCheckFailedException", "The conditional request failed")
 
 
@@ -147,4 +150,4 @@ VALIDATION = [
 def test_validation_messages(ddb, kw, msg):
     with pytest.raises(ClientError) as e:
         ddb.put_item(TableName="ctb", Item={"pk": {"S": "a"}}, **kw)
-    assert err(e) == ("ValidationException", msg)
+    assert err(e) == ("ValidationException", ENVELOPE + msg)

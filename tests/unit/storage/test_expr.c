@@ -316,6 +316,14 @@ static void test_limits(void)
                    "allowed size; expression size: 13000",
                    e.why.ptr);
     eng_buf_reset(&text);
+    eng_buf_append_str(&text, "SET a = :one");
+    for (int i = 0; i < 500; i++) /* 5012 bytes, over the limit before any other check. */
+        eng_buf_append_str(&text, ", a = :one");
+    T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_UPDATE, text.ptr, &x));
+    T_ASSERT_STREQ("Invalid UpdateExpression: Expression size has exceeded the maximum allowed "
+                   "size;",
+                   e.why.ptr);
+    eng_buf_reset(&text);
     for (int i = 0; i < 1000; i++)
         eng_buf_append_char(&text, '(');
     T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_CONDITION, text.ptr, &x));
@@ -651,6 +659,47 @@ static void test_legacy_conditions(void)
     cJSON_Delete(item);
 }
 
+/* Expected's malformed forms, each with DynamoDB's message. */
+static const struct {
+    const char *expected, *want;
+} expected_cases[] = {
+    {"{'a':{'Value':{'S':'x'},'ComparisonOperator':'EQ','AttributeValueList':[{'S':'x'}]}}",
+     "One or more parameter values were invalid: Value and AttributeValueList cannot be used "
+     "together for Attribute: a"},
+    {"{'a':{'ComparisonOperator':'EQ'}}",
+     "One or more parameter values were invalid: Value or AttributeValueList must be used with "
+     "ComparisonOperator: EQ for Attribute: a"},
+    {"{'a':{'Exists':false,'Value':{'S':'x'}}}",
+     "One or more parameter values were invalid: Value cannot be used when Exists is false for "
+     "Attribute: a"},
+    {"{'a':{'ComparisonOperator':'BETWEEN','AttributeValueList':[{'S':'x'}]}}",
+     "One or more parameter values were invalid: Invalid number of argument(s) for the BETWEEN "
+     "ComparisonOperator"},
+};
+
+static void test_legacy_expected_errors(void)
+{
+    for (size_t i = 0; i < ENG_ARRAY_LEN(expected_cases); i++) {
+        cJSON *exp = j(expected_cases[i].expected);
+        store_expr_t *x = NULL;
+        eng_buf_t why = {0};
+        T_ASSERT_EQ(ENG_EINVAL,
+                    store_expr_from_legacy_conditions(STORE_EXPR_CONDITION, exp, NULL, &x, &why));
+        T_ASSERT_STREQ(expected_cases[i].want, why.ptr);
+        T_ASSERT(x == NULL);
+        eng_buf_free(&why);
+        cJSON_Delete(exp);
+    }
+    /* NULL and NOT_NULL take no operand, so Expected needs neither Value nor a list. */
+    cJSON *f = j("{'a':{'ComparisonOperator':'NULL'}}");
+    store_expr_t *x = NULL;
+    eng_buf_t why = {0};
+    T_ASSERT_OK(store_expr_from_legacy_conditions(STORE_EXPR_CONDITION, f, NULL, &x, &why));
+    store_expr_destroy(x);
+    cJSON_Delete(f);
+    eng_buf_free(&why);
+}
+
 static void test_legacy_projection_and_updates(void)
 {
     cJSON *item = j(item_json), *names = j("['s','n']"), *out = NULL;
@@ -793,6 +842,7 @@ int main(void)
     T_RUN(test_decimal_table);
     T_RUN(test_key_conditions);
     T_RUN(test_legacy_conditions);
+    T_RUN(test_legacy_expected_errors);
     T_RUN(test_legacy_projection_and_updates);
     T_RUN(test_legacy_update_errors);
     T_RUN(test_legacy_limits);
