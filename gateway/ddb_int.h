@@ -158,6 +158,32 @@ static inline int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
 /* ReturnConsumedCapacity member: 0 NONE/absent, 1 TOTAL, 2 INDEXES, -1 invalid. */
 int ddb__rcc(const cJSON *body);
 
+/* ---- request member rules (ddb_rules.c) ---- */
+
+typedef enum ddb_rule_kind {
+    DDB_RULE_TABLE,     /* A data-plane TableName: 1 to 255 of [a-zA-Z0-9_.-]. */
+    DDB_RULE_REQUIRED,  /* An object member that must be present (Key, Item). */
+    DDB_RULE_ENUM,      /* A string out of `values`, when present. */
+    DDB_RULE_TABLE_MAP, /* An object whose keys are table names (BatchGetItem). */
+} ddb_rule_kind_t;
+
+/* One member constraint; an operation lists them in DynamoDB's report order. */
+typedef struct ddb_rule {
+    ddb_rule_kind_t kind;
+    const char *member; /* JSON member name, e.g. "ReturnValues". */
+    const char *field;  /* Its name in messages, e.g. "returnValues". */
+    const char *values; /* DDB_RULE_ENUM: the set as DynamoDB prints it ("A, B"). */
+} ddb_rule_t;
+
+#define DDB_RULES_FIRST_ONLY 1u /* With the required members present, report only the first. */
+
+/* Check c->body against `rules`. DynamoDB reports every failed rule when a
+ * required member is missing; otherwise a bad table name alone, else all
+ * (or the first, with DDB_RULES_FIRST_ONLY). Returns 0, or ENG_EINVAL after
+ * replying the ValidationException. Allocates nothing when all pass. Loop
+ * thread. */
+int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags);
+
 /* ---- item collection metrics (ddb_icm.c) ---- */
 
 /* ReturnItemCollectionMetrics of c->body: *is_on when it is SIZE and the
