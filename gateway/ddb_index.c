@@ -672,9 +672,7 @@ int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *i
     if (err == 0)
         err = ddb__key_build(c->th, ts, esk, false, &tkey, NULL, &why);
     if (err < 0) {
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
-                       "The provided starting key is invalid: The provided key element does not "
-                       "match the schema");
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, "The provided starting key is invalid");
         return err;
     }
     store_index_key(&ipk, &ikey, &tkey, key);
