@@ -133,8 +133,10 @@ static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSO
         sw->item_size = (uint32_t)size;
     }
     size_t off = w->data.len;
+    /* DynamoDB refuses an empty key value up front and reports other key
+     * faults as the action's ValidationError. */
     if ((err = ddb__key_build(c->th, s, obj, !is_put, &sw->key, &w->data, why)) < 0)
-        return ACT_CANCEL; /* DynamoDB reports a key fault as the action's ValidationError. */
+        return strstr(*why, "cannot contain an empty") ? ENG_EINVAL : ACT_CANCEL;
     ddb__wreq_mark(w, off, false);
     sw->kind = strcmp(k->name, "Delete") == 0 ? STORE_W_DELETE : STORE_W_PUT;
     for (size_t i = 0; i + 1 < w->n_writes; i++)
@@ -184,10 +186,16 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     for (size_t i = 0; i < ENG_ARRAY_LEN(ACTS) && !k; i++)
         if ((a = eng_json_get(elem, ACTS[i].name)))
             k = &ACTS[i];
-    if (!k || !cJSON_IsObject(a))
+    if (!k)
+        return bad(c, "Invalid Request: TransactWriteRequest should contain Delete or Put or "
+                      "Update request");
+    if (!cJSON_IsObject(a))
         return bad(c, "TransactItems can only contain one of Check, Put, Update or Delete");
     const char *why = NULL, *table = ddb__name_of(a);
-    if (ddb__check_table_name(c->th, table, "tableName", &why) < 0)
+    char field[64]; /* The member path DynamoDB names, e.g. transactItems.2.member.put. */
+    snprintf(field, sizeof(field), "transactItems.%d.member.%s.tableName", pos,
+             CF_FIELDS[k - ACTS]);
+    if (ddb__check_table_name(c->th, table, field, &why) < 0)
         return bad(c, why);
     const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     if (check_cf(c, cf, pos, (size_t)(k - ACTS)) < 0)
@@ -351,10 +359,15 @@ void ddb__op_transact_write(ddb_call_t *c)
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     int n = cJSON_GetArraySize(items);
     if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, n > TXN_MAX ? "1 validation error detected: Value at 'transactItems' failed to "
-                             "satisfy constraint: Member must have length less than or equal to 100"
-                           : "1 validation error detected: Value null at 'transactItems' failed "
-                             "to satisfy constraint: Member must not be null");
+        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
+                                       "'transactItems' failed to satisfy constraint: Member "
+                                       "must not be null"
+               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length less than or equal "
+                               "to 100"
+                             : "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length greater than or "
+                               "equal to 1");
         return;
     }
     int rcc = rcc_of(c);
@@ -371,18 +384,27 @@ void ddb__op_transact_write(ddb_call_t *c)
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     w->rcc = rcc;
+    /* A request-level fault in any action outranks an earlier action's
+     * cancellation, so every action is checked before the first is reported. */
     const cJSON *e;
-    int pos = 0;
+    int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
     {
         const char *why = NULL;
         int err = act_add(c, w, e, ++pos, &why);
-        if (err == ACT_CANCEL)
-            cancel_invalid(c, n, pos, why);
-        if (err != 0) {
+        if (err == ACT_CANCEL && !cancel_pos) {
+            cancel_pos = pos;
+            eng_buf_reset(&w->aux);
+            eng_buf_append_str(&w->aux, why ? why : "");
+        } else if (err < 0) {
             ddb__wreq_put(w);
             return;
         }
+    }
+    if (cancel_pos) {
+        cancel_invalid(c, n, cancel_pos, w->aux.ptr);
+        ddb__wreq_put(w);
+        return;
     }
     if (payload_bytes(w) > TXN_PAYLOAD_MAX) {
         bad(c, "Transaction request payload size cannot exceed 4 MB");
@@ -485,12 +507,17 @@ static void on_write_done(ddb_wreq_t *w)
 
 /* ---- TransactGetItems --------------------------------------------------- */
 
-/* Append one Get's response ({} or {"Item":...}). Replies on failure. */
-static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out, txn_cap_t *cap)
+/* Append one Get's (1-based `pos`) response ({} or {"Item":...}). Returns
+ * 0, ACT_CANCEL (a key fault: not replied, message in *cancel_why) or an
+ * error (replied). */
+static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, txn_cap_t *cap,
+                   const char **cancel_why)
 {
     const cJSON *g = eng_json_get(elem, "Get");
     const char *why = NULL, *table = ddb__name_of(g);
-    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, "tableName", &why) < 0)
+    char field[48];
+    snprintf(field, sizeof(field), "transactItems.%d.member.get.tableName", pos);
+    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, field, &why) < 0)
         return bad(c, why ? why : "TransactItems can only contain Get");
     store_table_t t;
     const ddb_schema_t *s = NULL;
@@ -504,7 +531,10 @@ static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out, txn_cap_t *
     eng_slice_t text;
     if ((err = ddb__key_build(c->th, s, eng_json_get(g, "Key"), true, &key, NULL, &why)) < 0) {
         ddb__exprs_free(&x);
-        return bad(c, why);
+        if (strstr(why, "cannot contain an empty")) /* Refused up front, as for writes. */
+            return bad(c, why);
+        *cancel_why = why;
+        return ACT_CANCEL;
     }
     ddb__sep(out);
     eng_buf_append_char(out, '{');
@@ -525,21 +555,39 @@ void ddb__op_transact_get(ddb_call_t *c)
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     int n = cJSON_GetArraySize(items);
     if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, "1 validation error detected: Value at 'transactItems' failed to satisfy "
-               "constraint: Member must have length less than or equal to 100");
+        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
+                                       "'transactItems' failed to satisfy constraint: Member "
+                                       "must not be null"
+               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length less than or equal "
+                               "to 100"
+                             : "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length greater than or "
+                               "equal to 1");
         return;
     }
     int rcc = rcc_of(c);
     if (rcc < 0)
         return;
-    eng_buf_t body = {0};
+    eng_buf_t body = {0}, cancel = {0};
     txn_cap_t cap = {.n = 0};
     eng_buf_append_str(&body, "{\"Responses\":[");
     const cJSON *e;
+    int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
     {
-        if (get_one(c, e, &body, &cap) < 0)
+        const char *why = NULL;
+        const int err = get_one(c, e, ++pos, &body, &cap, &why);
+        if (err == ACT_CANCEL && !cancel_pos) { /* Later Gets may still refuse the request. */
+            cancel_pos = pos;
+            eng_buf_append_str(&cancel, why);
+        } else if (err < 0) {
             goto out;
+        }
+    }
+    if (cancel_pos) {
+        cancel_invalid(c, n, cancel_pos, cancel.ptr);
+        goto out;
     }
     eng_buf_append_char(&body, ']');
     cap_append(&body, rcc, &cap, "Read");
@@ -547,4 +595,5 @@ void ddb__op_transact_get(ddb_call_t *c)
     ddb__reply(c->th, c->req, eng_slice(body.ptr, body.len));
 out:
     eng_buf_free(&body);
+    eng_buf_free(&cancel);
 }

@@ -245,3 +245,67 @@ def test_batch_get_refuses_styles_mixed_across_tables(db):
     assert msg == ("Can not use both expression and non-expression parameters in the same request: "
                    "Non-expression parameters: {AttributesToGet} Expression parameters: "
                    "{ProjectionExpression}")
+
+
+# ---- transactions -------------------------------------------------------------------
+
+EMPTY_KEY = ("One or more parameter values are not valid. The AttributeValue for a key attribute "
+             "cannot contain an empty string value. Key: pk")
+
+
+def cancelled(e, op, body):
+    status, j = call(e, op, body)
+    assert status == 400 and j["__type"].endswith("TransactionCanceledException"), j
+    return j["message"], [(r["Code"], r.get("Message")) for r in j["CancellationReasons"]]
+
+
+def test_transact_list_length_messages(db):
+    for op in ("TransactWriteItems", "TransactGetItems"):
+        assert refusal(db, op, {"TransactItems": []}) == one(
+            "Value at 'TransactItems' failed to satisfy constraint: Member must have length "
+            "greater than or equal to 1")
+    gets = [{"Get": {"TableName": "hash", "Key": {"pk": {"S": f"k{i}"}}}} for i in range(101)]
+    assert refusal(db, "TransactGetItems", {"TransactItems": gets}) == one(
+        "Value at 'TransactItems' failed to satisfy constraint: Member must have length less "
+        "than or equal to 100")
+    assert refusal(db, "TransactWriteItems", {"TransactItems": [{}]}) == (
+        "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request")
+
+
+def test_transact_bad_table_name_names_the_member_path(db):
+    upd = {"Update": {"TableName": "bad!name", "Key": {"pk": {"S": "a"}},
+                      "UpdateExpression": "SET a = :a", "ExpressionAttributeValues": {":a": {"S": "x"}}}}
+    msg = refusal(db, "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "hash", "Item": {"pk": {"S": "first"}}}}, upd]})
+    assert msg == one("Value 'bad!name' at 'transactItems.2.member.update.tableName' failed to "
+                      "satisfy constraint: Member must satisfy regular expression pattern: "
+                      "[a-zA-Z0-9_.-]+")
+    msg = refusal(db, "TransactGetItems", {"TransactItems": [
+        {"Get": {"TableName": "bad!name", "Key": {"pk": {"S": "a"}}}}]})
+    assert msg == one("Value 'bad!name' at 'transactItems.1.member.get.tableName' failed to "
+                      "satisfy constraint: Member must satisfy regular expression pattern: "
+                      "[a-zA-Z0-9_.-]+")
+
+
+def test_transact_empty_key_value_is_refused_up_front(db):
+    for act in ({"Put": {"TableName": "hash", "Item": {"pk": {"S": ""}}}},
+                {"Delete": {"TableName": "hash", "Key": {"pk": {"S": ""}}}},
+                {"ConditionCheck": {"TableName": "hash", "Key": {"pk": {"S": ""}},
+                                    "ConditionExpression": "attribute_not_exists(pk)"}}):
+        assert refusal(db, "TransactWriteItems", {"TransactItems": [act]}) == EMPTY_KEY
+    # Even after an earlier action that would only have been cancelled.
+    acts = [{"Delete": {"TableName": "hash", "Key": {"pk": {"N": "5"}}}},
+            {"Delete": {"TableName": "hash", "Key": {"pk": {"S": ""}}}}]
+    assert refusal(db, "TransactWriteItems", {"TransactItems": acts}) == EMPTY_KEY
+
+
+def test_transact_wrong_key_type_cancels_the_action(db):
+    msg, reasons = cancelled(db, "TransactWriteItems", {"TransactItems": [
+        {"Delete": {"TableName": "hash", "Key": {"pk": {"N": "5"}}}}]})
+    assert reasons == [("ValidationError", "The provided key element does not match the schema")]
+    msg, reasons = cancelled(db, "TransactGetItems", {"TransactItems": [
+        {"Get": {"TableName": "hash", "Key": {"pk": {"S": "a"}}}},
+        {"Get": {"TableName": "hash", "Key": {}}}]})
+    assert msg == ("Transaction cancelled, please refer cancellation reasons for specific reasons "
+                   "[None, ValidationError]")
+    assert [r[0] for r in reasons] == ["None", "ValidationError"]
