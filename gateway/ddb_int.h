@@ -327,10 +327,13 @@ int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not
 void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, const char *arn,
                          const char *creating, cJSON *d);
 /* Explain why storage refused to write `item` (canonical text) into `table`
- * with ENG_EINVAL when an index key attribute has the wrong type: appends
- * DynamoDB's message to `out`. Returns 0, ENG_ENOTFOUND (no index explains
- * it) or ENG_EIO. Loop thread, outside a read (it takes its own). */
-int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out);
+ * with ENG_EINVAL when an index key attribute has the wrong type or an empty
+ * value: appends DynamoDB's message to `out` (an update expression's wording
+ * when is_update) and sets *is_type for a type mismatch. Returns 0,
+ * ENG_ENOTFOUND (no index explains it) or ENG_EIO. Loop thread, outside a
+ * read (it takes its own). */
+int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, bool is_update,
+                        eng_buf_t *out, bool *is_type);
 /* Check a request item (DynamoDB JSON) against the indexes of table `t`
  * before it is queued. Returns 0, or ENG_EINVAL with DynamoDB's message
  * appended to `out` for an index key attribute of the wrong type (*is_type)

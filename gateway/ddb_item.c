@@ -203,7 +203,9 @@ static int index_mismatch(ddb_wreq_t *w)
     if (!item.len)
         return ENG_ENOTFOUND;
     eng_buf_reset(&w->aux);
-    return ddb__index_mismatch(w->th, w->table, item, &w->aux);
+    bool is_type;
+    return ddb__index_mismatch(w->th, w->table, item, w->on_done == on_update_done, &w->aux,
+                               &is_type);
 }
 
 /* Errors of a single-item write: condition (with the old item when asked),

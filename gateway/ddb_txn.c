@@ -218,7 +218,9 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     bool is_icm = false;
     if (strcmp(k->name, "ConditionCheck") != 0)
         ddb__icm_wanted(c, s, &is_icm); /* The value itself was checked up front. */
-    if (w->rcc > 0 || is_icm) {         /* Both replies group by table name. */
+    const bool is_update = strcmp(k->name, "Update") == 0;
+    /* Both replies group by table name; an Update's name explains an index fault. */
+    if (w->rcc > 0 || is_icm || is_update) {
         ddb_woff_t *o = &w->offs[w->n_writes - 1];
         o->name_off = w->data.len;
         o->name_len = strlen(table);
@@ -420,8 +422,26 @@ void ddb__op_transact_write(ddb_call_t *c)
     ddb__wreq_submit(w, true);
 }
 
-/* Code and message of one action for CancellationReasons. */
-static void reason(ddb_wreq_t *w, size_t i, int err, eng_buf_t *out, eng_buf_t *names)
+/* Why storage refused Update action i's new item (an index key of the
+ * wrong type or an empty value), as DynamoDB words it, into `out`. Returns
+ * 0 with *is_type, or ENG_ENOTFOUND when no index explains it. */
+static int index_fault(ddb_wreq_t *w, size_t i, eng_buf_t *out, bool *is_type)
+{
+    const store_update_t *u = w->offs[i].upd;
+    const ddb_woff_t *o = &w->offs[i];
+    if (!u || !store_update_new(u).len || !o->name_len || o->name_len > DDB_NAME_MAX)
+        return ENG_ENOTFOUND;
+    char table[DDB_NAME_MAX + 1];
+    memcpy(table, w->data.ptr + o->name_off, o->name_len);
+    table[o->name_len] = '\0';
+    eng_buf_reset(out);
+    return ddb__index_mismatch(w->th, table, store_update_new(u), true, out, is_type);
+}
+
+/* Code and message of one action for CancellationReasons (`why`: the
+ * action's explained ValidationError, or NULL). */
+static void reason(ddb_wreq_t *w, size_t i, int err, const char *why, eng_buf_t *out,
+                   eng_buf_t *names)
 {
     const store_update_t *u = w->offs[i].upd;
     const char *code = "None", *msg = NULL;
@@ -430,7 +450,7 @@ static void reason(ddb_wreq_t *w, size_t i, int err, eng_buf_t *out, eng_buf_t *
         msg = "The conditional request failed";
     } else if (err == ENG_EINVAL) {
         code = "ValidationError";
-        msg = u && store_update_why(u) ? store_update_why(u) : "Invalid request";
+        msg = u && store_update_why(u) ? store_update_why(u) : why ? why : "Invalid request";
     } else if (err < 0) {
         code = "InternalError";
         msg = "Internal server error";
@@ -493,16 +513,28 @@ static void on_write_done(ddb_wreq_t *w)
         ddb__reply_store_err(w->th, w->req, err);
         return;
     }
-    eng_buf_t names = {0};
+    eng_buf_t names = {0}, why = {0};
     eng_buf_t *aux = &w->aux;
+    size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
+    /* An update that empties an index key refuses the whole request. */
+    bool is_type = false;
+    for (size_t i = 0; i < n && !is_type; i++) {
+        if (w->writes[i].err == ENG_EINVAL && index_fault(w, i, &why, &is_type) == 0 && !is_type) {
+            ddb__reply_err(w->th, w->req, DDB_E_VALIDATION, why.ptr);
+            eng_buf_free(&why);
+            return;
+        }
+    }
     eng_buf_reset(aux);
     eng_buf_append_str(aux, "\"CancellationReasons\":[");
-    size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
-    for (size_t i = 0; i < n; i++)
-        reason(w, i, w->writes[i].err, aux, &names);
+    for (size_t i = 0; i < n; i++) {
+        bool has_why = w->writes[i].err == ENG_EINVAL && index_fault(w, i, &why, &is_type) == 0;
+        reason(w, i, w->writes[i].err, has_why ? why.ptr : NULL, aux, &names);
+    }
     eng_buf_append_char(aux, ']');
     reply_cancelled(w->th, w->req, &names, eng_slice(aux->ptr, aux->len));
     eng_buf_free(&names);
+    eng_buf_free(&why);
 }
 
 /* ---- TransactGetItems --------------------------------------------------- */

@@ -309,3 +309,42 @@ def test_transact_wrong_key_type_cancels_the_action(db):
     assert msg == ("Transaction cancelled, please refer cancellation reasons for specific reasons "
                    "[None, ValidationError]")
     assert [r[0] for r in reasons] == ["None", "ValidationError"]
+
+
+# ---- index key values through updates ------------------------------------------------
+
+UPD_EMPTY = ("One or more parameter values are not valid. The update expression attempted to "
+             "update a secondary index key to a value that is not supported. The AttributeValue "
+             "for a key attribute cannot contain an empty string value.")
+
+
+@pytest.fixture
+def idx(eddy):
+    status, j = call(eddy, "CreateTable", {
+        "TableName": "ixt", "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                 {"AttributeName": "g", "AttributeType": "S"}],
+        "GlobalSecondaryIndexes": [{"IndexName": "gix",
+                                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                    "Projection": {"ProjectionType": "ALL"}}]})
+    assert status == 200, j
+    return eddy
+
+
+def set_g(v):
+    return {"TableName": "ixt", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET g = :v",
+            "ExpressionAttributeValues": {":v": v}}
+
+
+def test_update_emptying_an_index_key_uses_the_update_wording(idx):
+    assert refusal(idx, "UpdateItem", set_g({"S": ""})) == UPD_EMPTY
+    assert refusal(idx, "TransactWriteItems", {"TransactItems": [{"Update": set_g({"S": ""})}]}) == (
+        UPD_EMPTY)
+
+
+def test_transact_update_with_wrong_index_key_type_names_the_index(idx):
+    msg, reasons = cancelled(idx, "TransactWriteItems", {"TransactItems": [
+        {"Update": set_g({"N": "5"})}]})
+    assert reasons == [("ValidationError", "One or more parameter values were invalid: Type "
+                        "mismatch for Index Key g Expected: S Actual: N IndexName: gix")]
