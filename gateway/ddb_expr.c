@@ -121,25 +121,6 @@ void ddb__reply_write_exprs_err(ddb_thread_t *th, gw_req_t *req, const char *why
     ddb__reply_validation(th, req, "%s%s", is_wrapped ? "" : ENVELOPE, why);
 }
 
-int ddb__exprs_check_batch_mixed(ddb_thread_t *th, const cJSON *items, const char **why)
-{
-    /* The mixing rule spans the whole request: one table's ProjectionExpression
-     * and another's AttributesToGet clash as if they shared one block. */
-    bool has_legacy = false, has_modern = false;
-    for (const cJSON *t = items ? items->child : NULL; t; t = t->next) {
-        has_legacy |= eng_json_get(t, "AttributesToGet") != NULL;
-        has_modern |= eng_json_get(t, "ProjectionExpression") != NULL;
-    }
-    if (!has_legacy || !has_modern)
-        return 0;
-    const char *const legacy[] = {"AttributesToGet", NULL};
-    const char *const modern[] = {"ProjectionExpression", NULL};
-    eng_buf_reset(&th->why);
-    int err = store_expr_check_mixed(legacy, modern, &th->why);
-    *why = th->why.ptr;
-    return err;
-}
-
 void ddb__exprs_free(ddb_exprs_t *x)
 {
     store_expr_ctx_destroy(x->ctx);

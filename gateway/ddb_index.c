@@ -696,9 +696,7 @@ int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *i
     if (err == 0)
         err = ddb__key_build(c->th, ts, esk, false, &tkey, NULL, &why);
     if (err < 0) {
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
-                       "The provided starting key is invalid: The provided key element does not "
-                       "match the schema");
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, "The provided starting key is invalid");
         return err;
     }
     store_index_key(&ipk, &ikey, &tkey, key);
@@ -781,7 +779,8 @@ static const char *empty_in(const cJSON *ix, const cJSON *item, const char **kin
 /* The first fault of `it` against the indexes of `meta`, as DynamoDB words
  * it, into `out`. Returns 0 (none) or ENG_EINVAL (*is_type: a type
  * mismatch rather than an empty key value). */
-static int item_fault(const cJSON *meta, const cJSON *it, eng_buf_t *out, bool *is_type)
+static int item_fault(const cJSON *meta, const cJSON *it, bool is_update, eng_buf_t *out,
+                      bool *is_type)
 {
     static const char *const members[] = {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"};
     const char *attr = NULL, *want = NULL, *got = NULL, *index = NULL;
@@ -805,6 +804,13 @@ static int item_fault(const cJSON *meta, const cJSON *it, eng_buf_t *out, bool *
                        "One or more parameter values were invalid: Type mismatch for Index "
                        "Key %s Expected: %s Actual: %s IndexName: %s",
                        attr, want, got, index);
+    else if (e_index && is_update) /* An update expression's value: no index named. */
+        eng_buf_printf(out,
+                       "One or more parameter values are not valid. The update expression "
+                       "attempted to update a secondary index key to a value that is not "
+                       "supported. The AttributeValue for a key attribute cannot contain an "
+                       "empty %s value.",
+                       e_kind);
     else if (e_index)
         eng_buf_printf(out,
                        "One or more parameter values are not valid. A value specified for a "
@@ -824,12 +830,13 @@ int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *
     cJSON *meta = NULL;
     if (eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0)
         return 0; /* The write itself then reports the corrupt meta. */
-    int err = item_fault(meta, item, out, is_type);
+    int err = item_fault(meta, item, false, out, is_type);
     eng_json_delete(meta);
     return err;
 }
 
-int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out)
+int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, bool is_update,
+                        eng_buf_t *out, bool *is_type)
 {
     store_table_t t;
     cJSON *meta = NULL, *it = NULL;
@@ -839,9 +846,8 @@ int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, e
     if (err == 0 && (err = eng_json_parse(t.meta.ptr, t.meta.len, &meta)) == 0)
         err = eng_json_parse(item.ptr, item.len, &it);
     store_read_end(th->reader);
-    bool is_type;
     if (err == 0) /* Explained: 0; a fault found is what was asked for. */
-        err = item_fault(meta, it, out, &is_type) == ENG_EINVAL ? 0 : ENG_ENOTFOUND;
+        err = item_fault(meta, it, is_update, out, is_type) == ENG_EINVAL ? 0 : ENG_ENOTFOUND;
     eng_json_delete(it);
     eng_json_delete(meta);
     return err;

@@ -158,6 +158,32 @@ static inline int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
 /* ReturnConsumedCapacity member: 0 NONE/absent, 1 TOTAL, 2 INDEXES, -1 invalid. */
 int ddb__rcc(const cJSON *body);
 
+/* ---- request member rules (ddb_rules.c) ---- */
+
+typedef enum ddb_rule_kind {
+    DDB_RULE_TABLE,     /* A data-plane TableName: 1 to 255 of [a-zA-Z0-9_.-]. */
+    DDB_RULE_REQUIRED,  /* An object member that must be present (Key, Item). */
+    DDB_RULE_ENUM,      /* A string out of `values`, when present. */
+    DDB_RULE_TABLE_MAP, /* An object whose keys are table names (BatchGetItem). */
+} ddb_rule_kind_t;
+
+/* One member constraint; an operation lists them in DynamoDB's report order. */
+typedef struct ddb_rule {
+    ddb_rule_kind_t kind;
+    const char *member; /* JSON member name, e.g. "ReturnValues". */
+    const char *field;  /* Its name in messages, e.g. "returnValues". */
+    const char *values; /* DDB_RULE_ENUM: the set as DynamoDB prints it ("A, B"). */
+} ddb_rule_t;
+
+#define DDB_RULES_FIRST_ONLY 1u /* With the required members present, report only the first. */
+
+/* Check c->body against `rules`. DynamoDB reports every failed rule when a
+ * required member is missing; otherwise a bad table name alone, else all
+ * (or the first, with DDB_RULES_FIRST_ONLY). Returns 0, or ENG_EINVAL after
+ * replying the ValidationException. Allocates nothing when all pass. Loop
+ * thread. */
+int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags);
+
 /* ---- item collection metrics (ddb_icm.c) ---- */
 
 /* ReturnItemCollectionMetrics of c->body: *is_on when it is SIZE and the
@@ -263,10 +289,6 @@ int ddb__exprs_parse(ddb_thread_t *th, const cJSON *body, unsigned which, ddb_ex
  * expressions ddb__exprs_parse refused: `why` inside DynamoDB's "1 validation
  * error detected: " envelope (once). Loop thread; ends the call. */
 void ddb__reply_write_exprs_err(ddb_thread_t *th, gw_req_t *req, const char *why);
-/* BatchGetItem's RequestItems must not mix ProjectionExpression and
- * AttributesToGet, even across tables. Returns 0 or ENG_EINVAL with DynamoDB's
- * mixing message in *why (in th->why, valid until its next use). */
-int ddb__exprs_check_batch_mixed(ddb_thread_t *th, const cJSON *items, const char **why);
 /* Free what ddb__exprs_parse made; zeroes *x. */
 void ddb__exprs_free(ddb_exprs_t *x);
 /* Append `item_text` projected by `proj` (NULL: whole text) to `out`. */
@@ -346,10 +368,13 @@ int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not
 void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, const char *arn,
                          const char *creating, cJSON *d);
 /* Explain why storage refused to write `item` (canonical text) into `table`
- * with ENG_EINVAL when an index key attribute has the wrong type: appends
- * DynamoDB's message to `out`. Returns 0, ENG_ENOTFOUND (no index explains
- * it) or ENG_EIO. Loop thread, outside a read (it takes its own). */
-int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, eng_buf_t *out);
+ * with ENG_EINVAL when an index key attribute has the wrong type or an empty
+ * value: appends DynamoDB's message to `out` (an update expression's wording
+ * when is_update) and sets *is_type for a type mismatch. Returns 0,
+ * ENG_ENOTFOUND (no index explains it) or ENG_EIO. Loop thread, outside a
+ * read (it takes its own). */
+int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, bool is_update,
+                        eng_buf_t *out, bool *is_type);
 /* Check a request item (DynamoDB JSON) against the indexes of table `t`
  * before it is queued. Returns 0, or ENG_EINVAL with DynamoDB's message
  * appended to `out` for an index key attribute of the wrong type (*is_type)

@@ -30,8 +30,50 @@ typedef struct item_req {
 
 static const char *const RV_NAMES[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"};
 
+/* The members each operation checks up front, in the order DynamoDB reports
+ * their errors (it differs per operation). */
+#define RULE_TABLE                                                                                 \
+    {                                                                                              \
+        .kind = DDB_RULE_TABLE, .member = "TableName", .field = "tableName"                        \
+    }
+#define RULE_NEEDS(m, f)                                                                           \
+    {                                                                                              \
+        .kind = DDB_RULE_REQUIRED, .member = m, .field = f                                         \
+    }
+#define RULE_ENUM(m, f, v)                                                                         \
+    {                                                                                              \
+        .kind = DDB_RULE_ENUM, .member = m, .field = f, .values = v                                \
+    }
+#define RULE_RV                                                                                    \
+    RULE_ENUM("ReturnValues", "returnValues", "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW")
+#define RULE_OP RULE_ENUM("ConditionalOperator", "conditionalOperator", "OR, AND")
+#define RULE_CF                                                                                    \
+    RULE_ENUM("ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure",        \
+              "ALL_OLD, NONE")
+#define RULE_RCC                                                                                   \
+    RULE_ENUM("ReturnConsumedCapacity", "returnConsumedCapacity", "INDEXES, TOTAL, NONE")
+#define RULE_ICM                                                                                   \
+    RULE_ENUM("ReturnItemCollectionMetrics", "returnItemCollectionMetrics", "SIZE, NONE")
+
+static const ddb_rule_t PUT_RULES[] = {
+    RULE_RV, RULE_OP, RULE_NEEDS("Item", "item"), RULE_CF, RULE_RCC, RULE_ICM, RULE_TABLE};
+static const ddb_rule_t DELETE_RULES[] = {
+    RULE_RV, RULE_OP, RULE_CF, RULE_RCC, RULE_ICM, RULE_NEEDS("Key", "key"), RULE_TABLE};
+static const ddb_rule_t UPDATE_RULES[] = {
+    RULE_RCC, RULE_TABLE, RULE_RV, RULE_OP, RULE_CF, RULE_ICM, RULE_NEEDS("Key", "key")};
+static const ddb_rule_t GET_RULES[] = {RULE_RCC, RULE_NEEDS("Key", "key"), RULE_TABLE};
+
+typedef struct rules {
+    const ddb_rule_t *rules;
+    size_t n;
+    unsigned flags;
+} rules_t;
+
+#define RULES(a, f) (&(const rules_t){.rules = a, .n = ENG_ARRAY_LEN(a), .flags = f})
+
 /* ReturnValues (Put and Delete take only NONE and ALL_OLD) and
- * ReturnValuesOnConditionCheckFailure. Replies on failure. */
+ * ReturnValuesOnConditionCheckFailure, whose enums the rules checked.
+ * Replies on failure. */
 static int return_values(ddb_call_t *c, bool is_update, int *rv)
 {
     const char *v = eng_json_get_str(c->body, "ReturnValues");
@@ -39,57 +81,24 @@ static int return_values(ddb_call_t *c, bool is_update, int *rv)
     for (size_t i = 0; v && i < ENG_ARRAY_LEN(RV_NAMES); i++)
         if (strcmp(v, RV_NAMES[i]) == 0)
             *rv = (int)i;
-    if (v && *rv == RV_NONE && strcmp(v, "NONE") != 0) {
-        ddb__reply_validation(c->th, c->req,
-                              "1 validation error detected: Value '%s' at 'returnValues' failed to "
-                              "satisfy constraint: Member must satisfy enum value set: [ALL_NEW, "
-                              "UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
-                              v);
-        return ENG_EINVAL;
-    }
     if (!is_update && *rv > RV_ALL_OLD) {
         ddb__reply_validation(c->th, c->req, "ReturnValues can only be ALL_OLD or NONE");
         return ENG_EINVAL;
     }
     const char *cf = eng_json_get_str(c->body, "ReturnValuesOnConditionCheckFailure");
-    if (cf && strcmp(cf, "ALL_OLD") == 0) {
+    if (cf && strcmp(cf, "ALL_OLD") == 0)
         *rv |= RV_CF_ALL_OLD;
-    } else if (cf && strcmp(cf, "NONE") != 0) {
-        ddb__reply_validation(c->th, c->req,
-                              "1 validation error detected: Value '%s' at "
-                              "'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
-                              "Member must satisfy enum value set: [ALL_OLD, NONE]",
-                              cf);
-        return ENG_EINVAL;
-    }
     return 0;
 }
 
-/* TableName, `member` present, ReturnConsumedCapacity. Replies on failure. */
-static int common_checks(ddb_call_t *c, const char *member, const char *field, item_req_t *r)
+/* The operation's member rules, then TableName and ReturnConsumedCapacity
+ * into `r`. Replies on failure. */
+static int common_checks(ddb_call_t *c, const rules_t *rules, item_req_t *r)
 {
-    const char *why = NULL;
+    if (ddb__rules_check(c, rules->rules, rules->n, rules->flags) < 0)
+        return ENG_EINVAL;
     r->table = ddb__name_of(c->body);
-    if (ddb__check_table_name(c->th, r->table, "tableName", &why) < 0) {
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
-        return ENG_EINVAL;
-    }
-    if (!cJSON_IsObject(eng_json_get(c->body, member))) {
-        ddb__reply_validation(c->th, c->req,
-                              "1 validation error detected: Value null at '%s' "
-                              "failed to satisfy constraint: Member must not be null",
-                              field);
-        return ENG_EINVAL;
-    }
     r->rcc = ddb__rcc(c->body);
-    if (r->rcc < 0) {
-        ddb__reply_validation(c->th, c->req,
-                              "1 validation error detected: Value '%s' at 'returnConsumedCapacity' "
-                              "failed to satisfy constraint: Member must satisfy enum value set: "
-                              "[INDEXES, TOTAL, NONE]",
-                              eng_json_get_str(c->body, "ReturnConsumedCapacity"));
-        return ENG_EINVAL;
-    }
     return 0;
 }
 
@@ -101,14 +110,12 @@ static double write_units(size_t bytes)
 
 /* Everything a single-item write shares: checks, table, expressions. On 0
  * *w is a request with one write whose key is built; replies on failure. */
-static int single_begin(ddb_call_t *c, const char *member, const char *field, unsigned which,
-                        item_req_t *r, ddb_exprs_t *x, const ddb_schema_t **s, ddb_wdone_fn done,
-                        ddb_wreq_t **out)
+static int single_begin(ddb_call_t *c, const rules_t *rules, unsigned which, item_req_t *r,
+                        ddb_exprs_t *x, const ddb_schema_t **s, ddb_wdone_fn done, ddb_wreq_t **out)
 {
     const char *why = NULL;
     store_table_t t;
-    if (common_checks(c, member, field, r) < 0 ||
-        return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
+    if (common_checks(c, rules, r) < 0 || return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
         return ENG_EINVAL;
     if (ddb__exprs_parse(c->th, c->body, which, x, &why) < 0) {
         ddb__reply_write_exprs_err(c->th, c->req, why);
@@ -162,7 +169,7 @@ void ddb__op_put_item(ddb_call_t *c)
     ddb_exprs_t x;
     const ddb_schema_t *s = NULL;
     ddb_wreq_t *w = NULL;
-    if (single_begin(c, "Item", "item", DDB_X_COND, &r, &x, &s, on_put_done, &w) < 0)
+    if (single_begin(c, RULES(PUT_RULES, 0), DDB_X_COND, &r, &x, &s, on_put_done, &w) < 0)
         return;
     const cJSON *item = eng_json_get(c->body, "Item");
     const char *why = NULL;
@@ -196,7 +203,9 @@ static int index_mismatch(ddb_wreq_t *w)
     if (!item.len)
         return ENG_ENOTFOUND;
     eng_buf_reset(&w->aux);
-    return ddb__index_mismatch(w->th, w->table, item, &w->aux);
+    bool is_type;
+    return ddb__index_mismatch(w->th, w->table, item, w->on_done == on_update_done, &w->aux,
+                               &is_type);
 }
 
 /* Errors of a single-item write: condition (with the old item when asked),
@@ -324,7 +333,7 @@ void ddb__op_delete_item(ddb_call_t *c)
     ddb_exprs_t x;
     const ddb_schema_t *s = NULL;
     ddb_wreq_t *w = NULL;
-    if (single_begin(c, "Key", "key", DDB_X_COND, &r, &x, &s, on_delete_done, &w) < 0)
+    if (single_begin(c, RULES(DELETE_RULES, 0), DDB_X_COND, &r, &x, &s, on_delete_done, &w) < 0)
         return;
     if (single_key(c, w, s, &x) < 0)
         return;
@@ -347,8 +356,8 @@ void ddb__op_update_item(ddb_call_t *c)
     ddb_exprs_t x;
     const ddb_schema_t *s = NULL;
     ddb_wreq_t *w = NULL;
-    if (single_begin(c, "Key", "key", DDB_X_COND | DDB_X_UPDATE, &r, &x, &s, on_update_done, &w) <
-        0)
+    if (single_begin(c, RULES(UPDATE_RULES, DDB_RULES_FIRST_ONLY), DDB_X_COND | DDB_X_UPDATE, &r,
+                     &x, &s, on_update_done, &w) < 0)
         return;
     if (single_key(c, w, s, &x) < 0)
         return;
@@ -380,7 +389,7 @@ void ddb__op_get_item(ddb_call_t *c)
 {
     ddb_thread_t *th = c->th;
     item_req_t r = {0};
-    if (common_checks(c, "Key", "key", &r) < 0)
+    if (common_checks(c, RULES(GET_RULES, 0), &r) < 0)
         return;
     ddb_exprs_t x;
     const char *why = NULL;

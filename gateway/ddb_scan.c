@@ -26,30 +26,39 @@ static int scan_segments(ddb_call_t *c, scan_args_t *a)
     const cJSON *tot = eng_json_get(c->body, "TotalSegments");
     if (!seg && !tot)
         return 0;
-    if (!tot || !seg) {
+    /* DynamoDB words the two missing-partner messages differently. */
+    if (!tot) {
         ddb__reply_validation(c->th, c->req,
-                              "The %s parameter is required but was not present in the "
-                              "request when parameter %s is present",
-                              tot ? "Segment" : "TotalSegments", tot ? "TotalSegments" : "Segment");
+                              "The TotalSegments parameter is required but was not present in "
+                              "the request when Segment parameter is present");
+        return ENG_EINVAL;
+    }
+    if (!seg) {
+        ddb__reply_validation(c->th, c->req,
+                              "The Segment parameter is required but was not present in the "
+                              "request when parameter TotalSegments is present");
         return ENG_EINVAL;
     }
     a->segment = seg->valueint;
     a->total = tot->valueint;
     if (a->total < 1 || a->total > 1000000) {
         ddb__reply_validation(c->th, c->req,
-                              "1 validation error detected: Value '%d' at 'totalSegments' "
-                              "failed to satisfy constraint: Member must have value %s",
-                              a->total,
+                              "1 validation error detected: Value at 'TotalSegments' failed to "
+                              "satisfy constraint: Member must have value %s",
                               a->total < 1 ? "greater than or equal to 1"
                                            : "less than or equal to 1000000");
         return ENG_EINVAL;
     }
-    if (a->segment < 0 || a->segment >= a->total) {
-        ddb__reply_validation(
-            c->th, c->req,
-            "The Segment parameter is zero-based and must be less than "
-            "parameter TotalSegments: Segment: %d is not less than TotalSegments: %d",
-            a->segment, a->total);
+    if (a->segment < 0) {
+        ddb__reply_validation(c->th, c->req,
+                              "1 validation error detected: Value at 'Segment' failed to satisfy "
+                              "constraint: Member must have value greater than or equal to 0");
+        return ENG_EINVAL;
+    }
+    if (a->segment >= a->total) {
+        ddb__reply_validation(c->th, c->req,
+                              "The Segment parameter is zero-based and must be less than "
+                              "parameter TotalSegments");
         return ENG_EINVAL;
     }
     return 0;
@@ -64,10 +73,13 @@ static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
     for (size_t i = 0; sel && i < ENG_ARRAY_LEN(ok); i++)
         is_known = is_known || strcmp(sel, ok[i]) == 0;
     if (!is_known) {
-        *why =
-            "1 validation error detected: Value at 'select' failed to satisfy constraint: Member "
-            "must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
-            "ALL_PROJECTED_ATTRIBUTES]";
+        eng_buf_reset(&c->th->why);
+        eng_buf_printf(&c->th->why,
+                       "1 validation error detected: Value '%s' at 'select' failed to satisfy "
+                       "constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, "
+                       "COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+                       sel);
+        *why = c->th->why.ptr;
         return ENG_EINVAL;
     }
     if (sel && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") == 0 &&
@@ -86,14 +98,8 @@ static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
         return ENG_EINVAL;
     }
     if (sel && !has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") == 0) {
-        /* Query wraps this one in the validation envelope, Scan does not (as DynamoDB). */
-        *why =
-            eng_json_get(c->body, "KeyConditionExpression") ||
-                    eng_json_get(c->body, "KeyConditions")
-                ? "1 validation error detected: Must specify the AttributesToGet or "
-                  "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
-                : "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
-                  "SPECIFIC_ATTRIBUTES";
+        *why = "1 validation error detected: Must specify the AttributesToGet or "
+               "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES";
         return ENG_EINVAL;
     }
     p->is_count = sel && strcmp(sel, "COUNT") == 0;
@@ -110,21 +116,27 @@ int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p)
     if (lim) {
         p->limit = lim->valueint;
         if (!cJSON_IsNumber(lim) || p->limit < 1) {
-            ddb__reply_validation(
-                c->th, c->req,
-                "1 validation error detected: Value '%d' at 'limit' failed "
-                "to satisfy constraint: Member must have value greater than or equal to 1",
-                p->limit);
+            ddb__reply_validation(c->th, c->req,
+                                  "1 validation error detected: Value at 'Limit' failed to "
+                                  "satisfy constraint: Member must have value greater than or "
+                                  "equal to 1");
             return ENG_EINVAL;
         }
     }
-    if (select_mode(c, p, &why) < 0)
+    /* DynamoDB checks a Query's ConditionalOperator, then the capacity
+     * enum, before Select; the operator's message has no envelope. */
+    const char *op = eng_json_get_str(c->body, "ConditionalOperator");
+    if ((which & DDB_X_KEY) && op && strcmp(op, "AND") != 0 && strcmp(op, "OR") != 0) {
+        why = "Failed to satisfy constraint: Member must satisfy enum value set: [ALL, OR]";
         goto bad;
+    }
     if ((p->rcc = ddb__rcc(c->body)) < 0) {
         why = "1 validation error detected: Value at 'returnConsumedCapacity' failed to satisfy "
               "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
         goto bad;
     }
+    if (select_mode(c, p, &why) < 0)
+        goto bad;
     if (ddb__exprs_parse(c->th, c->body, which, &p->x, &why) < 0)
         goto bad;
     return 0;
@@ -158,9 +170,7 @@ int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, const ddb_page_t *p, s
     const char *why = NULL;
     int err = ddb__key_build(c->th, s, esk, true, key, NULL, &why);
     if (err < 0)
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION,
-                       "The provided starting key is invalid: The provided key element does not "
-                       "match the schema");
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, "The provided starting key is invalid");
     return err;
 }
 

@@ -133,8 +133,10 @@ static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSO
         sw->item_size = (uint32_t)size;
     }
     size_t off = w->data.len;
+    /* DynamoDB refuses an empty key value up front and reports other key
+     * faults as the action's ValidationError. */
     if ((err = ddb__key_build(c->th, s, obj, !is_put, &sw->key, &w->data, why)) < 0)
-        return ACT_CANCEL; /* DynamoDB reports a key fault as the action's ValidationError. */
+        return strstr(*why, "cannot contain an empty") ? ENG_EINVAL : ACT_CANCEL;
     ddb__wreq_mark(w, off, false);
     sw->kind = strcmp(k->name, "Delete") == 0 ? STORE_W_DELETE : STORE_W_PUT;
     for (size_t i = 0; i + 1 < w->n_writes; i++)
@@ -184,10 +186,16 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     for (size_t i = 0; i < ENG_ARRAY_LEN(ACTS) && !k; i++)
         if ((a = eng_json_get(elem, ACTS[i].name)))
             k = &ACTS[i];
-    if (!k || !cJSON_IsObject(a))
+    if (!k)
+        return bad(c, "Invalid Request: TransactWriteRequest should contain Delete or Put or "
+                      "Update request");
+    if (!cJSON_IsObject(a))
         return bad(c, "TransactItems can only contain one of Check, Put, Update or Delete");
     const char *why = NULL, *table = ddb__name_of(a);
-    if (ddb__check_table_name(c->th, table, "tableName", &why) < 0)
+    char field[64]; /* The member path DynamoDB names, e.g. transactItems.2.member.put. */
+    snprintf(field, sizeof(field), "transactItems.%d.member.%s.tableName", pos,
+             CF_FIELDS[k - ACTS]);
+    if (ddb__check_table_name(c->th, table, field, &why) < 0)
         return bad(c, why);
     const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     if (check_cf(c, cf, pos, (size_t)(k - ACTS)) < 0)
@@ -210,7 +218,9 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     bool is_icm = false;
     if (strcmp(k->name, "ConditionCheck") != 0)
         ddb__icm_wanted(c, s, &is_icm); /* The value itself was checked up front. */
-    if (w->rcc > 0 || is_icm) {         /* Both replies group by table name. */
+    const bool is_update = strcmp(k->name, "Update") == 0;
+    /* Both replies group by table name; an Update's name explains an index fault. */
+    if (w->rcc > 0 || is_icm || is_update) {
         ddb_woff_t *o = &w->offs[w->n_writes - 1];
         o->name_off = w->data.len;
         o->name_len = strlen(table);
@@ -351,10 +361,15 @@ void ddb__op_transact_write(ddb_call_t *c)
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     int n = cJSON_GetArraySize(items);
     if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, n > TXN_MAX ? "1 validation error detected: Value at 'transactItems' failed to "
-                             "satisfy constraint: Member must have length less than or equal to 100"
-                           : "1 validation error detected: Value null at 'transactItems' failed "
-                             "to satisfy constraint: Member must not be null");
+        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
+                                       "'transactItems' failed to satisfy constraint: Member "
+                                       "must not be null"
+               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length less than or equal "
+                               "to 100"
+                             : "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length greater than or "
+                               "equal to 1");
         return;
     }
     int rcc = rcc_of(c);
@@ -371,18 +386,27 @@ void ddb__op_transact_write(ddb_call_t *c)
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     w->rcc = rcc;
+    /* A request-level fault in any action outranks an earlier action's
+     * cancellation, so every action is checked before the first is reported. */
     const cJSON *e;
-    int pos = 0;
+    int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
     {
         const char *why = NULL;
         int err = act_add(c, w, e, ++pos, &why);
-        if (err == ACT_CANCEL)
-            cancel_invalid(c, n, pos, why);
-        if (err != 0) {
+        if (err == ACT_CANCEL && !cancel_pos) {
+            cancel_pos = pos;
+            eng_buf_reset(&w->aux);
+            eng_buf_append_str(&w->aux, why ? why : "");
+        } else if (err < 0) {
             ddb__wreq_put(w);
             return;
         }
+    }
+    if (cancel_pos) {
+        cancel_invalid(c, n, cancel_pos, w->aux.ptr);
+        ddb__wreq_put(w);
+        return;
     }
     if (payload_bytes(w) > TXN_PAYLOAD_MAX) {
         bad(c, "Transaction request payload size cannot exceed 4 MB");
@@ -398,8 +422,26 @@ void ddb__op_transact_write(ddb_call_t *c)
     ddb__wreq_submit(w, true);
 }
 
-/* Code and message of one action for CancellationReasons. */
-static void reason(ddb_wreq_t *w, size_t i, int err, eng_buf_t *out, eng_buf_t *names)
+/* Why storage refused Update action i's new item (an index key of the
+ * wrong type or an empty value), as DynamoDB words it, into `out`. Returns
+ * 0 with *is_type, or ENG_ENOTFOUND when no index explains it. */
+static int index_fault(ddb_wreq_t *w, size_t i, eng_buf_t *out, bool *is_type)
+{
+    const store_update_t *u = w->offs[i].upd;
+    const ddb_woff_t *o = &w->offs[i];
+    if (!u || !store_update_new(u).len || !o->name_len || o->name_len > DDB_NAME_MAX)
+        return ENG_ENOTFOUND;
+    char table[DDB_NAME_MAX + 1];
+    memcpy(table, w->data.ptr + o->name_off, o->name_len);
+    table[o->name_len] = '\0';
+    eng_buf_reset(out);
+    return ddb__index_mismatch(w->th, table, store_update_new(u), true, out, is_type);
+}
+
+/* Code and message of one action for CancellationReasons (`why`: the
+ * action's explained ValidationError, or NULL). */
+static void reason(ddb_wreq_t *w, size_t i, int err, const char *why, eng_buf_t *out,
+                   eng_buf_t *names)
 {
     const store_update_t *u = w->offs[i].upd;
     const char *code = "None", *msg = NULL;
@@ -408,7 +450,7 @@ static void reason(ddb_wreq_t *w, size_t i, int err, eng_buf_t *out, eng_buf_t *
         msg = "The conditional request failed";
     } else if (err == ENG_EINVAL) {
         code = "ValidationError";
-        msg = u && store_update_why(u) ? store_update_why(u) : "Invalid request";
+        msg = u && store_update_why(u) ? store_update_why(u) : why ? why : "Invalid request";
     } else if (err < 0) {
         code = "InternalError";
         msg = "Internal server error";
@@ -471,26 +513,43 @@ static void on_write_done(ddb_wreq_t *w)
         ddb__reply_store_err(w->th, w->req, err);
         return;
     }
-    eng_buf_t names = {0};
+    eng_buf_t names = {0}, why = {0};
     eng_buf_t *aux = &w->aux;
+    size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
+    /* An update that empties an index key refuses the whole request. */
+    bool is_type = false;
+    for (size_t i = 0; i < n && !is_type; i++) {
+        if (w->writes[i].err == ENG_EINVAL && index_fault(w, i, &why, &is_type) == 0 && !is_type) {
+            ddb__reply_err(w->th, w->req, DDB_E_VALIDATION, why.ptr);
+            eng_buf_free(&why);
+            return;
+        }
+    }
     eng_buf_reset(aux);
     eng_buf_append_str(aux, "\"CancellationReasons\":[");
-    size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
-    for (size_t i = 0; i < n; i++)
-        reason(w, i, w->writes[i].err, aux, &names);
+    for (size_t i = 0; i < n; i++) {
+        bool has_why = w->writes[i].err == ENG_EINVAL && index_fault(w, i, &why, &is_type) == 0;
+        reason(w, i, w->writes[i].err, has_why ? why.ptr : NULL, aux, &names);
+    }
     eng_buf_append_char(aux, ']');
     reply_cancelled(w->th, w->req, &names, eng_slice(aux->ptr, aux->len));
     eng_buf_free(&names);
+    eng_buf_free(&why);
 }
 
 /* ---- TransactGetItems --------------------------------------------------- */
 
-/* Append one Get's response ({} or {"Item":...}). Replies on failure. */
-static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out, txn_cap_t *cap)
+/* Append one Get's (1-based `pos`) response ({} or {"Item":...}). Returns
+ * 0, ACT_CANCEL (a key fault: not replied, message in *cancel_why) or an
+ * error (replied). */
+static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, txn_cap_t *cap,
+                   const char **cancel_why)
 {
     const cJSON *g = eng_json_get(elem, "Get");
     const char *why = NULL, *table = ddb__name_of(g);
-    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, "tableName", &why) < 0)
+    char field[48];
+    snprintf(field, sizeof(field), "transactItems.%d.member.get.tableName", pos);
+    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, field, &why) < 0)
         return bad(c, why ? why : "TransactItems can only contain Get");
     store_table_t t;
     const ddb_schema_t *s = NULL;
@@ -504,7 +563,10 @@ static int get_one(ddb_call_t *c, const cJSON *elem, eng_buf_t *out, txn_cap_t *
     eng_slice_t text;
     if ((err = ddb__key_build(c->th, s, eng_json_get(g, "Key"), true, &key, NULL, &why)) < 0) {
         ddb__exprs_free(&x);
-        return bad(c, why);
+        if (strstr(why, "cannot contain an empty")) /* Refused up front, as for writes. */
+            return bad(c, why);
+        *cancel_why = why;
+        return ACT_CANCEL;
     }
     ddb__sep(out);
     eng_buf_append_char(out, '{');
@@ -525,21 +587,39 @@ void ddb__op_transact_get(ddb_call_t *c)
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     int n = cJSON_GetArraySize(items);
     if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, "1 validation error detected: Value at 'transactItems' failed to satisfy "
-               "constraint: Member must have length less than or equal to 100");
+        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
+                                       "'transactItems' failed to satisfy constraint: Member "
+                                       "must not be null"
+               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length less than or equal "
+                               "to 100"
+                             : "1 validation error detected: Value at 'TransactItems' failed to "
+                               "satisfy constraint: Member must have length greater than or "
+                               "equal to 1");
         return;
     }
     int rcc = rcc_of(c);
     if (rcc < 0)
         return;
-    eng_buf_t body = {0};
+    eng_buf_t body = {0}, cancel = {0};
     txn_cap_t cap = {.n = 0};
     eng_buf_append_str(&body, "{\"Responses\":[");
     const cJSON *e;
+    int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
     {
-        if (get_one(c, e, &body, &cap) < 0)
+        const char *why = NULL;
+        const int err = get_one(c, e, ++pos, &body, &cap, &why);
+        if (err == ACT_CANCEL && !cancel_pos) { /* Later Gets may still refuse the request. */
+            cancel_pos = pos;
+            eng_buf_append_str(&cancel, why);
+        } else if (err < 0) {
             goto out;
+        }
+    }
+    if (cancel_pos) {
+        cancel_invalid(c, n, cancel_pos, cancel.ptr);
+        goto out;
     }
     eng_buf_append_char(&body, ']');
     cap_append(&body, rcc, &cap, "Read");
@@ -547,4 +627,5 @@ void ddb__op_transact_get(ddb_call_t *c)
     ddb__reply(c->th, c->req, eng_slice(body.ptr, body.len));
 out:
     eng_buf_free(&body);
+    eng_buf_free(&cancel);
 }

@@ -261,8 +261,9 @@ def test_raw_protocol_errors(eddy):
     assert r.headers.get("x-amzn-RequestId")
     r = requests.post(eddy.url, data="{}", headers={**h, "X-Amz-Target": "DynamoDB_20120810.GetItem"})
     assert r.json() == {"__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
-                        "message": "1 validation error detected: Value null at 'tableName' failed to "
-                                   "satisfy constraint: Member must not be null"}
+                        "message": "2 validation errors detected: Value null at 'key' failed to "
+                                   "satisfy constraint: Member must not be null; Value null at "
+                                   "'tableName' failed to satisfy constraint: Member must not be null"}
 
 
 # ---- scan ---------------------------------------------------------------------

@@ -122,8 +122,8 @@ def test_select_specific_attributes(eddy):
                       "AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
     with pytest.raises(ClientError) as e:
         c.scan(TableName="ixt", Select="SPECIFIC_ATTRIBUTES")
-    assert err(e) == ("ValidationException", "Must specify the AttributesToGet or "
-                      "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
+    assert err(e) == ("ValidationException", "1 validation error detected: Must specify the "
+                      "AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
     r = gsi_query(c, Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="sk")
     assert r["Items"][0] == {"sk": {"N": "8"}}
 

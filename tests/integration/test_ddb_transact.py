@@ -109,7 +109,7 @@ def test_too_many_actions(ddb):
         ddb.transact_write_items(TransactItems=items)
     assert e.value.response["Error"]["Code"] == "ValidationException"
     assert e.value.response["Error"]["Message"].startswith("1 validation error detected: ")
-    assert "at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100" in e.value.response["Error"]["Message"]
+    assert "at 'TransactItems' failed to satisfy constraint: Member must have length less than or equal to 100" in e.value.response["Error"]["Message"]
     assert get(ddb, "k0") is None
 
 

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT
+ * ddb_rules.c: the member constraints DynamoDB checks before an item
+ * operation runs (TableName, the required Key or Item, the Return* enums,
+ * ConditionalOperator), reported as DynamoDB's validation framework reports
+ * them: several errors in one "N validation errors detected: ..." message,
+ * in the order the operation's rule table lists them. It checks only member
+ * shapes; what the members mean (keys, expressions) is checked later. */
+#include "gateway/ddb_int.h"
+
+#include "engine/err.h"
+
+#include <string.h>
+
+#define MAX_ERRS 8 /* More rules than any operation has. */
+#define HEAD "Value '%s' at '%s' failed to satisfy constraint: Member must "
+
+typedef struct found {
+    size_t off[MAX_ERRS]; /* Start of each error in the scratch buffer. */
+    bool is_table[MAX_ERRS];
+    int n;
+    bool has_missing; /* A required member is absent. */
+} found_t;
+
+static void add(eng_buf_t *b, found_t *f, bool is_table)
+{
+    if (f->n == MAX_ERRS)
+        return;
+    f->is_table[f->n] = is_table;
+    f->off[f->n++] = b->len;
+}
+
+static bool is_name_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '.' || ch == '-';
+}
+
+/* Data-plane table names: 1 to 255 characters of the name pattern. */
+static void check_table(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
+{
+    const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+    if (!s) {
+        add(b, f, true);
+        eng_buf_printf(b,
+                       "Value null at '%s' failed to satisfy constraint: Member must not be null",
+                       r->field);
+        return;
+    }
+    const size_t len = strlen(s);
+    bool is_pattern_ok = true;
+    for (size_t i = 0; i < len; i++)
+        is_pattern_ok = is_pattern_ok && is_name_char((unsigned char)s[i]);
+    if (!is_pattern_ok) {
+        add(b, f, true);
+        eng_buf_printf(b, HEAD, s, r->field);
+        eng_buf_append_str(b, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+    }
+    if (len == 0 || len > 255) {
+        add(b, f, true);
+        eng_buf_printf(b, HEAD, s, r->field);
+        eng_buf_append_str(b, len ? "have length less than or equal to 255"
+                                  : "have length greater than or equal to 1");
+    }
+}
+
+/* Is `s` one of the ", "-separated `values`? */
+static bool is_in_set(const char *s, const char *values)
+{
+    const size_t len = strlen(s);
+    for (const char *p = values; *p;) {
+        const char *end = strchr(p, ',');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && memcmp(p, s, len) == 0)
+            return true;
+        p = end ? end + 2 : p + n;
+    }
+    return false;
+}
+
+/* A map keyed by table name (BatchGetItem's RequestItems): one error for
+ * the whole map, echoing it as JSON, when any key is not a table name. */
+static void check_table_map(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
+{
+    const cJSON *t = cJSON_IsObject(v) ? v->child : NULL;
+    for (; t; t = t->next) {
+        const size_t len = strlen(t->string);
+        bool is_ok = len >= 3 && len <= 255;
+        for (size_t i = 0; i < len && is_ok; i++)
+            is_ok = is_name_char((unsigned char)t->string[i]);
+        if (!is_ok)
+            break;
+    }
+    if (!t)
+        return;
+    add(b, f, false);
+    eng_buf_append_str(b, "Value '");
+    eng_json_print(v, b);
+    eng_buf_printf(b,
+                   "' at '%s' failed to satisfy constraint: Map keys must satisfy constraint: "
+                   "[Member must have length less than or equal to 255, Member must have length "
+                   "greater than or equal to 3, Member must satisfy regular expression pattern: "
+                   "[a-zA-Z0-9_.-]+]",
+                   r->field);
+}
+
+static void check_rule(const ddb_rule_t *r, const cJSON *body, eng_buf_t *b, found_t *f)
+{
+    const cJSON *v = eng_json_get(body, r->member);
+    switch (r->kind) {
+    case DDB_RULE_TABLE:
+        check_table(r, v, b, f);
+        break;
+    case DDB_RULE_TABLE_MAP:
+        check_table_map(r, v, b, f);
+        break;
+    case DDB_RULE_REQUIRED:
+        if (cJSON_IsObject(v))
+            break;
+        f->has_missing = true;
+        add(b, f, false);
+        eng_buf_printf(b,
+                       "Value null at '%s' failed to satisfy constraint: Member must not be null",
+                       r->field);
+        break;
+    case DDB_RULE_ENUM:
+        if (!cJSON_IsString(v) || is_in_set(v->valuestring, r->values))
+            break;
+        add(b, f, false);
+        eng_buf_printf(b,
+                       "Value '%s' at '%s' failed to satisfy constraint: Member must satisfy "
+                       "enum value set: [%s]",
+                       v->valuestring, r->field, r->values);
+        break;
+    }
+}
+
+/* Which errors DynamoDB reports: all of them when a required member is
+ * missing; otherwise a bad table name alone, or (first_only) the first. */
+static bool is_reported(const found_t *f, int i, unsigned flags)
+{
+    if (f->has_missing)
+        return true;
+    bool has_table = false;
+    for (int k = 0; k < f->n; k++)
+        has_table = has_table || f->is_table[k];
+    if (has_table)
+        return f->is_table[i];
+    return !(flags & DDB_RULES_FIRST_ONLY) || i == 0;
+}
+
+int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags)
+{
+    eng_buf_t b = {0};
+    found_t f = {0};
+    for (size_t i = 0; i < n; i++)
+        check_rule(&rules[i], c->body, &b, &f);
+    if (f.n == 0)
+        return 0;
+    int n_out = 0;
+    for (int i = 0; i < f.n; i++)
+        n_out += is_reported(&f, i, flags);
+    eng_buf_t *m = &c->th->why;
+    eng_buf_reset(m);
+    eng_buf_printf(m, "%d validation error%s detected: ", n_out, n_out > 1 ? "s" : "");
+    for (int i = 0, k = 0; i < f.n; i++) {
+        if (!is_reported(&f, i, flags))
+            continue;
+        const size_t end = i + 1 < f.n ? f.off[i + 1] : b.len;
+        if (k++)
+            eng_buf_append_str(m, "; ");
+        eng_buf_append(m, b.ptr + f.off[i], end - f.off[i]);
+    }
+    eng_buf_free(&b);
+    ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, m->ptr);
+    return ENG_EINVAL;
+}
