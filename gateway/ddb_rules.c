@@ -35,7 +35,9 @@ static bool is_name_char(unsigned char ch)
            ch == '_' || ch == '.' || ch == '-';
 }
 
-/* Data-plane table names: 1 to 255 characters of the name pattern. */
+/* Data-plane table names: the pattern (checked on a non-empty name), at most
+ * 255 characters, and at least 1; a non-empty name shorter than 3 is refused
+ * with CreateTable's minimum, as DynamoDB's item operations do. */
 static void check_table(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
 {
     const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
@@ -55,11 +57,12 @@ static void check_table(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found
         eng_buf_printf(b, HEAD, s, r->field);
         eng_buf_append_str(b, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
     }
-    if (len == 0 || len > 255) {
+    if (len < 3 || len > 255) {
         add(b, f, true);
         eng_buf_printf(b, HEAD, s, r->field);
-        eng_buf_append_str(b, len ? "have length less than or equal to 255"
-                                  : "have length greater than or equal to 1");
+        eng_buf_append_str(b, len > 255 ? "have length less than or equal to 255"
+                              : len     ? "have length greater than or equal to 3"
+                                        : "have length greater than or equal to 1");
     }
 }
 

@@ -72,9 +72,11 @@ def test_table_name_pattern_and_length(db):
     assert refusal(db, "PutItem", {"TableName": long, "Item": {"pk": {"S": "a"}}}) == one(
         f"Value '{long}' at 'tableName' failed to satisfy constraint: Member must have length "
         "less than or equal to 255")
-    # Data-plane names may be as short as one character: that is a missing table.
-    assert refusal(db, "GetItem", {"TableName": "ab", "Key": {"pk": {"S": "a"}}},
-                   "ResourceNotFoundException") == "Requested resource not found"
+    # An empty name breaks only the 1-character minimum; a short one breaks
+    # the 3-character table-name minimum, as on CreateTable.
+    assert refusal(db, "GetItem", {"TableName": "ab", "Key": {"pk": {"S": "a"}}}) == one(
+        "Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length "
+        "greater than or equal to 3")
 
 
 def test_put_and_delete_report_every_bad_enum(db):
