@@ -104,3 +104,25 @@ def test_arithmetic_on_a_large_stored_number_is_exact(db):
     ok(db, "PutItem", {"TableName": "hash", "Item": {**key("max"), "n": {"N": MAX}}})
     status, j = update(db, "max", "SET n = n - :v", {":v": {"N": MAX}})
     assert status == 200 and j["Attributes"]["n"]["N"] == "0", j
+
+
+def test_conditions_and_filters_compare_large_stored_numbers_by_value(db):
+    # 1E+100 and -5E+100 are kept as 101-digit texts; comparisons must still
+    # see their values, not fall back to treating them as unparsable.
+    ok(db, "PutItem", {"TableName": "hash",
+                       "Item": {**key("c"), "neg": {"N": "-5E+100"}, "pos": {"N": "1E+100"}}})
+    holds = [("neg < :v", "0"), ("neg = :v", "-5E+100"), ("pos = :v", "1E+100"),
+             ("pos < :v", "2E+100"), ("pos > :v", "9E+99")]
+    for cond, v in holds:
+        status, j = call(db, "UpdateItem", {
+            "TableName": "hash", "Key": key("c"), "UpdateExpression": "SET hits = :v",
+            "ConditionExpression": cond, "ExpressionAttributeValues": {":v": {"N": v}}})
+        assert status == 200, (cond, j)
+    status, j = call(db, "DeleteItem", {
+        "TableName": "hash", "Key": key("c"), "ConditionExpression": "pos > :v",
+        "ExpressionAttributeValues": {":v": {"N": "1E+100"}}})
+    assert status == 400 and j["__type"].endswith("ConditionalCheckFailedException"), j
+    j = ok(db, "Scan", {"TableName": "hash", "FilterExpression": "pos = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "1E+100"}},
+                        "ProjectionExpression": "pk"})
+    assert j["Items"] == [key("c")]
