@@ -82,7 +82,9 @@ static int return_values(ddb_call_t *c, bool is_update, int *rv)
         if (strcmp(v, RV_NAMES[i]) == 0)
             *rv = (int)i;
     if (!is_update && *rv > RV_ALL_OLD) {
-        ddb__reply_validation(c->th, c->req, "ReturnValues can only be ALL_OLD or NONE");
+        /* DynamoDB reports this inside its request-validation envelope. */
+        ddb__reply_validation(
+            c->th, c->req, "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
         return ENG_EINVAL;
     }
     const char *cf = eng_json_get_str(c->body, "ReturnValuesOnConditionCheckFailure");

@@ -65,6 +65,7 @@ static int dec_parse(const char *s, dec_t *x)
         s++;
     bool seen_dot = false, seen_digit = false;
     int frac = 0;
+    size_t zeros = 0; /* Zeros after the last nonzero digit, not yet stored. */
     for (; *s && *s != 'e' && *s != 'E'; s++) {
         if (*s == '.' && !seen_dot) {
             seen_dot = true;
@@ -74,16 +75,22 @@ static int dec_parse(const char *s, dec_t *x)
             return ENG_EINVAL;
         seen_digit = true;
         frac += seen_dot;
-        if (x->n == 0 && *s == '0')
-            continue; /* Leading zero. */
-        if (x->n == DEC_MAX_DIGITS)
+        /* Stored numbers are written out in full ("1E125" is 126 digits), so
+         * zeros are held back until a nonzero digit proves them significant. */
+        if (*s == '0') {
+            zeros += x->n > 0;
+            continue;
+        }
+        if (x->n + zeros >= DEC_MAX_DIGITS)
             return ENG_EINVAL;
+        for (; zeros > 0; zeros--)
+            x->d[x->n++] = '0';
         x->d[x->n++] = *s;
     }
     int e = 0;
     if (!seen_digit || ((*s == 'e' || *s == 'E') && parse_exp(s + 1, &e) < 0))
         return ENG_EINVAL;
-    x->exp = e - frac;
+    x->exp = e - frac + (int)zeros;
     dec_trim(x);
     return x->exp > 2 * DEC_MAX_EXP || x->exp < -2 * DEC_MAX_EXP ? ENG_EINVAL : 0;
 }

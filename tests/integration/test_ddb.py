@@ -213,7 +213,8 @@ def test_put_get_delete_return_values(eddy):
     assert "Attributes" not in r
     assert "Item" not in c.get_item(TableName="items", Key=key)
     assert error_of(c.put_item, TableName="items", Item={**key}, ReturnValues="ALL_NEW") == \
-        ("ValidationException", "ReturnValues can only be ALL_OLD or NONE")
+        ("ValidationException",
+         "1 validation error detected: ReturnValues can only be ALL_OLD or NONE")
 
 
 def test_item_errors(eddy):

@@ -537,6 +537,8 @@ static void test_projection_table(void)
 
 /* ---- Decimal arithmetic ----------------------------------------------------- */
 
+#define Z50 "00000000000000000000000000000000000000000000000000"
+
 static const struct {
     const char *a, *b;
     bool is_sub;
@@ -564,6 +566,13 @@ static const struct {
     {"1E-130", "0.5E-130", true,
      "Number underflow. Attempting to store a number with magnitude smaller than supported "
      "range"},
+    /* Stored numbers come back written out in full: 126 digits for the
+     * largest magnitude, far past the significant-digit buffer. */
+    {"99999999999999999999999999999999999999"
+     "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+     "1E+125", false,
+     "Number overflow. Attempting to store a number with magnitude larger than supported range"},
+    {"5" Z50 Z50, "1E+100", false, "6" Z50 Z50},
     {"abc", "1", false, "The parameter cannot be converted to a numeric value"},
 };
 
@@ -588,6 +597,8 @@ static void test_decimal_table(void)
     T_ASSERT(expr__num_cmp("1.50", "1.5") == 0);
     T_ASSERT(expr__num_cmp("1e3", "1000") == 0);
     T_ASSERT(expr__num_cmp("0", "-0") == 0);
+    T_ASSERT(expr__num_cmp("1" Z50 Z50, "1E+100") == 0);
+    T_ASSERT(expr__num_cmp("1" Z50 Z50, "9E+99") > 0);
 }
 
 /* ---- Key conditions ----------------------------------------------------------- */

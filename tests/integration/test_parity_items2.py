@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: MIT
+# Single-item write details as DynamoDB reports them: PutItem and DeleteItem
+# refuse an update-only ReturnValues inside the "1 validation error
+# detected: " envelope, and update arithmetic on numbers stored at the edge
+# of the supported range (kept written out in full, up to 126 digits) adds
+# exactly or is refused with DynamoDB's overflow wording. Raw requests, so
+# members that boto3 would check itself reach the server.
+import json
+
+import pytest
+import requests
+
+V = "ValidationException"
+OVERFLOW = ("Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range")
+MAX = "9.9999999999999999999999999999999999999E+125"
+
+
+def call(e, op, body):
+    r = requests.post(e.url, data=json.dumps(body),
+                      headers={"X-Amz-Target": "DynamoDB_20120810." + op,
+                               "Content-Type": "application/x-amz-json-1.0"})
+    return r.status_code, r.json()
+
+
+def refusal(e, op, body, kind=V):
+    status, j = call(e, op, body)
+    assert status == 400, j
+    assert j["__type"].split("#")[-1] == kind, j
+    return j["message"]
+
+
+def ok(e, op, body):
+    status, j = call(e, op, body)
+    assert status == 200, j
+    return j
+
+
+@pytest.fixture
+def db(eddy):
+    ok(eddy, "CreateTable", {
+        "TableName": "hash", "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
+    return eddy
+
+
+def key(pk):
+    return {"pk": {"S": pk}}
+
+
+# ---- ReturnValues on PutItem and DeleteItem ---------------------------------------
+
+
+def test_delete_item_refuses_new_image_return_values_in_the_envelope(db):
+    for rv in ("ALL_NEW", "UPDATED_NEW", "UPDATED_OLD"):
+        msg = refusal(db, "DeleteItem", {"TableName": "hash", "Key": key("a"), "ReturnValues": rv})
+        assert msg == "1 validation error detected: ReturnValues can only be ALL_OLD or NONE"
+
+
+def test_put_item_refuses_new_image_return_values_in_the_envelope(db):
+    msg = refusal(db, "PutItem", {"TableName": "hash", "Item": key("a"), "ReturnValues": "ALL_NEW"})
+    assert msg == "1 validation error detected: ReturnValues can only be ALL_OLD or NONE"
+    # A value outside the enum is still the member constraint, not this check.
+    msg = refusal(db, "DeleteItem", {"TableName": "hash", "Key": key("a"), "ReturnValues": "BOGUS"})
+    assert msg.startswith("1 validation error detected: Value 'BOGUS' at 'returnValues'")
+
+
+def test_allowed_return_values_still_work(db):
+    ok(db, "PutItem", {"TableName": "hash", "Item": {**key("a"), "v": {"S": "x"}}})
+    j = ok(db, "DeleteItem", {"TableName": "hash", "Key": key("a"), "ReturnValues": "ALL_OLD"})
+    assert j["Attributes"] == {**key("a"), "v": {"S": "x"}}
+
+
+# ---- arithmetic on numbers stored in full ----------------------------------------
+
+
+def update(e, pk, expr, values):
+    return call(e, "UpdateItem", {"TableName": "hash", "Key": key(pk), "UpdateExpression": expr,
+                                  "ExpressionAttributeValues": values,
+                                  "ReturnValues": "UPDATED_NEW"})
+
+
+def test_set_plus_past_the_largest_number_is_an_overflow(db):
+    ok(db, "PutItem", {"TableName": "hash", "Item": {**key("big"), "n": {"N": MAX}}})
+    for expr in ("SET n = n + :v", "ADD n :v"):
+        status, j = update(db, "big", expr, {":v": {"N": "1E+125"}})
+        assert status == 400 and j["message"] == OVERFLOW, (expr, j)
+    status, j = update(db, "big", "SET n = :v - n", {":v": {"N": "-1E+125"}})
+    assert status == 400 and j["message"] == OVERFLOW, j
+    # The refused updates left the stored number alone.
+    j = ok(db, "GetItem", {"TableName": "hash", "Key": key("big")})
+    assert j["Item"]["n"]["N"] == "99999999999999999999999999999999999999" + "0" * 88
+
+
+def test_arithmetic_on_a_large_stored_number_is_exact(db):
+    ok(db, "PutItem", {"TableName": "hash", "Item": {**key("five"), "n": {"N": "5E+100"}}})
+    status, j = update(db, "five", "SET n = n + :v", {":v": {"N": "1E+100"}})
+    assert status == 200, j
+    assert j["Attributes"]["n"]["N"] == "6" + "0" * 100
+    status, j = update(db, "five", "ADD n :v", {":v": {"N": "-6E+100"}})
+    assert status == 200, j
+    assert j["Attributes"]["n"]["N"] == "0"
+    ok(db, "PutItem", {"TableName": "hash", "Item": {**key("max"), "n": {"N": MAX}}})
+    status, j = update(db, "max", "SET n = n - :v", {":v": {"N": MAX}})
+    assert status == 200 and j["Attributes"]["n"]["N"] == "0", j
+
+
+def test_conditions_and_filters_compare_large_stored_numbers_by_value(db):
+    # 1E+100 and -5E+100 are kept as 101-digit texts; comparisons must still
+    # see their values, not fall back to treating them as unparsable.
+    ok(db, "PutItem", {"TableName": "hash",
+                       "Item": {**key("c"), "neg": {"N": "-5E+100"}, "pos": {"N": "1E+100"}}})
+    holds = [("neg < :v", "0"), ("neg = :v", "-5E+100"), ("pos = :v", "1E+100"),
+             ("pos < :v", "2E+100"), ("pos > :v", "9E+99")]
+    for cond, v in holds:
+        status, j = call(db, "UpdateItem", {
+            "TableName": "hash", "Key": key("c"), "UpdateExpression": "SET hits = :v",
+            "ConditionExpression": cond, "ExpressionAttributeValues": {":v": {"N": v}}})
+        assert status == 200, (cond, j)
+    status, j = call(db, "DeleteItem", {
+        "TableName": "hash", "Key": key("c"), "ConditionExpression": "pos > :v",
+        "ExpressionAttributeValues": {":v": {"N": "1E+100"}}})
+    assert status == 400 and j["__type"].endswith("ConditionalCheckFailedException"), j
+    j = ok(db, "Scan", {"TableName": "hash", "FilterExpression": "pos = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "1E+100"}},
+                        "ProjectionExpression": "pk"})
+    assert j["Items"] == [key("c")]
