@@ -102,13 +102,32 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* FNV-1a over the request body: a retry must send the same request. */
-static uint64_t body_hash(eng_slice_t b)
+static uint64_t fnv(uint64_t h, const char *p, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < b.len; i++)
-        h = (h ^ (unsigned char)b.ptr[i]) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
     return h;
+}
+
+/* A hash of a request's parameters: a retry must send the same ones, but
+ * its client may space them or order an object's members differently, so
+ * members combine by sum and only arrays keep their order. */
+static uint64_t param_hash(const cJSON *j)
+{
+    uint64_t h = fnv(1469598103934665603ull, (const char *)&j->type, sizeof(j->type));
+    if (cJSON_IsString(j))
+        return fnv(h, j->valuestring, strlen(j->valuestring));
+    if (cJSON_IsNumber(j))
+        return fnv(h, (const char *)&j->valuedouble, sizeof(j->valuedouble));
+    uint64_t sum = 0;
+    for (const cJSON *m = j->child; m; m = m->next) {
+        uint64_t mh = param_hash(m);
+        if (cJSON_IsObject(j))
+            sum += fnv(mh, m->string, strlen(m->string)) * 0x9e3779b97f4a7c15ull;
+        else
+            h = fnv(h, (const char *)&mh, sizeof(mh));
+    }
+    return h + sum;
 }
 
 /* act_add's result for a fault DynamoDB reports as a ValidationError
@@ -377,7 +396,7 @@ void ddb__op_transact_write(ddb_call_t *c)
     if (rcc < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0)
         return;
     const char *token = eng_json_get_str(c->body, "ClientRequestToken");
-    uint64_t hash = body_hash(gw_req_body(c->req));
+    uint64_t hash = param_hash(c->body);
     int seen = token ? token_check(c, token, hash) : 0;
     if (seen != 0) {
         if (seen > 0)
@@ -539,17 +558,64 @@ static void on_write_done(ddb_wreq_t *w)
 
 /* ---- TransactGetItems --------------------------------------------------- */
 
-/* Append one Get's (1-based `pos`) response ({} or {"Item":...}). Returns
- * 0, ACT_CANCEL (a key fault: not replied, message in *cancel_why) or an
- * error (replied). */
-static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, txn_cap_t *cap,
-                   const char **cancel_why)
+/* What a get transaction gathers as it walks its Gets. */
+typedef struct get_txn {
+    eng_buf_t body;              /* The reply, built as the Gets are read. */
+    txn_cap_t cap;               /* Read capacity per table. */
+    eng_buf_t keys;              /* Encoded keys read so far, back to back. */
+    uint32_t key_table[TXN_MAX]; /* Table id of each key in `keys`. */
+    size_t key_end[TXN_MAX];     /* End offset of each key in `keys`. */
+    size_t n_keys;
+} get_txn_t;
+
+/* Remember the key of a Get; ENG_EEXIST when an earlier Get named the same
+ * item, which DynamoDB refuses as it does for write transactions. */
+static int get_seen(get_txn_t *g, uint32_t table_id, const store_key_t *key)
 {
-    const cJSON *g = eng_json_get(elem, "Get");
-    const char *why = NULL, *table = ddb__name_of(g);
+    size_t start = 0;
+    for (size_t i = 0; i < g->n_keys; start = g->key_end[i++])
+        if (g->key_table[i] == table_id && g->key_end[i] - start == key->len &&
+            memcmp(g->keys.ptr + start, key->buf, key->len) == 0)
+            return ENG_EEXIST;
+    eng_buf_append(&g->keys, (const char *)key->buf, key->len);
+    g->key_table[g->n_keys] = table_id;
+    g->key_end[g->n_keys++] = g->keys.len;
+    return 0;
+}
+
+/* Append the response of a Get of `key`: {} when the item is missing or
+ * the projection keeps none of its attributes (DynamoDB then omits Item). */
+static void get_read(ddb_call_t *c, get_txn_t *g, const store_table_t *t, const char *table,
+                     const store_key_t *key, const store_expr_t *proj)
+{
+    eng_slice_t text;
+    size_t bytes = 0; /* A missing item is billed too. */
+    ddb__sep(&g->body);
+    eng_buf_append_char(&g->body, '{');
+    if (store_item_get(c->th->reader, t->id, key, &text) == 0) {
+        size_t at = g->body.len;
+        eng_buf_append_str(&g->body, "\"Item\":");
+        size_t item_at = g->body.len;
+        ddb__project(text, proj, &g->body);
+        if (g->body.len - item_at == 2) { /* "{}": nothing projected. */
+            g->body.len = at;
+            g->body.ptr[at] = '\0';
+        }
+        bytes = ddb__item_size(c->th, text);
+    }
+    cap_add(&g->cap, eng_slice_cstr(table), bytes, 4096.0);
+    eng_buf_append_char(&g->body, '}');
+}
+
+/* One Get (1-based `pos`) into `g`. Returns 0, ACT_CANCEL (a key fault: not
+ * replied, message in *cancel_why) or an error (replied). */
+static int get_one(ddb_call_t *c, const cJSON *elem, int pos, get_txn_t *g, const char **cancel_why)
+{
+    const cJSON *gj = eng_json_get(elem, "Get");
+    const char *why = NULL, *table = ddb__name_of(gj);
     char field[48];
     snprintf(field, sizeof(field), "transactItems.%d.member.get.tableName", pos);
-    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, field, &why) < 0)
+    if (!cJSON_IsObject(gj) || ddb__check_table_name(c->th, table, field, &why) < 0)
         return bad(c, why ? why : "TransactItems can only contain Get");
     store_table_t t;
     const ddb_schema_t *s = NULL;
@@ -557,27 +623,21 @@ static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, tx
     if (err < 0)
         return err;
     ddb_exprs_t x;
-    if (ddb__exprs_parse(c->th, g, DDB_X_PROJ, &x, &why) < 0)
+    if (ddb__exprs_parse(c->th, gj, DDB_X_PROJ, &x, &why) < 0)
         return bad(c, why);
     store_key_t key;
-    eng_slice_t text;
-    if ((err = ddb__key_build(c->th, s, eng_json_get(g, "Key"), true, &key, NULL, &why)) < 0) {
+    if ((err = ddb__key_build(c->th, s, eng_json_get(gj, "Key"), true, &key, NULL, &why)) < 0) {
         ddb__exprs_free(&x);
         if (strstr(why, "cannot contain an empty")) /* Refused up front, as for writes. */
             return bad(c, why);
         *cancel_why = why;
         return ACT_CANCEL;
     }
-    ddb__sep(out);
-    eng_buf_append_char(out, '{');
-    size_t bytes = 0; /* A missing item is billed too. */
-    if (store_item_get(c->th->reader, t.id, &key, &text) == 0) {
-        eng_buf_append_str(out, "\"Item\":");
-        ddb__project(text, x.proj, out);
-        bytes = ddb__item_size(c->th, text);
+    if (get_seen(g, t.id, &key) < 0) {
+        ddb__exprs_free(&x);
+        return bad(c, "Transaction request cannot include multiple operations on one item");
     }
-    cap_add(cap, eng_slice_cstr(table), bytes, 4096.0);
-    eng_buf_append_char(out, '}');
+    get_read(c, g, &t, table, &key, x.proj);
     ddb__exprs_free(&x);
     return 0;
 }
@@ -601,15 +661,15 @@ void ddb__op_transact_get(ddb_call_t *c)
     int rcc = rcc_of(c);
     if (rcc < 0)
         return;
-    eng_buf_t body = {0}, cancel = {0};
-    txn_cap_t cap = {.n = 0};
-    eng_buf_append_str(&body, "{\"Responses\":[");
+    eng_buf_t cancel = {0};
+    get_txn_t gt = {.n_keys = 0}, *g = &gt;
+    eng_buf_append_str(&g->body, "{\"Responses\":[");
     const cJSON *e;
     int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
     {
         const char *why = NULL;
-        const int err = get_one(c, e, ++pos, &body, &cap, &why);
+        const int err = get_one(c, e, ++pos, g, &why);
         if (err == ACT_CANCEL && !cancel_pos) { /* Later Gets may still refuse the request. */
             cancel_pos = pos;
             eng_buf_append_str(&cancel, why);
@@ -621,11 +681,12 @@ void ddb__op_transact_get(ddb_call_t *c)
         cancel_invalid(c, n, cancel_pos, cancel.ptr);
         goto out;
     }
-    eng_buf_append_char(&body, ']');
-    cap_append(&body, rcc, &cap, "Read");
-    eng_buf_append_char(&body, '}');
-    ddb__reply(c->th, c->req, eng_slice(body.ptr, body.len));
+    eng_buf_append_char(&g->body, ']');
+    cap_append(&g->body, rcc, &g->cap, "Read");
+    eng_buf_append_char(&g->body, '}');
+    ddb__reply(c->th, c->req, eng_slice(g->body.ptr, g->body.len));
 out:
-    eng_buf_free(&body);
+    eng_buf_free(&g->body);
+    eng_buf_free(&g->keys);
     eng_buf_free(&cancel);
 }
