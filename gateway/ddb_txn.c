@@ -86,13 +86,50 @@ static void cap_append(eng_buf_t *out, int rcc, const txn_cap_t *cap, const char
     eng_buf_append_char(out, ']');
 }
 
-static int rcc_of(ddb_call_t *c)
+/* Start one more error of a "N validation errors detected" list. */
+static void err_next(eng_buf_t *m, int *n)
 {
-    int rcc = ddb__rcc(c->body);
-    if (rcc < 0)
-        bad(c, "1 validation error detected: Value at 'returnConsumedCapacity' failed to "
-               "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
-    return rcc;
+    if ((*n)++)
+        eng_buf_append_str(m, "; ");
+}
+
+/* The request's own members, checked before any action is read: DynamoDB
+ * reports every one that fails in one message, the token first. Returns 0
+ * or ENG_EINVAL (replied). */
+static int members_check(ddb_call_t *c, bool is_write)
+{
+    eng_buf_t m = {0};
+    int n = 0;
+    const char *token = is_write ? eng_json_get_str(c->body, "ClientRequestToken") : NULL;
+    const size_t token_len = token ? strlen(token) : 0;
+    if (token && (token_len < 1 || token_len > 36)) {
+        err_next(&m, &n);
+        eng_buf_printf(&m,
+                       "Value '%s' at 'clientRequestToken' failed to satisfy constraint: Member "
+                       "must have length %s",
+                       token,
+                       token_len ? "less than or equal to 36" : "greater than or equal to 1");
+    }
+    if (ddb__rcc(c->body) < 0) {
+        err_next(&m, &n);
+        eng_buf_printf(&m,
+                       "Value '%s' at 'returnConsumedCapacity' failed to satisfy constraint: "
+                       "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+                       eng_json_get_str(c->body, "ReturnConsumedCapacity"));
+    }
+    const char *icm = is_write ? eng_json_get_str(c->body, "ReturnItemCollectionMetrics") : NULL;
+    if (icm && strcmp(icm, "SIZE") != 0 && strcmp(icm, "NONE") != 0) {
+        err_next(&m, &n);
+        eng_buf_printf(&m,
+                       "Value '%s' at 'returnItemCollectionMetrics' failed to satisfy "
+                       "constraint: Member must satisfy enum value set: [SIZE, NONE]",
+                       icm);
+    }
+    if (n)
+        ddb__reply_validation(c->th, c->req, "%d validation error%s detected: %s", n,
+                              n > 1 ? "s" : "", m.ptr);
+    eng_buf_free(&m);
+    return n ? ENG_EINVAL : 0;
 }
 
 static uint64_t now_ms(void)
@@ -195,10 +232,11 @@ static int check_put_index(ddb_call_t *c, const store_table_t *t, const cJSON *i
     return is_type ? ACT_CANCEL : bad(c, c->th->why.ptr);
 }
 
-/* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
- * ACT_CANCEL (not replied; message in *cancel_why) or an error (replied). */
-static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
-                   const char **cancel_why)
+/* The action of TransactItems element `pos` (1-based) and its member
+ * constraints: one operation, a well-formed table name, a known
+ * ReturnValuesOnConditionCheckFailure. Returns 0 or ENG_EINVAL (replied). */
+static int act_shape(ddb_call_t *c, const cJSON *elem, int pos, const act_kind_t **kind,
+                     const cJSON **action)
 {
     const act_kind_t *k = NULL;
     const cJSON *a = NULL;
@@ -210,15 +248,72 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
                       "Update request");
     if (!cJSON_IsObject(a))
         return bad(c, "TransactItems can only contain one of Check, Put, Update or Delete");
-    const char *why = NULL, *table = ddb__name_of(a);
+    const char *why = NULL;
     char field[64]; /* The member path DynamoDB names, e.g. transactItems.2.member.put. */
     snprintf(field, sizeof(field), "transactItems.%d.member.%s.tableName", pos,
              CF_FIELDS[k - ACTS]);
-    if (ddb__check_table_name(c->th, table, field, &why) < 0)
+    if (ddb__check_table_name(c->th, ddb__name_of(a), field, &why) < 0)
         return bad(c, why);
     const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     if (check_cf(c, cf, pos, (size_t)(k - ACTS)) < 0)
         return ENG_EINVAL;
+    *kind = k;
+    *action = a;
+    return 0;
+}
+
+/* What DynamoDB reads of an action before it looks up any table: its
+ * expressions (syntax, unused names and values) and a Put's item (depth,
+ * size, values). Returns 0 or ENG_EINVAL (replied). */
+static int act_read(ddb_call_t *c, const act_kind_t *k, const cJSON *a)
+{
+    const char *why = NULL;
+    ddb_exprs_t x;
+    if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
+        return bad(c, why);
+    ddb__exprs_free(&x);
+    if (strcmp(k->name, "Put") != 0)
+        return 0;
+    size_t size = 0;
+    eng_buf_reset(&c->th->canon);
+    return ddb__item_canon(c->th, eng_json_get(a, "Item"), &c->th->canon, &size, &why) < 0
+               ? bad(c, why)
+               : 0;
+}
+
+/* Every element's member constraints, then what each action says: both
+ * outrank a missing table or a duplicate target anywhere in the request.
+ * Returns 0 or ENG_EINVAL (replied). */
+static int acts_read(ddb_call_t *c, const cJSON *items)
+{
+    const act_kind_t *k;
+    const cJSON *e, *a;
+    int pos = 0;
+    cJSON_ArrayForEach(e, items)
+    {
+        if (act_shape(c, e, ++pos, &k, &a) < 0)
+            return ENG_EINVAL;
+    }
+    pos = 0;
+    cJSON_ArrayForEach(e, items)
+    {
+        if (act_shape(c, e, ++pos, &k, &a) < 0 || act_read(c, k, a) < 0)
+            return ENG_EINVAL;
+    }
+    return 0;
+}
+
+/* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
+ * ACT_CANCEL (not replied; message in *cancel_why) or an error (replied). */
+static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
+                   const char **cancel_why)
+{
+    const act_kind_t *k = NULL;
+    const cJSON *a = NULL;
+    if (act_shape(c, elem, pos, &k, &a) < 0)
+        return ENG_EINVAL;
+    const char *why = NULL, *table = ddb__name_of(a);
+    const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     store_table_t t;
     const ddb_schema_t *s = NULL;
     int err = ddb__table(c, table, &t, &s);
@@ -294,11 +389,8 @@ static int token_check(ddb_call_t *c, const char *token, uint64_t hash)
 }
 
 /* Add the token record to the batch (aux holds its key, then its value). */
-static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t hash)
+static void token_add(ddb_wreq_t *w, const char *token, uint64_t hash)
 {
-    if (strlen(token) < 1 || strlen(token) > 36)
-        return bad(c, "1 validation error detected: Value at 'clientRequestToken' failed to "
-                      "satisfy constraint: Member must have length less than or equal to 36");
     eng_buf_printf(&w->aux, TOKEN_PREFIX "%s", token);
     size_t klen = w->aux.len;
     eng_buf_printf(&w->aux, "%016" PRIx64 " %" PRIu64, hash, now_ms());
@@ -307,7 +399,6 @@ static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t h
     sw->kind = STORE_W_KV_PUT;
     sw->table = eng_slice(w->aux.ptr, klen);
     sw->item = eng_slice(w->aux.ptr + klen, w->aux.len - klen);
-    return 0;
 }
 
 /* TransactionCanceledException naming each action's code (`names`, "A, B")
@@ -375,38 +466,29 @@ static void reply_replay(ddb_call_t *c, const cJSON *items, int rcc)
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 
-void ddb__op_transact_write(ddb_call_t *c)
+/* TransactItems' length, which DynamoDB checks before anything else.
+ * Returns the number of items, or ENG_EINVAL (replied). */
+static int items_count(ddb_call_t *c, const cJSON *items)
 {
-    const cJSON *items = eng_json_get(c->body, "TransactItems");
-    int n = cJSON_GetArraySize(items);
-    if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
-                                       "'transactItems' failed to satisfy constraint: Member "
-                                       "must not be null"
-               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length less than or equal "
-                               "to 100"
-                             : "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length greater than or "
-                               "equal to 1");
-        return;
-    }
-    int rcc = rcc_of(c);
-    bool is_icm = false;
-    if (rcc < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0)
-        return;
-    const char *token = eng_json_get_str(c->body, "ClientRequestToken");
-    uint64_t hash = param_hash(c->body);
-    int seen = token ? token_check(c, token, hash) : 0;
-    if (seen != 0) {
-        if (seen > 0)
-            reply_replay(c, items, rcc);
-        return;
-    }
-    ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
-    w->rcc = rcc;
-    /* A request-level fault in any action outranks an earlier action's
-     * cancellation, so every action is checked before the first is reported. */
+    const int n = cJSON_GetArraySize(items);
+    if (cJSON_IsArray(items) && n >= 1 && n <= TXN_MAX)
+        return n;
+    return bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
+                                          "'transactItems' failed to satisfy constraint: Member "
+                                          "must not be null"
+                  : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed "
+                                  "to satisfy constraint: Member must have length less than or "
+                                  "equal to 100"
+                                : "1 validation error detected: Value at 'TransactItems' failed "
+                                  "to satisfy constraint: Member must have length greater than "
+                                  "or equal to 1");
+}
+
+/* Every action into `w`. A request-level fault in any action outranks an
+ * earlier action's cancellation, so all are checked before the first
+ * cancellation is reported. Returns 0 or ENG_EINVAL (replied). */
+static int acts_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *items, int n)
+{
     const cJSON *e;
     int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
@@ -418,25 +500,44 @@ void ddb__op_transact_write(ddb_call_t *c)
             eng_buf_reset(&w->aux);
             eng_buf_append_str(&w->aux, why ? why : "");
         } else if (err < 0) {
-            ddb__wreq_put(w);
-            return;
+            return ENG_EINVAL;
         }
     }
     if (cancel_pos) {
         cancel_invalid(c, n, cancel_pos, w->aux.ptr);
-        ddb__wreq_put(w);
+        return ENG_EINVAL;
+    }
+    if (payload_bytes(w) > TXN_PAYLOAD_MAX)
+        return bad(c, "Transaction request payload size cannot exceed 4 MB");
+    return 0;
+}
+
+void ddb__op_transact_write(ddb_call_t *c)
+{
+    const cJSON *items = eng_json_get(c->body, "TransactItems");
+    const int n = items_count(c, items);
+    bool is_icm = false;
+    if (n < 0 || members_check(c, true) < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0 ||
+        acts_read(c, items) < 0)
+        return;
+    const int rcc = ddb__rcc(c->body);
+    const char *token = eng_json_get_str(c->body, "ClientRequestToken");
+    uint64_t hash = param_hash(c->body);
+    int seen = token ? token_check(c, token, hash) : 0;
+    if (seen != 0) {
+        if (seen > 0)
+            reply_replay(c, items, rcc);
         return;
     }
-    if (payload_bytes(w) > TXN_PAYLOAD_MAX) {
-        bad(c, "Transaction request payload size cannot exceed 4 MB");
+    ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
+    w->rcc = rcc;
+    if (acts_add(c, w, items, n) < 0) {
         ddb__wreq_put(w);
         return;
     }
     w->units = n;
-    if (token && token_add(c, w, token, hash) < 0) {
-        ddb__wreq_put(w);
-        return;
-    }
+    if (token)
+        token_add(w, token, hash);
     ddb__wreq_keep_body(w, c);
     ddb__wreq_submit(w, true);
 }
@@ -645,22 +746,10 @@ static int get_one(ddb_call_t *c, const cJSON *elem, int pos, get_txn_t *g, cons
 void ddb__op_transact_get(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "TransactItems");
-    int n = cJSON_GetArraySize(items);
-    if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
-                                       "'transactItems' failed to satisfy constraint: Member "
-                                       "must not be null"
-               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length less than or equal "
-                               "to 100"
-                             : "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length greater than or "
-                               "equal to 1");
+    const int n = items_count(c, items);
+    if (n < 0 || members_check(c, false) < 0)
         return;
-    }
-    int rcc = rcc_of(c);
-    if (rcc < 0)
-        return;
+    const int rcc = ddb__rcc(c->body);
     eng_buf_t cancel = {0};
     get_txn_t gt = {.n_keys = 0}, *g = &gt;
     eng_buf_append_str(&g->body, "{\"Responses\":[");

@@ -106,3 +106,75 @@ def test_cancellation_reason_carries_all_old_for_every_action_kind(db):
         assert j["CancellationReasons"] == [{
             "Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
             "Item": {"pk": {"S": "a"}, "real": {"S": "here"}}}]
+
+
+# ---- what a transaction checks first ------------------------------------------------
+
+RCC = ("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must "
+       "satisfy enum value set: [INDEXES, TOTAL, NONE]")
+RICM = ("Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member "
+        "must satisfy enum value set: [SIZE, NONE]")
+
+
+def refused(e, op, body):
+    status, j = call(e, op, body)
+    assert status == 400 and kind(j) == "ValidationException", j
+    return j["message"]
+
+
+def written(e, key):
+    _, j = call(e, "GetItem", {"TableName": "hash", "Key": {"pk": {"S": key}},
+                               "ConsistentRead": True})
+    return "Item" in j
+
+
+def test_request_members_are_reported_together_before_any_action(db):
+    one_put = [{"Put": {"TableName": "hash", "Item": {"pk": {"S": "m"}}}}]
+    assert refused(db, "TransactWriteItems", {"TransactItems": one_put,
+                                              "ReturnConsumedCapacity": "BOGUS",
+                                              "ReturnItemCollectionMetrics": "BOGUS2"}) == (
+        "2 validation errors detected: " + RCC + "; " + RICM)
+    token = "t" * 37
+    assert refused(db, "TransactWriteItems", {"TransactItems": one_put, "ClientRequestToken": token,
+                                              "ReturnConsumedCapacity": "BOGUS"}) == (
+        f"2 validation errors detected: Value '{token}' at 'clientRequestToken' failed to "
+        "satisfy constraint: Member must have length less than or equal to 36; " + RCC)
+    assert not written(db, "m")
+    # Ahead of a missing table and of a duplicate target, for both operations.
+    missing = [{"Put": {"TableName": "nope", "Item": {"pk": {"S": "m"}}}}]
+    dup = one_put + [{"Delete": {"TableName": "hash", "Key": {"pk": {"S": "m"}}}}]
+    for items in (missing, dup):
+        assert refused(db, "TransactWriteItems", {"TransactItems": items,
+                                                  "ReturnConsumedCapacity": "BOGUS"}) == (
+            "1 validation error detected: " + RCC)
+    for items in ([get("a")] * 2, [{"Get": {"TableName": "nope", "Key": {"pk": {"S": "a"}}}}]):
+        assert refused(db, "TransactGetItems", {"TransactItems": items,
+                                                "ReturnConsumedCapacity": "BOGUS"}) == (
+            "1 validation error detected: " + RCC)
+
+
+def deep_item(levels):
+    v = {"S": "leaf"}
+    for _ in range(levels):
+        v = {"M": {"n": v}}
+    return {"pk": {"S": "deep"}, "data": v}
+
+
+def test_every_action_is_read_before_any_table_is_looked_up(db):
+    bad_cond = {"ConditionCheck": {"TableName": "hash", "Key": {"pk": {"S": "c"}},
+                                   "ConditionExpression": "attribute_not_exists("}}
+    unused = {"ConditionCheck": {"TableName": "hash", "Key": {"pk": {"S": "c"}},
+                                 "ConditionExpression": "attribute_not_exists(pk)",
+                                 "ExpressionAttributeValues": {":v": {"S": "x"}}}}
+    missing = {"Put": {"TableName": "nope", "Item": {"pk": {"S": "x"}}}}
+    deep = {"Put": {"TableName": "hash", "Item": deep_item(32)}}
+    syntax = 'Invalid ConditionExpression: Syntax error; token: "<EOF>", near: "("'
+    nesting = ("Nesting Levels have exceeded supported limits: Attributes in the item have "
+               "nested levels beyond supported limit")
+    unused_msg = "Value provided in ExpressionAttributeValues unused in expressions: keys: {:v}"
+    cases = [([missing, bad_cond], syntax), ([bad_cond, deep], syntax), ([deep, bad_cond], nesting),
+             ([missing, unused], unused_msg), ([unused, missing], unused_msg),
+             ([{"Put": {"TableName": "hash", "Item": {"pk": {"S": "c"}}}}, unused], unused_msg)]
+    for items, msg in cases:
+        assert refused(db, "TransactWriteItems", {"TransactItems": items}) == msg
+    assert not written(db, "c")
