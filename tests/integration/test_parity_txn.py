@@ -178,3 +178,28 @@ def test_every_action_is_read_before_any_table_is_looked_up(db):
     for items, msg in cases:
         assert refused(db, "TransactWriteItems", {"TransactItems": items}) == msg
     assert not written(db, "c")
+
+
+NESTING = ("Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+           "levels beyond supported limit")
+
+
+def test_a_too_deep_expression_value_refuses_the_transaction(db):
+    def check(levels):
+        return {"ConditionCheck": {"TableName": "nope", "Key": {"pk": {"S": "a"}},
+                                   "ConditionExpression": "#d = :deep",
+                                   "ExpressionAttributeNames": {"#d": "data"},
+                                   "ExpressionAttributeValues": {":deep": deep_item(levels)["data"]}}}
+    # 31 wrapped maps are 32 levels: accepted, so the missing table is what is reported.
+    status, j = call(db, "TransactWriteItems", {"TransactItems": [check(31)]})
+    assert status == 400 and kind(j) == "ResourceNotFoundException", j
+    # Past 32 levels the request is refused in the item's words, ahead of the table lookup;
+    # far past them the value's key is named.
+    for levels in (32, 33, 60):
+        assert refused(db, "TransactWriteItems", {"TransactItems": [check(levels)]}) == NESTING
+    assert refused(db, "TransactWriteItems", {"TransactItems": [check(61)]}) == (
+        "ExpressionAttributeValues contains invalid value: " + NESTING + " for key :deep")
+    update = {"Update": {"TableName": "hash", "Key": {"pk": {"S": "a"}},
+                         "UpdateExpression": "SET deep = :deep",
+                         "ExpressionAttributeValues": {":deep": {"L": [deep_item(31)["data"]]}}}}
+    assert refused(db, "TransactWriteItems", {"TransactItems": [update]}) == NESTING
