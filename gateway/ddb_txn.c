@@ -86,13 +86,50 @@ static void cap_append(eng_buf_t *out, int rcc, const txn_cap_t *cap, const char
     eng_buf_append_char(out, ']');
 }
 
-static int rcc_of(ddb_call_t *c)
+/* Start one more error of a "N validation errors detected" list. */
+static void err_next(eng_buf_t *m, int *n)
 {
-    int rcc = ddb__rcc(c->body);
-    if (rcc < 0)
-        bad(c, "1 validation error detected: Value at 'returnConsumedCapacity' failed to "
-               "satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]");
-    return rcc;
+    if ((*n)++)
+        eng_buf_append_str(m, "; ");
+}
+
+/* The request's own members, checked before any action is read: DynamoDB
+ * reports every one that fails in one message, the token first. Returns 0
+ * or ENG_EINVAL (replied). */
+static int members_check(ddb_call_t *c, bool is_write)
+{
+    eng_buf_t m = {0};
+    int n = 0;
+    const char *token = is_write ? eng_json_get_str(c->body, "ClientRequestToken") : NULL;
+    const size_t token_len = token ? strlen(token) : 0;
+    if (token && (token_len < 1 || token_len > 36)) {
+        err_next(&m, &n);
+        eng_buf_printf(&m,
+                       "Value '%s' at 'clientRequestToken' failed to satisfy constraint: Member "
+                       "must have length %s",
+                       token,
+                       token_len ? "less than or equal to 36" : "greater than or equal to 1");
+    }
+    if (ddb__rcc(c->body) < 0) {
+        err_next(&m, &n);
+        eng_buf_printf(&m,
+                       "Value '%s' at 'returnConsumedCapacity' failed to satisfy constraint: "
+                       "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
+                       eng_json_get_str(c->body, "ReturnConsumedCapacity"));
+    }
+    const char *icm = is_write ? eng_json_get_str(c->body, "ReturnItemCollectionMetrics") : NULL;
+    if (icm && strcmp(icm, "SIZE") != 0 && strcmp(icm, "NONE") != 0) {
+        err_next(&m, &n);
+        eng_buf_printf(&m,
+                       "Value '%s' at 'returnItemCollectionMetrics' failed to satisfy "
+                       "constraint: Member must satisfy enum value set: [SIZE, NONE]",
+                       icm);
+    }
+    if (n)
+        ddb__reply_validation(c->th, c->req, "%d validation error%s detected: %s", n,
+                              n > 1 ? "s" : "", m.ptr);
+    eng_buf_free(&m);
+    return n ? ENG_EINVAL : 0;
 }
 
 static uint64_t now_ms(void)
@@ -102,13 +139,32 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* FNV-1a over the request body: a retry must send the same request. */
-static uint64_t body_hash(eng_slice_t b)
+static uint64_t fnv(uint64_t h, const char *p, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < b.len; i++)
-        h = (h ^ (unsigned char)b.ptr[i]) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
     return h;
+}
+
+/* A hash of a request's parameters: a retry must send the same ones, but
+ * its client may space them or order an object's members differently, so
+ * members combine by sum and only arrays keep their order. */
+static uint64_t param_hash(const cJSON *j)
+{
+    uint64_t h = fnv(1469598103934665603ull, (const char *)&j->type, sizeof(j->type));
+    if (cJSON_IsString(j))
+        return fnv(h, j->valuestring, strlen(j->valuestring));
+    if (cJSON_IsNumber(j))
+        return fnv(h, (const char *)&j->valuedouble, sizeof(j->valuedouble));
+    uint64_t sum = 0;
+    for (const cJSON *m = j->child; m; m = m->next) {
+        uint64_t mh = param_hash(m);
+        if (cJSON_IsObject(j))
+            sum += fnv(mh, m->string, strlen(m->string)) * 0x9e3779b97f4a7c15ull;
+        else
+            h = fnv(h, (const char *)&mh, sizeof(mh));
+    }
+    return h + sum;
 }
 
 /* act_add's result for a fault DynamoDB reports as a ValidationError
@@ -176,10 +232,11 @@ static int check_put_index(ddb_call_t *c, const store_table_t *t, const cJSON *i
     return is_type ? ACT_CANCEL : bad(c, c->th->why.ptr);
 }
 
-/* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
- * ACT_CANCEL (not replied; message in *cancel_why) or an error (replied). */
-static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
-                   const char **cancel_why)
+/* The action of TransactItems element `pos` (1-based) and its member
+ * constraints: one operation, a well-formed table name, a known
+ * ReturnValuesOnConditionCheckFailure. Returns 0 or ENG_EINVAL (replied). */
+static int act_shape(ddb_call_t *c, const cJSON *elem, int pos, const act_kind_t **kind,
+                     const cJSON **action)
 {
     const act_kind_t *k = NULL;
     const cJSON *a = NULL;
@@ -191,15 +248,105 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
                       "Update request");
     if (!cJSON_IsObject(a))
         return bad(c, "TransactItems can only contain one of Check, Put, Update or Delete");
-    const char *why = NULL, *table = ddb__name_of(a);
+    const char *why = NULL;
     char field[64]; /* The member path DynamoDB names, e.g. transactItems.2.member.put. */
     snprintf(field, sizeof(field), "transactItems.%d.member.%s.tableName", pos,
              CF_FIELDS[k - ACTS]);
-    if (ddb__check_table_name(c->th, table, field, &why) < 0)
+    if (ddb__check_table_name(c->th, ddb__name_of(a), field, &why) < 0)
         return bad(c, why);
     const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     if (check_cf(c, cf, pos, (size_t)(k - ACTS)) < 0)
         return ENG_EINVAL;
+    *kind = k;
+    *action = a;
+    return 0;
+}
+
+/* What DynamoDB reads of an action before it looks up any table: its
+ * expressions (syntax, unused names and values) and a Put's item (depth,
+ * size, values). Returns 0 or ENG_EINVAL (replied). */
+/* Levels of M and L wrapped around the deepest scalar of value `v`. */
+static int value_depth(const cJSON *v)
+{
+    const cJSON *inner = eng_json_get(v, "M");
+    if (!inner)
+        inner = eng_json_get(v, "L");
+    int deepest = -1;
+    for (const cJSON *m = cJSON_IsObject(inner) || cJSON_IsArray(inner) ? inner->child : NULL; m;
+         m = m->next) {
+        const int d = value_depth(m);
+        deepest = d > deepest ? d : deepest;
+    }
+    return deepest + 1;
+}
+
+/* Is an ExpressionAttributeValue nested past DynamoDB's 32 levels (the value
+ * itself is level 1)? Transactions refuse it as a whole request, in the
+ * item's words; a value past 60 levels is left to the expression parser,
+ * which names its key as DynamoDB does. */
+static bool has_deep_value(const cJSON *a)
+{
+    const cJSON *vals = eng_json_get(a, "ExpressionAttributeValues");
+    for (const cJSON *v = cJSON_IsObject(vals) ? vals->child : NULL; v; v = v->next) {
+        const int d = value_depth(v);
+        if (d >= 32 && d <= 60)
+            return true;
+    }
+    return false;
+}
+
+static int act_read(ddb_call_t *c, const act_kind_t *k, const cJSON *a)
+{
+    const char *why = NULL;
+    if (has_deep_value(a))
+        return bad(c, "Nesting Levels have exceeded supported limits: Attributes in the item "
+                      "have nested levels beyond supported limit");
+    ddb_exprs_t x;
+    if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
+        return bad(c, why);
+    ddb__exprs_free(&x);
+    if (strcmp(k->name, "Put") != 0)
+        return 0;
+    size_t size = 0;
+    eng_buf_reset(&c->th->canon);
+    return ddb__item_canon(c->th, eng_json_get(a, "Item"), &c->th->canon, &size, &why) < 0
+               ? bad(c, why)
+               : 0;
+}
+
+/* Every element's member constraints, then what each action says: both
+ * outrank a missing table or a duplicate target anywhere in the request.
+ * Returns 0 or ENG_EINVAL (replied). */
+static int acts_read(ddb_call_t *c, const cJSON *items)
+{
+    const act_kind_t *k;
+    const cJSON *e, *a;
+    int pos = 0;
+    cJSON_ArrayForEach(e, items)
+    {
+        if (act_shape(c, e, ++pos, &k, &a) < 0)
+            return ENG_EINVAL;
+    }
+    pos = 0;
+    cJSON_ArrayForEach(e, items)
+    {
+        if (act_shape(c, e, ++pos, &k, &a) < 0 || act_read(c, k, a) < 0)
+            return ENG_EINVAL;
+    }
+    return 0;
+}
+
+/* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
+ * ACT_CANCEL (not replied; message in *cancel_why) or an error (replied). */
+static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
+                   const char **cancel_why)
+{
+    const act_kind_t *k = NULL;
+    const cJSON *a = NULL;
+    if (act_shape(c, elem, pos, &k, &a) < 0)
+        return ENG_EINVAL;
+    const char *why = NULL, *table = ddb__name_of(a);
+    const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     store_table_t t;
     const ddb_schema_t *s = NULL;
     int err = ddb__table(c, table, &t, &s);
@@ -275,11 +422,8 @@ static int token_check(ddb_call_t *c, const char *token, uint64_t hash)
 }
 
 /* Add the token record to the batch (aux holds its key, then its value). */
-static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t hash)
+static void token_add(ddb_wreq_t *w, const char *token, uint64_t hash)
 {
-    if (strlen(token) < 1 || strlen(token) > 36)
-        return bad(c, "1 validation error detected: Value at 'clientRequestToken' failed to "
-                      "satisfy constraint: Member must have length less than or equal to 36");
     eng_buf_printf(&w->aux, TOKEN_PREFIX "%s", token);
     size_t klen = w->aux.len;
     eng_buf_printf(&w->aux, "%016" PRIx64 " %" PRIu64, hash, now_ms());
@@ -288,7 +432,6 @@ static int token_add(ddb_call_t *c, ddb_wreq_t *w, const char *token, uint64_t h
     sw->kind = STORE_W_KV_PUT;
     sw->table = eng_slice(w->aux.ptr, klen);
     sw->item = eng_slice(w->aux.ptr + klen, w->aux.len - klen);
-    return 0;
 }
 
 /* TransactionCanceledException naming each action's code (`names`, "A, B")
@@ -356,38 +499,29 @@ static void reply_replay(ddb_call_t *c, const cJSON *items, int rcc)
     ddb__reply(c->th, c->req, eng_slice(out->ptr, out->len));
 }
 
-void ddb__op_transact_write(ddb_call_t *c)
+/* TransactItems' length, which DynamoDB checks before anything else.
+ * Returns the number of items, or ENG_EINVAL (replied). */
+static int items_count(ddb_call_t *c, const cJSON *items)
 {
-    const cJSON *items = eng_json_get(c->body, "TransactItems");
-    int n = cJSON_GetArraySize(items);
-    if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
-                                       "'transactItems' failed to satisfy constraint: Member "
-                                       "must not be null"
-               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length less than or equal "
-                               "to 100"
-                             : "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length greater than or "
-                               "equal to 1");
-        return;
-    }
-    int rcc = rcc_of(c);
-    bool is_icm = false;
-    if (rcc < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0)
-        return;
-    const char *token = eng_json_get_str(c->body, "ClientRequestToken");
-    uint64_t hash = body_hash(gw_req_body(c->req));
-    int seen = token ? token_check(c, token, hash) : 0;
-    if (seen != 0) {
-        if (seen > 0)
-            reply_replay(c, items, rcc);
-        return;
-    }
-    ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
-    w->rcc = rcc;
-    /* A request-level fault in any action outranks an earlier action's
-     * cancellation, so every action is checked before the first is reported. */
+    const int n = cJSON_GetArraySize(items);
+    if (cJSON_IsArray(items) && n >= 1 && n <= TXN_MAX)
+        return n;
+    return bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
+                                          "'transactItems' failed to satisfy constraint: Member "
+                                          "must not be null"
+                  : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed "
+                                  "to satisfy constraint: Member must have length less than or "
+                                  "equal to 100"
+                                : "1 validation error detected: Value at 'TransactItems' failed "
+                                  "to satisfy constraint: Member must have length greater than "
+                                  "or equal to 1");
+}
+
+/* Every action into `w`. A request-level fault in any action outranks an
+ * earlier action's cancellation, so all are checked before the first
+ * cancellation is reported. Returns 0 or ENG_EINVAL (replied). */
+static int acts_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *items, int n)
+{
     const cJSON *e;
     int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
@@ -399,25 +533,44 @@ void ddb__op_transact_write(ddb_call_t *c)
             eng_buf_reset(&w->aux);
             eng_buf_append_str(&w->aux, why ? why : "");
         } else if (err < 0) {
-            ddb__wreq_put(w);
-            return;
+            return ENG_EINVAL;
         }
     }
     if (cancel_pos) {
         cancel_invalid(c, n, cancel_pos, w->aux.ptr);
-        ddb__wreq_put(w);
+        return ENG_EINVAL;
+    }
+    if (payload_bytes(w) > TXN_PAYLOAD_MAX)
+        return bad(c, "Transaction request payload size cannot exceed 4 MB");
+    return 0;
+}
+
+void ddb__op_transact_write(ddb_call_t *c)
+{
+    const cJSON *items = eng_json_get(c->body, "TransactItems");
+    const int n = items_count(c, items);
+    bool is_icm = false;
+    if (n < 0 || members_check(c, true) < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0 ||
+        acts_read(c, items) < 0)
+        return;
+    const int rcc = ddb__rcc(c->body);
+    const char *token = eng_json_get_str(c->body, "ClientRequestToken");
+    uint64_t hash = param_hash(c->body);
+    int seen = token ? token_check(c, token, hash) : 0;
+    if (seen != 0) {
+        if (seen > 0)
+            reply_replay(c, items, rcc);
         return;
     }
-    if (payload_bytes(w) > TXN_PAYLOAD_MAX) {
-        bad(c, "Transaction request payload size cannot exceed 4 MB");
+    ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
+    w->rcc = rcc;
+    if (acts_add(c, w, items, n) < 0) {
         ddb__wreq_put(w);
         return;
     }
     w->units = n;
-    if (token && token_add(c, w, token, hash) < 0) {
-        ddb__wreq_put(w);
-        return;
-    }
+    if (token)
+        token_add(w, token, hash);
     ddb__wreq_keep_body(w, c);
     ddb__wreq_submit(w, true);
 }
@@ -539,17 +692,64 @@ static void on_write_done(ddb_wreq_t *w)
 
 /* ---- TransactGetItems --------------------------------------------------- */
 
-/* Append one Get's (1-based `pos`) response ({} or {"Item":...}). Returns
- * 0, ACT_CANCEL (a key fault: not replied, message in *cancel_why) or an
- * error (replied). */
-static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, txn_cap_t *cap,
-                   const char **cancel_why)
+/* What a get transaction gathers as it walks its Gets. */
+typedef struct get_txn {
+    eng_buf_t body;              /* The reply, built as the Gets are read. */
+    txn_cap_t cap;               /* Read capacity per table. */
+    eng_buf_t keys;              /* Encoded keys read so far, back to back. */
+    uint32_t key_table[TXN_MAX]; /* Table id of each key in `keys`. */
+    size_t key_end[TXN_MAX];     /* End offset of each key in `keys`. */
+    size_t n_keys;
+} get_txn_t;
+
+/* Remember the key of a Get; ENG_EEXIST when an earlier Get named the same
+ * item, which DynamoDB refuses as it does for write transactions. */
+static int get_seen(get_txn_t *g, uint32_t table_id, const store_key_t *key)
 {
-    const cJSON *g = eng_json_get(elem, "Get");
-    const char *why = NULL, *table = ddb__name_of(g);
+    size_t start = 0;
+    for (size_t i = 0; i < g->n_keys; start = g->key_end[i++])
+        if (g->key_table[i] == table_id && g->key_end[i] - start == key->len &&
+            memcmp(g->keys.ptr + start, key->buf, key->len) == 0)
+            return ENG_EEXIST;
+    eng_buf_append(&g->keys, (const char *)key->buf, key->len);
+    g->key_table[g->n_keys] = table_id;
+    g->key_end[g->n_keys++] = g->keys.len;
+    return 0;
+}
+
+/* Append the response of a Get of `key`: {} when the item is missing or
+ * the projection keeps none of its attributes (DynamoDB then omits Item). */
+static void get_read(ddb_call_t *c, get_txn_t *g, const store_table_t *t, const char *table,
+                     const store_key_t *key, const store_expr_t *proj)
+{
+    eng_slice_t text;
+    size_t bytes = 0; /* A missing item is billed too. */
+    ddb__sep(&g->body);
+    eng_buf_append_char(&g->body, '{');
+    if (store_item_get(c->th->reader, t->id, key, &text) == 0) {
+        size_t at = g->body.len;
+        eng_buf_append_str(&g->body, "\"Item\":");
+        size_t item_at = g->body.len;
+        ddb__project(text, proj, &g->body);
+        if (g->body.len - item_at == 2) { /* "{}": nothing projected. */
+            g->body.len = at;
+            g->body.ptr[at] = '\0';
+        }
+        bytes = ddb__item_size(c->th, text);
+    }
+    cap_add(&g->cap, eng_slice_cstr(table), bytes, 4096.0);
+    eng_buf_append_char(&g->body, '}');
+}
+
+/* One Get (1-based `pos`) into `g`. Returns 0, ACT_CANCEL (a key fault: not
+ * replied, message in *cancel_why) or an error (replied). */
+static int get_one(ddb_call_t *c, const cJSON *elem, int pos, get_txn_t *g, const char **cancel_why)
+{
+    const cJSON *gj = eng_json_get(elem, "Get");
+    const char *why = NULL, *table = ddb__name_of(gj);
     char field[48];
     snprintf(field, sizeof(field), "transactItems.%d.member.get.tableName", pos);
-    if (!cJSON_IsObject(g) || ddb__check_table_name(c->th, table, field, &why) < 0)
+    if (!cJSON_IsObject(gj) || ddb__check_table_name(c->th, table, field, &why) < 0)
         return bad(c, why ? why : "TransactItems can only contain Get");
     store_table_t t;
     const ddb_schema_t *s = NULL;
@@ -557,27 +757,21 @@ static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, tx
     if (err < 0)
         return err;
     ddb_exprs_t x;
-    if (ddb__exprs_parse(c->th, g, DDB_X_PROJ, &x, &why) < 0)
+    if (ddb__exprs_parse(c->th, gj, DDB_X_PROJ, &x, &why) < 0)
         return bad(c, why);
     store_key_t key;
-    eng_slice_t text;
-    if ((err = ddb__key_build(c->th, s, eng_json_get(g, "Key"), true, &key, NULL, &why)) < 0) {
+    if ((err = ddb__key_build(c->th, s, eng_json_get(gj, "Key"), true, &key, NULL, &why)) < 0) {
         ddb__exprs_free(&x);
         if (strstr(why, "cannot contain an empty")) /* Refused up front, as for writes. */
             return bad(c, why);
         *cancel_why = why;
         return ACT_CANCEL;
     }
-    ddb__sep(out);
-    eng_buf_append_char(out, '{');
-    size_t bytes = 0; /* A missing item is billed too. */
-    if (store_item_get(c->th->reader, t.id, &key, &text) == 0) {
-        eng_buf_append_str(out, "\"Item\":");
-        ddb__project(text, x.proj, out);
-        bytes = ddb__item_size(c->th, text);
+    if (get_seen(g, t.id, &key) < 0) {
+        ddb__exprs_free(&x);
+        return bad(c, "Transaction request cannot include multiple operations on one item");
     }
-    cap_add(cap, eng_slice_cstr(table), bytes, 4096.0);
-    eng_buf_append_char(out, '}');
+    get_read(c, g, &t, table, &key, x.proj);
     ddb__exprs_free(&x);
     return 0;
 }
@@ -585,31 +779,19 @@ static int get_one(ddb_call_t *c, const cJSON *elem, int pos, eng_buf_t *out, tx
 void ddb__op_transact_get(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "TransactItems");
-    int n = cJSON_GetArraySize(items);
-    if (!cJSON_IsArray(items) || n < 1 || n > TXN_MAX) {
-        bad(c, !cJSON_IsArray(items) ? "1 validation error detected: Value null at "
-                                       "'transactItems' failed to satisfy constraint: Member "
-                                       "must not be null"
-               : n > TXN_MAX ? "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length less than or equal "
-                               "to 100"
-                             : "1 validation error detected: Value at 'TransactItems' failed to "
-                               "satisfy constraint: Member must have length greater than or "
-                               "equal to 1");
+    const int n = items_count(c, items);
+    if (n < 0 || members_check(c, false) < 0)
         return;
-    }
-    int rcc = rcc_of(c);
-    if (rcc < 0)
-        return;
-    eng_buf_t body = {0}, cancel = {0};
-    txn_cap_t cap = {.n = 0};
-    eng_buf_append_str(&body, "{\"Responses\":[");
+    const int rcc = ddb__rcc(c->body);
+    eng_buf_t cancel = {0};
+    get_txn_t gt = {.n_keys = 0}, *g = &gt;
+    eng_buf_append_str(&g->body, "{\"Responses\":[");
     const cJSON *e;
     int pos = 0, cancel_pos = 0;
     cJSON_ArrayForEach(e, items)
     {
         const char *why = NULL;
-        const int err = get_one(c, e, ++pos, &body, &cap, &why);
+        const int err = get_one(c, e, ++pos, g, &why);
         if (err == ACT_CANCEL && !cancel_pos) { /* Later Gets may still refuse the request. */
             cancel_pos = pos;
             eng_buf_append_str(&cancel, why);
@@ -621,11 +803,12 @@ void ddb__op_transact_get(ddb_call_t *c)
         cancel_invalid(c, n, cancel_pos, cancel.ptr);
         goto out;
     }
-    eng_buf_append_char(&body, ']');
-    cap_append(&body, rcc, &cap, "Read");
-    eng_buf_append_char(&body, '}');
-    ddb__reply(c->th, c->req, eng_slice(body.ptr, body.len));
+    eng_buf_append_char(&g->body, ']');
+    cap_append(&g->body, rcc, &g->cap, "Read");
+    eng_buf_append_char(&g->body, '}');
+    ddb__reply(c->th, c->req, eng_slice(g->body.ptr, g->body.len));
 out:
-    eng_buf_free(&body);
+    eng_buf_free(&g->body);
+    eng_buf_free(&g->keys);
     eng_buf_free(&cancel);
 }

@@ -134,10 +134,10 @@ def test_transact_get(ddb):
     r = ddb.transact_get_items(TransactItems=[
         {"Get": {"TableName": T, "Key": key("c")}},
         {"Get": {"TableName": T, "Key": key("missing")}},
-        {"Get": {"TableName": T, "Key": key("c"), "ProjectionExpression": "#v",
-                 "ExpressionAttributeNames": {"#v": "v"}}}])
+        {"Get": {"TableName": T, "Key": key("d"), "ProjectionExpression": "#p",
+                 "ExpressionAttributeNames": {"#p": "pk"}}}])
     assert r["Responses"] == [{"Item": {"pk": {"S": "c"}, "v": {"N": "1"}}}, {},
-                              {"Item": {"v": {"N": "1"}}}]
+                              {"Item": {"pk": {"S": "d"}}}]
     with pytest.raises(ClientError) as e:
         ddb.transact_get_items(TransactItems=[{"Get": {"TableName": "nosuch", "Key": key("c")}}])
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
