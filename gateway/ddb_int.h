@@ -262,6 +262,15 @@ int ddb__item_canon(ddb_thread_t *th, const cJSON *item, eng_buf_t *out, size_t 
                     const char **why);
 /* The DynamoDB size of a stored item's text; 0 if it does not parse. */
 size_t ddb__item_size(ddb_thread_t *th, eng_slice_t text);
+/* DynamoDB's refusal of a value nested past 32 levels (the value itself is
+ * level 1, scalars too). */
+#define DDB_NEST_MSG                                                                               \
+    "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "    \
+    "beyond supported limit"
+/* Levels of M and L wrapped around the deepest scalar of AttributeValue `v`
+ * (0 for a scalar, -1 for a value holding nothing). Recursion is bounded by
+ * cJSON's parse nesting limit. */
+int ddb__value_depth(const cJSON *v);
 
 /* ---- expressions (ddb_expr.c) ---- */
 

@@ -110,6 +110,48 @@ static double write_units(size_t bytes)
     return u < 1 ? 1 : u;
 }
 
+/* Single-item writes read a value nested past 32 levels two ways: request
+ * validation refuses it inside the envelope, naming no key; from 63 levels
+ * (the request document itself about 128 deep) DynamoDB's document parser
+ * refuses it first, bare, naming the key or, for an item, nothing. */
+enum { NEST_PARSER_LEVELS = 63 };
+
+/* A too deep ExpressionAttributeValue, refused as DynamoDB does. Returns 0 or
+ * ENG_EINVAL (replied). */
+static int deep_values_check(ddb_call_t *c)
+{
+    const cJSON *vals = eng_json_get(c->body, "ExpressionAttributeValues");
+    for (const cJSON *v = cJSON_IsObject(vals) ? vals->child : NULL; v; v = v->next) {
+        const int d = ddb__value_depth(v);
+        if (d >= NEST_PARSER_LEVELS) {
+            ddb__reply_validation(c->th, c->req,
+                                  "ExpressionAttributeValues contains invalid value: %s for key %s",
+                                  DDB_NEST_MSG, v->string);
+            return ENG_EINVAL;
+        }
+        if (d >= 32) {
+            ddb__reply_write_exprs_err(c->th, c->req, DDB_NEST_MSG);
+            return ENG_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Reply PutItem's refusal of its item: a nesting refusal inside the envelope
+ * unless the item is deep enough for the document parser to refuse it. */
+static void reply_item_err(ddb_call_t *c, const cJSON *item, const char *why)
+{
+    int deepest = 0;
+    for (const cJSON *a = strcmp(why, DDB_NEST_MSG) == 0 ? item->child : NULL; a; a = a->next) {
+        const int d = ddb__value_depth(a);
+        deepest = d > deepest ? d : deepest;
+    }
+    if (deepest >= 32 && deepest < NEST_PARSER_LEVELS)
+        ddb__reply_write_exprs_err(c->th, c->req, why);
+    else
+        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+}
+
 /* Everything a single-item write shares: checks, table, expressions. On 0
  * *w is a request with one write whose key is built; replies on failure. */
 static int single_begin(ddb_call_t *c, const rules_t *rules, unsigned which, item_req_t *r,
@@ -118,6 +160,8 @@ static int single_begin(ddb_call_t *c, const rules_t *rules, unsigned which, ite
     const char *why = NULL;
     store_table_t t;
     if (common_checks(c, rules, r) < 0 || return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
+        return ENG_EINVAL;
+    if (deep_values_check(c) < 0)
         return ENG_EINVAL;
     if (ddb__exprs_parse(c->th, c->body, which, x, &why) < 0) {
         ddb__reply_write_exprs_err(c->th, c->req, why);
@@ -186,7 +230,7 @@ void ddb__op_put_item(ddb_call_t *c)
     if (err < 0) {
         ddb__exprs_free(&x);
         ddb__wreq_put(w);
-        ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, why);
+        reply_item_err(c, item, why);
         return;
     }
     ddb__wreq_mark(w, off, false);

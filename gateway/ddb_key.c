@@ -41,6 +41,20 @@ int ddb__key_of_item(const ddb_schema_t *s, const cJSON *item, eng_buf_t *out)
     return 0;
 }
 
+int ddb__value_depth(const cJSON *v)
+{
+    const cJSON *inner = eng_json_get(v, "M");
+    if (!inner)
+        inner = eng_json_get(v, "L");
+    int deepest = -1;
+    for (const cJSON *m = cJSON_IsObject(inner) || cJSON_IsArray(inner) ? inner->child : NULL; m;
+         m = m->next) {
+        const int d = ddb__value_depth(m);
+        deepest = d > deepest ? d : deepest;
+    }
+    return deepest + 1;
+}
+
 int ddb__item_canon(ddb_thread_t *th, const cJSON *item, eng_buf_t *out, size_t *size,
                     const char **why)
 {

@@ -262,24 +262,6 @@ static int act_shape(ddb_call_t *c, const cJSON *elem, int pos, const act_kind_t
     return 0;
 }
 
-/* What DynamoDB reads of an action before it looks up any table: its
- * expressions (syntax, unused names and values) and a Put's item (depth,
- * size, values). Returns 0 or ENG_EINVAL (replied). */
-/* Levels of M and L wrapped around the deepest scalar of value `v`. */
-static int value_depth(const cJSON *v)
-{
-    const cJSON *inner = eng_json_get(v, "M");
-    if (!inner)
-        inner = eng_json_get(v, "L");
-    int deepest = -1;
-    for (const cJSON *m = cJSON_IsObject(inner) || cJSON_IsArray(inner) ? inner->child : NULL; m;
-         m = m->next) {
-        const int d = value_depth(m);
-        deepest = d > deepest ? d : deepest;
-    }
-    return deepest + 1;
-}
-
 /* Is an ExpressionAttributeValue nested past DynamoDB's 32 levels (the value
  * itself is level 1)? Transactions refuse it as a whole request, in the
  * item's words; a value past 60 levels is left to the expression parser,
@@ -288,19 +270,21 @@ static bool has_deep_value(const cJSON *a)
 {
     const cJSON *vals = eng_json_get(a, "ExpressionAttributeValues");
     for (const cJSON *v = cJSON_IsObject(vals) ? vals->child : NULL; v; v = v->next) {
-        const int d = value_depth(v);
+        const int d = ddb__value_depth(v);
         if (d >= 32 && d <= 60)
             return true;
     }
     return false;
 }
 
+/* What DynamoDB reads of an action before it looks up any table: its
+ * expressions (syntax, unused names and values) and a Put's item (depth,
+ * size, values). Returns 0 or ENG_EINVAL (replied). */
 static int act_read(ddb_call_t *c, const act_kind_t *k, const cJSON *a)
 {
     const char *why = NULL;
     if (has_deep_value(a))
-        return bad(c, "Nesting Levels have exceeded supported limits: Attributes in the item "
-                      "have nested levels beyond supported limit");
+        return bad(c, DDB_NEST_MSG);
     ddb_exprs_t x;
     if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
         return bad(c, why);

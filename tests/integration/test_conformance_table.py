@@ -196,6 +196,6 @@ def test_nesting_counts_every_value_up_to_32_levels(eddy):
     code, msg = error_of(c.put_item, TableName="deep",
                          Item={"id": {"S": "bad"}, "d": nested_maps(32, {"S": "x"})})
     assert code == "ValidationException"
-    assert msg == ("Nesting Levels have exceeded supported limits: Attributes in the item have "
-                   "nested levels beyond supported limit")
+    assert msg == ("1 validation error detected: Nesting Levels have exceeded supported limits: "
+                   "Attributes in the item have nested levels beyond supported limit")
     assert "Item" not in c.get_item(TableName="deep", Key={"id": {"S": "bad"}})

@@ -3,7 +3,8 @@
 # refuse an update-only ReturnValues inside the "1 validation error
 # detected: " envelope, and update arithmetic on numbers stored at the edge
 # of the supported range (kept written out in full, up to 126 digits) adds
-# exactly or is refused with DynamoDB's overflow wording. Raw requests, so
+# exactly or is refused with DynamoDB's overflow wording; values nested past
+# 32 levels are refused in the words each surface uses. Raw requests, so
 # members that boto3 would check itself reach the server.
 import json
 
@@ -126,3 +127,49 @@ def test_conditions_and_filters_compare_large_stored_numbers_by_value(db):
                         "ExpressionAttributeValues": {":v": {"N": "1E+100"}},
                         "ProjectionExpression": "pk"})
     assert j["Items"] == [key("c")]
+
+
+# ---- values nested past 32 levels --------------------------------------------------
+
+NEST = ("Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+        "levels beyond supported limit")
+
+
+def nested(levels, wrap="M"):
+    v = {"S": "leaf"}
+    for _ in range(levels):
+        v = {"M": {"n": v}} if wrap == "M" else {"L": [v]}
+    return v
+
+
+def test_put_item_nesting_refusal_is_enveloped_until_the_document_parser_takes_over(db):
+    assert "Attributes" not in ok(db, "PutItem", {"TableName": "hash",
+                                                  "Item": {"pk": {"S": "n31"}, "d": nested(31)}})
+    for levels, wrap in ((32, "M"), (32, "L"), (62, "M")):
+        msg = refusal(db, "PutItem", {"TableName": "hash",
+                                      "Item": {"pk": {"S": "n"}, "d": nested(levels, wrap)}})
+        assert msg == "1 validation error detected: " + NEST, levels
+    for levels in (63, 90):
+        msg = refusal(db, "PutItem", {"TableName": "hash",
+                                      "Item": {"pk": {"S": "n"}, "d": nested(levels)}})
+        assert msg == NEST, levels
+    # A batch put reports the bare sentence at any depth.
+    msg = refusal(db, "BatchWriteItem", {"RequestItems": {"hash": [
+        {"PutRequest": {"Item": {"pk": {"S": "n"}, "d": nested(32)}}}]}})
+    assert msg == NEST
+
+
+def test_update_item_deep_value_names_its_key_only_past_the_parser_limit(db):
+    ok(db, "PutItem", {"TableName": "hash", "Item": {"pk": {"S": "e"}}})
+
+    def update(levels):
+        return {"TableName": "hash", "Key": key("e"), "UpdateExpression": "SET t = :t",
+                "ConditionExpression": "#d = :deep", "ExpressionAttributeNames": {"#d": "d"},
+                "ExpressionAttributeValues": {":t": {"S": "y"}, ":deep": nested(levels)}}
+    # 31 levels is a value like any other: the condition runs and fails.
+    refusal(db, "UpdateItem", update(31), "ConditionalCheckFailedException")
+    assert refusal(db, "UpdateItem", update(32)) == "1 validation error detected: " + NEST
+    assert refusal(db, "UpdateItem", update(62)) == "1 validation error detected: " + NEST
+    assert refusal(db, "UpdateItem", update(63)) == (
+        f"ExpressionAttributeValues contains invalid value: {NEST} for key :deep")
+    assert "t" not in ok(db, "GetItem", {"TableName": "hash", "Key": key("e")})["Item"]
