@@ -64,6 +64,24 @@ static int scan_segments(ddb_call_t *c, scan_args_t *a)
     return 0;
 }
 
+/* A projection beside any Select but SPECIFIC_ATTRIBUTES is refused before
+ * the index rule, naming the member given and the Select in DynamoDB's words
+ * (COUNT reads "only the Count"). Returns the message or NULL. */
+static const char *select_conflict(ddb_call_t *c, const char *sel, bool has_proj)
+{
+    if (sel && has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0) {
+        const bool is_expr = eng_json_get(c->body, "ProjectionExpression") != NULL;
+        eng_buf_reset(&c->th->why);
+        eng_buf_printf(&c->th->why, "Cannot specify the %s when choosing to get %s",
+                       is_expr ? "ProjectionExpression" : "AttributesToGet",
+                       strcmp(sel, "COUNT") == 0 ? "only the Count" : sel);
+        return c->th->why.ptr;
+    }
+    if (sel && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") == 0 && !eng_json_get(c->body, "IndexName"))
+        return "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName";
+    return NULL;
+}
+
 static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
 {
     const char *sel = eng_json_get_str(c->body, "Select");
@@ -82,21 +100,10 @@ static int select_mode(ddb_call_t *c, ddb_page_t *p, const char **why)
         *why = c->th->why.ptr;
         return ENG_EINVAL;
     }
-    if (sel && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") == 0 &&
-        !eng_json_get(c->body, "IndexName")) {
-        *why = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName";
-        return ENG_EINVAL;
-    }
-    bool has_proj =
+    const bool has_proj =
         eng_json_get(c->body, "ProjectionExpression") || eng_json_get(c->body, "AttributesToGet");
-    if (sel && has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0) {
-        *why = "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get "
-               "ALL_ATTRIBUTES or COUNT";
-        *why = strcmp(sel, "COUNT") == 0 ? "Cannot specify the AttributesToGet or "
-                                           "ProjectionExpression when choosing to get COUNT"
-                                         : *why;
+    if ((*why = select_conflict(c, sel, has_proj)) != NULL)
         return ENG_EINVAL;
-    }
     if (sel && !has_proj && strcmp(sel, "SPECIFIC_ATTRIBUTES") == 0) {
         *why = "1 validation error detected: Must specify the AttributesToGet or "
                "ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES";
