@@ -35,7 +35,7 @@ static bool is_defined(const cJSON *defs, const char *name)
     return false;
 }
 
-static const char *key_name(const cJSON *ks, const char *type)
+const char *ddb__key_attr(const cJSON *ks, const char *type)
 {
     const cJSON *k;
     cJSON_ArrayForEach(k, ks)
@@ -104,8 +104,8 @@ static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool 
         return ENG_EINVAL;
     const cJSON *ks = eng_json_get(ix, "KeySchema");
     const cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
-    const char *hash = key_name(ks, "HASH"), *range = key_name(ks, "RANGE");
-    const char *thash = key_name(eng_json_get(meta, "KeySchema"), "HASH");
+    const char *hash = ddb__key_attr(ks, "HASH"), *range = ddb__key_attr(ks, "RANGE");
+    const char *thash = ddb__key_attr(eng_json_get(meta, "KeySchema"), "HASH");
     eng_buf_t *m = &th->why;
     eng_buf_reset(m);
     if (!name || !*name || strlen(name) < 3 || strlen(name) > DDB_NAME_MAX || !cJSON_IsArray(ks) ||
@@ -181,7 +181,7 @@ static int check_list(ddb_thread_t *th, const cJSON *body, cJSON *meta, const ch
                    "GlobalSecondaryIndex count exceeds the per-table limit of 20";
         return ENG_EINVAL;
     }
-    if (is_lsi && !key_name(eng_json_get(meta, "KeySchema"), "RANGE")) {
+    if (is_lsi && !ddb__key_attr(eng_json_get(meta, "KeySchema"), "RANGE")) {
         *why = DDB_INVALID "Table KeySchema does not have a range key, which is required when "
                            "specifying a LocalSecondaryIndex";
         return ENG_EINVAL;

@@ -348,6 +348,10 @@ void ddb__page_free(ddb_page_t *p);
 
 /* ---- secondary indexes (ddb_index.c) ---- */
 
+/* The AttributeName of KeySchema `ks`'s element with KeyType `type` (HASH or
+ * RANGE), borrowed from `ks`, or NULL. */
+const char *ddb__key_attr(const cJSON *ks, const char *type);
+
 /* An index resolved for one Query or Scan. */
 struct ddb_index {
     uint32_t id;            /* Storage's index id (cursor prefix). */

@@ -21,21 +21,6 @@ static double units_of(size_t bytes)
     return u < 1 ? 1 : u;
 }
 
-/* The attribute of KeySchema `ks` with KeyType `type`, or NULL. */
-static const char *key_attr(const cJSON *ks, const char *type)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, ks)
-    {
-        const char *t = eng_json_get_str(e, "KeyType");
-        if (t && strcmp(t, type) == 0)
-            return eng_json_get_str(e, "AttributeName");
-    }
-    return NULL;
-}
-
-/* Add the indexes of meta member `member` (GlobalSecondaryIndexes or
- * LocalSecondaryIndexes) to cap->ix; their strings borrow cap->meta. */
 static void collect(ddb_wcap_t *cap, const char *member, bool is_gsi)
 {
     const cJSON *d;
@@ -46,8 +31,8 @@ static void collect(ddb_wcap_t *cap, const char *member, bool is_gsi)
         const cJSON *ks = eng_json_get(d, "KeySchema"), *p = eng_json_get(d, "Projection");
         ddb_wcap_ix_t *ix = &cap->ix[cap->n];
         *ix = (ddb_wcap_ix_t){.name = eng_json_get_str(d, "IndexName"),
-                              .pk = key_attr(ks, "HASH"),
-                              .sk = key_attr(ks, "RANGE"),
+                              .pk = ddb__key_attr(ks, "HASH"),
+                              .sk = ddb__key_attr(ks, "RANGE"),
                               .proj = eng_json_get_str(p, "ProjectionType"),
                               .include = eng_json_get(p, "NonKeyAttributes"),
                               .is_gsi = is_gsi};
@@ -73,8 +58,8 @@ int ddb__wcap_open(ddb_thread_t *th, const char *table, ddb_wcap_t *cap)
     if (err < 0 || !cap->meta)
         return err;
     const cJSON *ks = eng_json_get(cap->meta, "KeySchema");
-    cap->pk = key_attr(ks, "HASH");
-    cap->sk = key_attr(ks, "RANGE");
+    cap->pk = ddb__key_attr(ks, "HASH");
+    cap->sk = ddb__key_attr(ks, "RANGE");
     collect(cap, "GlobalSecondaryIndexes", true);
     collect(cap, "LocalSecondaryIndexes", false);
     return 0;
