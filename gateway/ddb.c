@@ -65,12 +65,31 @@ static const char *json_kind(const cJSON *v)
     return cJSON_IsNumber(v) ? "NUMBER_VALUE" : cJSON_IsTrue(v) ? "TRUE_VALUE" : "FALSE_VALUE";
 }
 
-/* AttributeValue members S, N and B, and the elements of SS, NS and BS, are
- * JSON strings on the wire; DynamoDB's decoder refuses a number or boolean
- * there (say {"N": 5}) as a SerializationException before the operation
- * runs. No other request member has those names and a scalar value, so a
- * walk of the whole body finds exactly these. Returns the first offender
- * or NULL; writes the message into `msg`. */
+/* Request members whose elements (lists) or values (maps) are JSON strings:
+ * names of attributes and tag keys. */
+static bool is_string_collection(const char *k)
+{
+    switch (k[0]) {
+    case 'A':
+        return strcmp(k, "AttributesToGet") == 0;
+    case 'E':
+        return strcmp(k, "ExpressionAttributeNames") == 0;
+    case 'N':
+        return strcmp(k, "NonKeyAttributes") == 0;
+    case 'T':
+        return strcmp(k, "TagKeys") == 0;
+    default:
+        return false;
+    }
+}
+
+/* AttributeValue members S, N and B, the elements of SS, NS and BS, and the
+ * elements of the string collections above are JSON strings on the wire;
+ * DynamoDB's decoder refuses a number or boolean there (say {"N": 5}, or
+ * {"#n": 7} in ExpressionAttributeNames) as a SerializationException before
+ * the operation runs. No other request member has those names and such a
+ * value, so a walk of the whole body finds exactly these. Returns the first
+ * offender or NULL; writes the message into `msg`. */
 static const cJSON *wire_scalar_error(const cJSON *v, eng_buf_t *msg)
 {
     for (const cJSON *m = v->child; m; m = m->next) {
@@ -80,8 +99,10 @@ static const cJSON *wire_scalar_error(const cJSON *v, eng_buf_t *msg)
         const cJSON *bad = NULL;
         if (is_scalar_member && (cJSON_IsNumber(m) || cJSON_IsBool(m)))
             bad = m;
-        for (const cJSON *e = is_set_member && cJSON_IsArray(m) ? m->child : NULL; e && !bad;
-             e = e->next)
+        const bool is_strings =
+            (is_set_member && cJSON_IsArray(m)) ||
+            ((cJSON_IsArray(m) || cJSON_IsObject(m)) && k[0] && is_string_collection(k));
+        for (const cJSON *e = is_strings ? m->child : NULL; e && !bad; e = e->next)
             bad = cJSON_IsNumber(e) || cJSON_IsBool(e) ? e : NULL;
         if (!bad && (cJSON_IsObject(m) || cJSON_IsArray(m)))
             bad = wire_scalar_error(m, msg);

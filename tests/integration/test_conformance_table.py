@@ -160,6 +160,28 @@ def test_number_or_boolean_where_a_string_belongs_is_a_serialization_error(eddy)
         ("UpdateItem", {"TableName": "wire", "Key": {"id": {"S": "a"}},
                         "UpdateExpression": "SET v = :v",
                         "ExpressionAttributeValues": {":v": {"N": 123}}}, "NUMBER_VALUE"),
+        # Names of attributes and tag keys are strings too, in lists and maps.
+        ("GetItem", {"TableName": "wire", "Key": {"id": {"S": "a"}},
+                     "ProjectionExpression": "#a", "ExpressionAttributeNames": {"#a": 7}},
+         "NUMBER_VALUE"),
+        ("TransactWriteItems", {"TransactItems": [{"Put": {
+            "TableName": "wire", "Item": {"id": {"S": "a"}},
+            "ConditionExpression": "attribute_exists(#a)",
+            "ExpressionAttributeNames": {"#a": False}}}]}, "FALSE_VALUE"),
+        ("GetItem", {"TableName": "wire", "Key": {"id": {"S": "a"}},
+                     "AttributesToGet": ["x", 1]}, "NUMBER_VALUE"),
+        ("CreateTable", {"TableName": "wire2", "BillingMode": "PAY_PER_REQUEST",
+                         "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+                         "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"},
+                                                  {"AttributeName": "x", "AttributeType": "S"}],
+                         "GlobalSecondaryIndexes": [{
+                             "IndexName": "gsi",
+                             "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                             "Projection": {"ProjectionType": "INCLUDE",
+                                            "NonKeyAttributes": ["a", 123]}}]},
+         "NUMBER_VALUE"),
+        ("UntagResource", {"ResourceArn": "arn:aws:dynamodb:us-east-1:000000000000:table/wire",
+                           "TagKeys": [True]}, "TRUE_VALUE"),
     ]
     for op, body, kind in cases:
         r = raw(eddy, op, body)
