@@ -161,10 +161,11 @@ static int single_begin(ddb_call_t *c, const rules_t *rules, unsigned which, ite
     store_table_t t;
     if (common_checks(c, rules, r) < 0 || return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
         return ENG_EINVAL;
-    if (deep_values_check(c) < 0)
-        return ENG_EINVAL;
     if (ddb__exprs_parse(c->th, c->body, which, x, &why) < 0) {
-        ddb__reply_write_exprs_err(c->th, c->req, why);
+        /* The parser refuses every too deep value, so only a refused request
+         * needs the depth walk; its nesting wording outranks other faults. */
+        if (deep_values_check(c) == 0)
+            ddb__reply_write_exprs_err(c->th, c->req, why);
         return ENG_EINVAL;
     }
     int err = ddb__table(c, r->table, &t, s);
