@@ -9,7 +9,6 @@
 
 #include "engine/err.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -209,13 +208,6 @@ static bool is_first_of_table(const ddb_wreq_t *w, size_t i)
     return true;
 }
 
-/* Write units of `bytes`: 1 KB each, at least one. */
-static double units_of(size_t bytes)
-{
-    double u = ceil((double)bytes / 1024.0);
-    return u < 1 ? 1 : u;
-}
-
 /* ConsumedCapacity: one entry per table, in request order, for the writes
  * that applied; each sized like its single-item twin (the larger of the old
  * and new item) and charged to the indexes it changed. */
@@ -238,7 +230,7 @@ static void append_capacity(ddb_wreq_t *w, eng_buf_t *out)
             eng_slice_t nw = sw->kind == STORE_W_PUT ? sw->item : (eng_slice_t){0};
             size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
             size_t bytes = sw->item_size > old_size && nw.len ? sw->item_size : old_size;
-            ddb__wcap_add(&cap, old, nw, units_of(bytes));
+            ddb__wcap_add(&cap, old, nw, ddb__wcap_units(bytes));
         }
         ddb__sep(out);
         ddb__wcap_obj(&cap, w->rcc, eng_slice(w->data.ptr + o->name_off, o->name_len), out);

@@ -227,6 +227,8 @@ typedef struct ddb_wcap {
     ddb_wcap_ix_t ix[DDB_WCAP_INDEXES];
 } ddb_wcap_t;
 
+/* Write units of an item write of `bytes`: 1 KB each, at least one. */
+double ddb__wcap_units(size_t bytes);
 /* Start counting writes to `table`: reads its index definitions with a read
  * of its own. Returns 0 (a table without indexes too: only table units are
  * counted), ENG_ENOTFOUND, ENG_ECORRUPT or ENG_EIO; *cap is usable (and must

@@ -104,12 +104,6 @@ static int common_checks(ddb_call_t *c, const rules_t *rules, item_req_t *r)
     return 0;
 }
 
-static double write_units(size_t bytes)
-{
-    double u = ceil((double)bytes / 1024.0);
-    return u < 1 ? 1 : u;
-}
-
 /* Single-item writes read a value nested past 32 levels two ways: request
  * validation refuses it inside the envelope, naming no key; from 63 levels
  * (the request document itself about 128 deep) DynamoDB's document parser
@@ -316,7 +310,7 @@ static void append_capacity(ddb_wreq_t *w, size_t new_size, eng_buf_t *out)
     size_t bytes = old_size > new_size ? old_size : new_size;
     ddb_wcap_t cap;
     ddb__wcap_open(w->th, w->table, &cap); /* On failure: table units alone. */
-    ddb__wcap_add(&cap, old, nw, write_units(bytes));
+    ddb__wcap_add(&cap, old, nw, ddb__wcap_units(bytes));
     ddb__sep(out);
     eng_buf_append_str(out, "\"ConsumedCapacity\":");
     ddb__wcap_obj(&cap, w->rcc, eng_slice_cstr(w->table), out);
