@@ -31,22 +31,10 @@ static bool key_eq(const store_write_t *a, const store_write_t *b)
 }
 
 /* Members checked before RequestItems is read, reported together. */
-static const ddb_rule_t WRITE_RULES[] = {
-    {.kind = DDB_RULE_ENUM,
-     .member = "ReturnConsumedCapacity",
-     .field = "returnConsumedCapacity",
-     .values = "INDEXES, TOTAL, NONE"},
-    {.kind = DDB_RULE_ENUM,
-     .member = "ReturnItemCollectionMetrics",
-     .field = "returnItemCollectionMetrics",
-     .values = "SIZE, NONE"},
-};
+static const ddb_rule_t WRITE_RULES[] = {DDB_RULE_RCC, DDB_RULE_ICM};
 static const ddb_rule_t GET_RULES[] = {
     {.kind = DDB_RULE_TABLE_MAP, .member = "RequestItems", .field = "requestItems"},
-    {.kind = DDB_RULE_ENUM,
-     .member = "ReturnConsumedCapacity",
-     .field = "returnConsumedCapacity",
-     .values = "INDEXES, TOTAL, NONE"},
+    DDB_RULE_RCC,
 };
 
 /* Count requests per table and overall; replies on a limit breach. */

@@ -165,6 +165,7 @@ typedef enum ddb_rule_kind {
     DDB_RULE_REQUIRED,  /* An object member that must be present (Key, Item). */
     DDB_RULE_ENUM,      /* A string out of `values`, when present. */
     DDB_RULE_TABLE_MAP, /* An object whose keys are table names (BatchGetItem). */
+    DDB_RULE_LENGTH,    /* A string of `min` to `max` characters, when present. */
 } ddb_rule_kind_t;
 
 /* One member constraint; an operation lists them in DynamoDB's report order. */
@@ -173,7 +174,20 @@ typedef struct ddb_rule {
     const char *member; /* JSON member name, e.g. "ReturnValues". */
     const char *field;  /* Its name in messages, e.g. "returnValues". */
     const char *values; /* DDB_RULE_ENUM: the set as DynamoDB prints it ("A, B"). */
+    size_t min, max;    /* DDB_RULE_LENGTH: the bounds, in characters. */
 } ddb_rule_t;
+
+/* The capacity and collection-metrics enums, which most operations check. */
+#define DDB_RULE_RCC                                                                               \
+    {                                                                                              \
+        .kind = DDB_RULE_ENUM, .member = "ReturnConsumedCapacity",                                 \
+        .field = "returnConsumedCapacity", .values = "INDEXES, TOTAL, NONE"                        \
+    }
+#define DDB_RULE_ICM                                                                               \
+    {                                                                                              \
+        .kind = DDB_RULE_ENUM, .member = "ReturnItemCollectionMetrics",                            \
+        .field = "returnItemCollectionMetrics", .values = "SIZE, NONE"                             \
+    }
 
 #define DDB_RULES_FIRST_ONLY 1u /* With the required members present, report only the first. */
 

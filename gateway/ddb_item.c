@@ -50,18 +50,14 @@ static const char *const RV_NAMES[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NE
 #define RULE_CF                                                                                    \
     RULE_ENUM("ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure",        \
               "ALL_OLD, NONE")
-#define RULE_RCC                                                                                   \
-    RULE_ENUM("ReturnConsumedCapacity", "returnConsumedCapacity", "INDEXES, TOTAL, NONE")
-#define RULE_ICM                                                                                   \
-    RULE_ENUM("ReturnItemCollectionMetrics", "returnItemCollectionMetrics", "SIZE, NONE")
 
 static const ddb_rule_t PUT_RULES[] = {
-    RULE_RV, RULE_OP, RULE_NEEDS("Item", "item"), RULE_CF, RULE_RCC, RULE_ICM, RULE_TABLE};
+    RULE_RV, RULE_OP, RULE_NEEDS("Item", "item"), RULE_CF, DDB_RULE_RCC, DDB_RULE_ICM, RULE_TABLE};
 static const ddb_rule_t DELETE_RULES[] = {
-    RULE_RV, RULE_OP, RULE_CF, RULE_RCC, RULE_ICM, RULE_NEEDS("Key", "key"), RULE_TABLE};
+    RULE_RV, RULE_OP, RULE_CF, DDB_RULE_RCC, DDB_RULE_ICM, RULE_NEEDS("Key", "key"), RULE_TABLE};
 static const ddb_rule_t UPDATE_RULES[] = {
-    RULE_RCC, RULE_TABLE, RULE_RV, RULE_OP, RULE_CF, RULE_ICM, RULE_NEEDS("Key", "key")};
-static const ddb_rule_t GET_RULES[] = {RULE_RCC, RULE_NEEDS("Key", "key"), RULE_TABLE};
+    DDB_RULE_RCC, RULE_TABLE, RULE_RV, RULE_OP, RULE_CF, DDB_RULE_ICM, RULE_NEEDS("Key", "key")};
+static const ddb_rule_t GET_RULES[] = {DDB_RULE_RCC, RULE_NEEDS("Key", "key"), RULE_TABLE};
 
 typedef struct rules {
     const ddb_rule_t *rules;

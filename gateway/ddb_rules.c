@@ -106,36 +106,45 @@ static void check_table_map(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, f
                    r->field);
 }
 
-static void check_rule(const ddb_rule_t *r, const cJSON *body, eng_buf_t *b, found_t *f)
+static void check_required(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
 {
-    const cJSON *v = eng_json_get(body, r->member);
-    switch (r->kind) {
-    case DDB_RULE_TABLE:
-        check_table(r, v, b, f);
-        break;
-    case DDB_RULE_TABLE_MAP:
-        check_table_map(r, v, b, f);
-        break;
-    case DDB_RULE_REQUIRED:
-        if (cJSON_IsObject(v))
-            break;
-        f->has_missing = true;
-        add(b, f, false);
-        eng_buf_printf(b,
-                       "Value null at '%s' failed to satisfy constraint: Member must not be null",
-                       r->field);
-        break;
-    case DDB_RULE_ENUM:
-        if (!cJSON_IsString(v) || is_in_set(v->valuestring, r->values))
-            break;
-        add(b, f, false);
-        eng_buf_printf(b,
-                       "Value '%s' at '%s' failed to satisfy constraint: Member must satisfy "
-                       "enum value set: [%s]",
-                       v->valuestring, r->field, r->values);
-        break;
-    }
+    if (cJSON_IsObject(v))
+        return;
+    f->has_missing = true;
+    add(b, f, false);
+    eng_buf_printf(b, "Value null at '%s' failed to satisfy constraint: Member must not be null",
+                   r->field);
 }
+
+static void check_enum(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
+{
+    if (!cJSON_IsString(v) || is_in_set(v->valuestring, r->values))
+        return;
+    add(b, f, false);
+    eng_buf_printf(b, HEAD, v->valuestring, r->field);
+    eng_buf_printf(b, "satisfy enum value set: [%s]", r->values);
+}
+
+static void check_length(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
+{
+    const size_t len = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+    if (!cJSON_IsString(v) || (len >= r->min && len <= r->max))
+        return;
+    add(b, f, false);
+    eng_buf_printf(b, HEAD, v->valuestring, r->field);
+    if (len < r->min)
+        eng_buf_printf(b, "have length greater than or equal to %zu", r->min);
+    else
+        eng_buf_printf(b, "have length less than or equal to %zu", r->max);
+}
+
+typedef void (*check_fn)(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f);
+
+static const check_fn CHECKS[] = {
+    [DDB_RULE_TABLE] = check_table,   [DDB_RULE_REQUIRED] = check_required,
+    [DDB_RULE_ENUM] = check_enum,     [DDB_RULE_TABLE_MAP] = check_table_map,
+    [DDB_RULE_LENGTH] = check_length,
+};
 
 /* Which errors DynamoDB reports: all of them when a required member is
  * missing; otherwise a bad table name alone, or (first_only) the first. */
@@ -156,7 +165,7 @@ int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned 
     eng_buf_t b = {0};
     found_t f = {0};
     for (size_t i = 0; i < n; i++)
-        check_rule(&rules[i], c->body, &b, &f);
+        CHECKS[rules[i].kind](&rules[i], eng_json_get(c->body, rules[i].member), &b, &f);
     if (f.n == 0)
         return 0;
     int n_out = 0;
