@@ -136,6 +136,9 @@ void ddb__reply_errf(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char
 
 /* ---- validation helpers (ddb.c) ---- */
 
+/* Whether every character of `s` is one of DynamoDB's name characters,
+ * [a-zA-Z0-9_.-] (true for ""). For table and index names. */
+bool ddb__is_name_pattern(const char *s);
 /* Check a table name (NULL: absent) given as member `field` of the request.
  * Returns 0, or ENG_EINVAL with *why the full message in th->why. */
 int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field, const char **why);

@@ -29,12 +29,6 @@ static void add(eng_buf_t *b, found_t *f, bool is_table)
     f->off[f->n++] = b->len;
 }
 
-static bool is_name_char(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_' || ch == '.' || ch == '-';
-}
-
 /* Data-plane table names: the pattern (checked on a non-empty name), at most
  * 255 characters, and at least 1; a non-empty name shorter than 3 is refused
  * with CreateTable's minimum, as DynamoDB's item operations do. */
@@ -49,10 +43,7 @@ static void check_table(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found
         return;
     }
     const size_t len = strlen(s);
-    bool is_pattern_ok = true;
-    for (size_t i = 0; i < len; i++)
-        is_pattern_ok = is_pattern_ok && is_name_char((unsigned char)s[i]);
-    if (!is_pattern_ok) {
+    if (!ddb__is_name_pattern(s)) {
         add(b, f, true);
         eng_buf_printf(b, HEAD, s, r->field);
         eng_buf_append_str(b, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
@@ -87,10 +78,7 @@ static void check_table_map(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, f
     const cJSON *t = cJSON_IsObject(v) ? v->child : NULL;
     for (; t; t = t->next) {
         const size_t len = strlen(t->string);
-        bool is_ok = len >= 3 && len <= 255;
-        for (size_t i = 0; i < len && is_ok; i++)
-            is_ok = is_name_char((unsigned char)t->string[i]);
-        if (!is_ok)
+        if (len < 3 || len > 255 || !ddb__is_name_pattern(t->string))
             break;
     }
     if (!t)
