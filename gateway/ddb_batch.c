@@ -179,19 +179,11 @@ static void unprocessed_one(ddb_wreq_t *w, size_t i, eng_buf_t *out)
     eng_buf_append_str(out, "}}");
 }
 
-static bool is_first_failed_of_table(const ddb_wreq_t *w, size_t i)
+/* Is write i the first of its table (of its failed writes, when is_failed)? */
+static bool is_first_of_table(const ddb_wreq_t *w, size_t i, bool is_failed)
 {
     for (size_t j = 0; j < i; j++)
-        if (w->writes[j].err != 0 && w->offs[j].name_off == w->offs[i].name_off)
-            return false;
-    return true;
-}
-
-/* Is write i the first of its table? */
-static bool is_first_of_table(const ddb_wreq_t *w, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (w->offs[j].name_off == w->offs[i].name_off)
+        if ((!is_failed || w->writes[j].err != 0) && w->offs[j].name_off == w->offs[i].name_off)
             return false;
     return true;
 }
@@ -204,7 +196,7 @@ static void append_capacity(ddb_wreq_t *w, eng_buf_t *out)
     eng_buf_append_str(out, ",\"ConsumedCapacity\":[");
     for (size_t i = 0; i < w->n_writes; i++) {
         const ddb_woff_t *o = &w->offs[i];
-        if (!is_first_of_table(w, i))
+        if (!is_first_of_table(w, i, false))
             continue;
         char name[DDB_NAME_MAX + 1];
         snprintf(name, sizeof(name), "%.*s", (int)o->name_len, w->data.ptr + o->name_off);
@@ -239,7 +231,7 @@ static void on_write_done(ddb_wreq_t *w)
     /* Writes that failed on their own are handed back for a retry, grouped
      * by table; a table deleted meanwhile is the only usual cause. */
     for (size_t i = 0; i < w->n_writes; i++) {
-        if (w->writes[i].err == 0 || !is_first_failed_of_table(w, i))
+        if (w->writes[i].err == 0 || !is_first_of_table(w, i, true))
             continue;
         const ddb_woff_t *o = &w->offs[i];
         ddb__sep(out);
