@@ -9,22 +9,23 @@
 
 #include "engine/err.h"
 
+#include <assert.h>
 #include <string.h>
 
-#define MAX_ERRS 8 /* More rules than any operation has. */
+#define MAX_ERRS 16 /* Two per rule (a table name can fail twice), for up to 8 rules. */
 #define HEAD "Value '%s' at '%s' failed to satisfy constraint: Member must "
 
 typedef struct found {
-    size_t off[MAX_ERRS]; /* Start of each error in the scratch buffer. */
-    bool is_table[MAX_ERRS];
-    int n;
-    bool has_missing; /* A required member is absent. */
+    size_t off[MAX_ERRS];    /* Start of each error in the scratch buffer. */
+    bool is_table[MAX_ERRS]; /* Error i is about the table name. */
+    int n;                   /* Errors found. */
+    bool has_missing;        /* A required member is absent. */
 } found_t;
 
+/* Start one error; the caller prints it into `b` next. */
 static void add(eng_buf_t *b, found_t *f, bool is_table)
 {
-    if (f->n == MAX_ERRS)
-        return;
+    assert(f->n < MAX_ERRS); /* ddb__rules_check bounds the rule count. */
     f->is_table[f->n] = is_table;
     f->off[f->n++] = b->len;
 }
@@ -152,6 +153,7 @@ int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned 
 {
     eng_buf_t b = {0};
     found_t f = {0};
+    assert(2 * n <= MAX_ERRS); /* Each rule adds at most two errors. */
     for (size_t i = 0; i < n; i++)
         CHECKS[rules[i].kind](&rules[i], eng_json_get(c->body, rules[i].member), &b, &f);
     if (f.n == 0)
