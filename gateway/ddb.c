@@ -243,6 +243,14 @@ static bool is_name_char(unsigned char ch)
            ch == '_' || ch == '.' || ch == '-';
 }
 
+bool ddb__is_name_pattern(const char *s)
+{
+    for (; *s; s++)
+        if (!is_name_char((unsigned char)*s))
+            return false;
+    return true;
+}
+
 int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field, const char **why)
 {
     eng_buf_t *m = &th->why;
@@ -257,9 +265,7 @@ int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field,
     }
     const char *s = name;
     size_t len = strlen(s);
-    bool is_pattern_ok = len > 0;
-    for (size_t i = 0; i < len; i++)
-        is_pattern_ok = is_pattern_ok && is_name_char((unsigned char)s[i]);
+    const bool is_pattern_ok = len > 0 && ddb__is_name_pattern(s);
     const char *errs[2];
     int n = 0;
     if (!is_pattern_ok)

@@ -9,7 +9,6 @@
 
 #include "engine/err.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,22 +31,10 @@ static bool key_eq(const store_write_t *a, const store_write_t *b)
 }
 
 /* Members checked before RequestItems is read, reported together. */
-static const ddb_rule_t WRITE_RULES[] = {
-    {.kind = DDB_RULE_ENUM,
-     .member = "ReturnConsumedCapacity",
-     .field = "returnConsumedCapacity",
-     .values = "INDEXES, TOTAL, NONE"},
-    {.kind = DDB_RULE_ENUM,
-     .member = "ReturnItemCollectionMetrics",
-     .field = "returnItemCollectionMetrics",
-     .values = "SIZE, NONE"},
-};
+static const ddb_rule_t WRITE_RULES[] = {DDB_RULE_RCC, DDB_RULE_ICM};
 static const ddb_rule_t GET_RULES[] = {
     {.kind = DDB_RULE_TABLE_MAP, .member = "RequestItems", .field = "requestItems"},
-    {.kind = DDB_RULE_ENUM,
-     .member = "ReturnConsumedCapacity",
-     .field = "returnConsumedCapacity",
-     .values = "INDEXES, TOTAL, NONE"},
+    DDB_RULE_RCC,
 };
 
 /* Count requests per table and overall; replies on a limit breach. */
@@ -192,28 +179,13 @@ static void unprocessed_one(ddb_wreq_t *w, size_t i, eng_buf_t *out)
     eng_buf_append_str(out, "}}");
 }
 
-static bool is_first_failed_of_table(const ddb_wreq_t *w, size_t i)
+/* Is write i the first of its table (of its failed writes, when is_failed)? */
+static bool is_first_of_table(const ddb_wreq_t *w, size_t i, bool is_failed)
 {
     for (size_t j = 0; j < i; j++)
-        if (w->writes[j].err != 0 && w->offs[j].name_off == w->offs[i].name_off)
+        if ((!is_failed || w->writes[j].err != 0) && w->offs[j].name_off == w->offs[i].name_off)
             return false;
     return true;
-}
-
-/* Is write i the first of its table? */
-static bool is_first_of_table(const ddb_wreq_t *w, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (w->offs[j].name_off == w->offs[i].name_off)
-            return false;
-    return true;
-}
-
-/* Write units of `bytes`: 1 KB each, at least one. */
-static double units_of(size_t bytes)
-{
-    double u = ceil((double)bytes / 1024.0);
-    return u < 1 ? 1 : u;
 }
 
 /* ConsumedCapacity: one entry per table, in request order, for the writes
@@ -224,7 +196,7 @@ static void append_capacity(ddb_wreq_t *w, eng_buf_t *out)
     eng_buf_append_str(out, ",\"ConsumedCapacity\":[");
     for (size_t i = 0; i < w->n_writes; i++) {
         const ddb_woff_t *o = &w->offs[i];
-        if (!is_first_of_table(w, i))
+        if (!is_first_of_table(w, i, false))
             continue;
         char name[DDB_NAME_MAX + 1];
         snprintf(name, sizeof(name), "%.*s", (int)o->name_len, w->data.ptr + o->name_off);
@@ -238,7 +210,7 @@ static void append_capacity(ddb_wreq_t *w, eng_buf_t *out)
             eng_slice_t nw = sw->kind == STORE_W_PUT ? sw->item : (eng_slice_t){0};
             size_t old_size = old.len ? ddb__item_size(w->th, old) : 0;
             size_t bytes = sw->item_size > old_size && nw.len ? sw->item_size : old_size;
-            ddb__wcap_add(&cap, old, nw, units_of(bytes));
+            ddb__wcap_add(&cap, old, nw, ddb__wcap_units(bytes));
         }
         ddb__sep(out);
         ddb__wcap_obj(&cap, w->rcc, eng_slice(w->data.ptr + o->name_off, o->name_len), out);
@@ -259,7 +231,7 @@ static void on_write_done(ddb_wreq_t *w)
     /* Writes that failed on their own are handed back for a retry, grouped
      * by table; a table deleted meanwhile is the only usual cause. */
     for (size_t i = 0; i < w->n_writes; i++) {
-        if (w->writes[i].err == 0 || !is_first_failed_of_table(w, i))
+        if (w->writes[i].err == 0 || !is_first_of_table(w, i, true))
             continue;
         const ddb_woff_t *o = &w->offs[i];
         ddb__sep(out);

@@ -136,6 +136,9 @@ void ddb__reply_errf(ddb_thread_t *th, gw_req_t *req, ddb_err_t type, const char
 
 /* ---- validation helpers (ddb.c) ---- */
 
+/* Whether every character of `s` is one of DynamoDB's name characters,
+ * [a-zA-Z0-9_.-] (true for ""). For table and index names. */
+bool ddb__is_name_pattern(const char *s);
 /* Check a table name (NULL: absent) given as member `field` of the request.
  * Returns 0, or ENG_EINVAL with *why the full message in th->why. */
 int ddb__check_table_name(ddb_thread_t *th, const char *name, const char *field, const char **why);
@@ -165,6 +168,7 @@ typedef enum ddb_rule_kind {
     DDB_RULE_REQUIRED,  /* An object member that must be present (Key, Item). */
     DDB_RULE_ENUM,      /* A string out of `values`, when present. */
     DDB_RULE_TABLE_MAP, /* An object whose keys are table names (BatchGetItem). */
+    DDB_RULE_LENGTH,    /* A string of `min` to `max` characters, when present. */
 } ddb_rule_kind_t;
 
 /* One member constraint; an operation lists them in DynamoDB's report order. */
@@ -173,7 +177,20 @@ typedef struct ddb_rule {
     const char *member; /* JSON member name, e.g. "ReturnValues". */
     const char *field;  /* Its name in messages, e.g. "returnValues". */
     const char *values; /* DDB_RULE_ENUM: the set as DynamoDB prints it ("A, B"). */
+    size_t min, max;    /* DDB_RULE_LENGTH: the bounds, in characters. */
 } ddb_rule_t;
+
+/* The capacity and collection-metrics enums, which most operations check. */
+#define DDB_RULE_RCC                                                                               \
+    {                                                                                              \
+        .kind = DDB_RULE_ENUM, .member = "ReturnConsumedCapacity",                                 \
+        .field = "returnConsumedCapacity", .values = "INDEXES, TOTAL, NONE"                        \
+    }
+#define DDB_RULE_ICM                                                                               \
+    {                                                                                              \
+        .kind = DDB_RULE_ENUM, .member = "ReturnItemCollectionMetrics",                            \
+        .field = "returnItemCollectionMetrics", .values = "SIZE, NONE"                             \
+    }
 
 #define DDB_RULES_FIRST_ONLY 1u /* With the required members present, report only the first. */
 
@@ -227,6 +244,8 @@ typedef struct ddb_wcap {
     ddb_wcap_ix_t ix[DDB_WCAP_INDEXES];
 } ddb_wcap_t;
 
+/* Write units of an item write of `bytes`: 1 KB each, at least one. */
+double ddb__wcap_units(size_t bytes);
 /* Start counting writes to `table`: reads its index definitions with a read
  * of its own. Returns 0 (a table without indexes too: only table units are
  * counted), ENG_ENOTFOUND, ENG_ECORRUPT or ENG_EIO; *cap is usable (and must

@@ -50,18 +50,14 @@ static const char *const RV_NAMES[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NE
 #define RULE_CF                                                                                    \
     RULE_ENUM("ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure",        \
               "ALL_OLD, NONE")
-#define RULE_RCC                                                                                   \
-    RULE_ENUM("ReturnConsumedCapacity", "returnConsumedCapacity", "INDEXES, TOTAL, NONE")
-#define RULE_ICM                                                                                   \
-    RULE_ENUM("ReturnItemCollectionMetrics", "returnItemCollectionMetrics", "SIZE, NONE")
 
 static const ddb_rule_t PUT_RULES[] = {
-    RULE_RV, RULE_OP, RULE_NEEDS("Item", "item"), RULE_CF, RULE_RCC, RULE_ICM, RULE_TABLE};
+    RULE_RV, RULE_OP, RULE_NEEDS("Item", "item"), RULE_CF, DDB_RULE_RCC, DDB_RULE_ICM, RULE_TABLE};
 static const ddb_rule_t DELETE_RULES[] = {
-    RULE_RV, RULE_OP, RULE_CF, RULE_RCC, RULE_ICM, RULE_NEEDS("Key", "key"), RULE_TABLE};
+    RULE_RV, RULE_OP, RULE_CF, DDB_RULE_RCC, DDB_RULE_ICM, RULE_NEEDS("Key", "key"), RULE_TABLE};
 static const ddb_rule_t UPDATE_RULES[] = {
-    RULE_RCC, RULE_TABLE, RULE_RV, RULE_OP, RULE_CF, RULE_ICM, RULE_NEEDS("Key", "key")};
-static const ddb_rule_t GET_RULES[] = {RULE_RCC, RULE_NEEDS("Key", "key"), RULE_TABLE};
+    DDB_RULE_RCC, RULE_TABLE, RULE_RV, RULE_OP, RULE_CF, DDB_RULE_ICM, RULE_NEEDS("Key", "key")};
+static const ddb_rule_t GET_RULES[] = {DDB_RULE_RCC, RULE_NEEDS("Key", "key"), RULE_TABLE};
 
 typedef struct rules {
     const ddb_rule_t *rules;
@@ -102,12 +98,6 @@ static int common_checks(ddb_call_t *c, const rules_t *rules, item_req_t *r)
     r->table = ddb__name_of(c->body);
     r->rcc = ddb__rcc(c->body);
     return 0;
-}
-
-static double write_units(size_t bytes)
-{
-    double u = ceil((double)bytes / 1024.0);
-    return u < 1 ? 1 : u;
 }
 
 /* Single-item writes read a value nested past 32 levels two ways: request
@@ -161,10 +151,11 @@ static int single_begin(ddb_call_t *c, const rules_t *rules, unsigned which, ite
     store_table_t t;
     if (common_checks(c, rules, r) < 0 || return_values(c, (which & DDB_X_UPDATE) != 0, &r->rv) < 0)
         return ENG_EINVAL;
-    if (deep_values_check(c) < 0)
-        return ENG_EINVAL;
     if (ddb__exprs_parse(c->th, c->body, which, x, &why) < 0) {
-        ddb__reply_write_exprs_err(c->th, c->req, why);
+        /* The parser refuses every too deep value, so only a refused request
+         * needs the depth walk; its nesting wording outranks other faults. */
+        if (deep_values_check(c) == 0)
+            ddb__reply_write_exprs_err(c->th, c->req, why);
         return ENG_EINVAL;
     }
     int err = ddb__table(c, r->table, &t, s);
@@ -315,7 +306,7 @@ static void append_capacity(ddb_wreq_t *w, size_t new_size, eng_buf_t *out)
     size_t bytes = old_size > new_size ? old_size : new_size;
     ddb_wcap_t cap;
     ddb__wcap_open(w->th, w->table, &cap); /* On failure: table units alone. */
-    ddb__wcap_add(&cap, old, nw, write_units(bytes));
+    ddb__wcap_add(&cap, old, nw, ddb__wcap_units(bytes));
     ddb__sep(out);
     eng_buf_append_str(out, "\"ConsumedCapacity\":");
     ddb__wcap_obj(&cap, w->rcc, eng_slice_cstr(w->table), out);

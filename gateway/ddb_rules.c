@@ -9,30 +9,25 @@
 
 #include "engine/err.h"
 
+#include <assert.h>
 #include <string.h>
 
-#define MAX_ERRS 8 /* More rules than any operation has. */
+#define MAX_ERRS 16 /* Two per rule (a table name can fail twice), for up to 8 rules. */
 #define HEAD "Value '%s' at '%s' failed to satisfy constraint: Member must "
 
 typedef struct found {
-    size_t off[MAX_ERRS]; /* Start of each error in the scratch buffer. */
-    bool is_table[MAX_ERRS];
-    int n;
-    bool has_missing; /* A required member is absent. */
+    size_t off[MAX_ERRS];    /* Start of each error in the scratch buffer. */
+    bool is_table[MAX_ERRS]; /* Error i is about the table name. */
+    int n;                   /* Errors found. */
+    bool has_missing;        /* A required member is absent. */
 } found_t;
 
+/* Start one error; the caller prints it into `b` next. */
 static void add(eng_buf_t *b, found_t *f, bool is_table)
 {
-    if (f->n == MAX_ERRS)
-        return;
+    assert(f->n < MAX_ERRS); /* ddb__rules_check bounds the rule count. */
     f->is_table[f->n] = is_table;
     f->off[f->n++] = b->len;
-}
-
-static bool is_name_char(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_' || ch == '.' || ch == '-';
 }
 
 /* Data-plane table names: the pattern (checked on a non-empty name), at most
@@ -49,10 +44,7 @@ static void check_table(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found
         return;
     }
     const size_t len = strlen(s);
-    bool is_pattern_ok = true;
-    for (size_t i = 0; i < len; i++)
-        is_pattern_ok = is_pattern_ok && is_name_char((unsigned char)s[i]);
-    if (!is_pattern_ok) {
+    if (!ddb__is_name_pattern(s)) {
         add(b, f, true);
         eng_buf_printf(b, HEAD, s, r->field);
         eng_buf_append_str(b, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
@@ -87,10 +79,7 @@ static void check_table_map(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, f
     const cJSON *t = cJSON_IsObject(v) ? v->child : NULL;
     for (; t; t = t->next) {
         const size_t len = strlen(t->string);
-        bool is_ok = len >= 3 && len <= 255;
-        for (size_t i = 0; i < len && is_ok; i++)
-            is_ok = is_name_char((unsigned char)t->string[i]);
-        if (!is_ok)
+        if (len < 3 || len > 255 || !ddb__is_name_pattern(t->string))
             break;
     }
     if (!t)
@@ -106,36 +95,45 @@ static void check_table_map(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, f
                    r->field);
 }
 
-static void check_rule(const ddb_rule_t *r, const cJSON *body, eng_buf_t *b, found_t *f)
+static void check_required(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
 {
-    const cJSON *v = eng_json_get(body, r->member);
-    switch (r->kind) {
-    case DDB_RULE_TABLE:
-        check_table(r, v, b, f);
-        break;
-    case DDB_RULE_TABLE_MAP:
-        check_table_map(r, v, b, f);
-        break;
-    case DDB_RULE_REQUIRED:
-        if (cJSON_IsObject(v))
-            break;
-        f->has_missing = true;
-        add(b, f, false);
-        eng_buf_printf(b,
-                       "Value null at '%s' failed to satisfy constraint: Member must not be null",
-                       r->field);
-        break;
-    case DDB_RULE_ENUM:
-        if (!cJSON_IsString(v) || is_in_set(v->valuestring, r->values))
-            break;
-        add(b, f, false);
-        eng_buf_printf(b,
-                       "Value '%s' at '%s' failed to satisfy constraint: Member must satisfy "
-                       "enum value set: [%s]",
-                       v->valuestring, r->field, r->values);
-        break;
-    }
+    if (cJSON_IsObject(v))
+        return;
+    f->has_missing = true;
+    add(b, f, false);
+    eng_buf_printf(b, "Value null at '%s' failed to satisfy constraint: Member must not be null",
+                   r->field);
 }
+
+static void check_enum(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
+{
+    if (!cJSON_IsString(v) || is_in_set(v->valuestring, r->values))
+        return;
+    add(b, f, false);
+    eng_buf_printf(b, HEAD, v->valuestring, r->field);
+    eng_buf_printf(b, "satisfy enum value set: [%s]", r->values);
+}
+
+static void check_length(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f)
+{
+    const size_t len = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+    if (!cJSON_IsString(v) || (len >= r->min && len <= r->max))
+        return;
+    add(b, f, false);
+    eng_buf_printf(b, HEAD, v->valuestring, r->field);
+    if (len < r->min)
+        eng_buf_printf(b, "have length greater than or equal to %zu", r->min);
+    else
+        eng_buf_printf(b, "have length less than or equal to %zu", r->max);
+}
+
+typedef void (*check_fn)(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, found_t *f);
+
+static const check_fn CHECKS[] = {
+    [DDB_RULE_TABLE] = check_table,   [DDB_RULE_REQUIRED] = check_required,
+    [DDB_RULE_ENUM] = check_enum,     [DDB_RULE_TABLE_MAP] = check_table_map,
+    [DDB_RULE_LENGTH] = check_length,
+};
 
 /* Which errors DynamoDB reports: all of them when a required member is
  * missing; otherwise a bad table name alone, or (first_only) the first. */
@@ -155,8 +153,9 @@ int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned 
 {
     eng_buf_t b = {0};
     found_t f = {0};
+    assert(2 * n <= MAX_ERRS); /* Each rule adds at most two errors. */
     for (size_t i = 0; i < n; i++)
-        check_rule(&rules[i], c->body, &b, &f);
+        CHECKS[rules[i].kind](&rules[i], eng_json_get(c->body, rules[i].member), &b, &f);
     if (f.n == 0)
         return 0;
     int n_out = 0;

@@ -86,51 +86,18 @@ static void cap_append(eng_buf_t *out, int rcc, const txn_cap_t *cap, const char
     eng_buf_append_char(out, ']');
 }
 
-/* Start one more error of a "N validation errors detected" list. */
-static void err_next(eng_buf_t *m, int *n)
-{
-    if ((*n)++)
-        eng_buf_append_str(m, "; ");
-}
-
 /* The request's own members, checked before any action is read: DynamoDB
- * reports every one that fails in one message, the token first. Returns 0
- * or ENG_EINVAL (replied). */
-static int members_check(ddb_call_t *c, bool is_write)
-{
-    eng_buf_t m = {0};
-    int n = 0;
-    const char *token = is_write ? eng_json_get_str(c->body, "ClientRequestToken") : NULL;
-    const size_t token_len = token ? strlen(token) : 0;
-    if (token && (token_len < 1 || token_len > 36)) {
-        err_next(&m, &n);
-        eng_buf_printf(&m,
-                       "Value '%s' at 'clientRequestToken' failed to satisfy constraint: Member "
-                       "must have length %s",
-                       token,
-                       token_len ? "less than or equal to 36" : "greater than or equal to 1");
-    }
-    if (ddb__rcc(c->body) < 0) {
-        err_next(&m, &n);
-        eng_buf_printf(&m,
-                       "Value '%s' at 'returnConsumedCapacity' failed to satisfy constraint: "
-                       "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]",
-                       eng_json_get_str(c->body, "ReturnConsumedCapacity"));
-    }
-    const char *icm = is_write ? eng_json_get_str(c->body, "ReturnItemCollectionMetrics") : NULL;
-    if (icm && strcmp(icm, "SIZE") != 0 && strcmp(icm, "NONE") != 0) {
-        err_next(&m, &n);
-        eng_buf_printf(&m,
-                       "Value '%s' at 'returnItemCollectionMetrics' failed to satisfy "
-                       "constraint: Member must satisfy enum value set: [SIZE, NONE]",
-                       icm);
-    }
-    if (n)
-        ddb__reply_validation(c->th, c->req, "%d validation error%s detected: %s", n,
-                              n > 1 ? "s" : "", m.ptr);
-    eng_buf_free(&m);
-    return n ? ENG_EINVAL : 0;
-}
+ * reports every one that fails in one message, the token first. */
+static const ddb_rule_t WRITE_MEMBER_RULES[] = {
+    {.kind = DDB_RULE_LENGTH,
+     .member = "ClientRequestToken",
+     .field = "clientRequestToken",
+     .min = 1,
+     .max = 36},
+    DDB_RULE_RCC,
+    DDB_RULE_ICM,
+};
+static const ddb_rule_t GET_MEMBER_RULES[] = {DDB_RULE_RCC};
 
 static uint64_t now_ms(void)
 {
@@ -534,8 +501,9 @@ void ddb__op_transact_write(ddb_call_t *c)
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     const int n = items_count(c, items);
     bool is_icm = false;
-    if (n < 0 || members_check(c, true) < 0 || ddb__icm_wanted(c, NULL, &is_icm) < 0 ||
-        acts_read(c, items) < 0)
+    if (n < 0 ||
+        ddb__rules_check(c, WRITE_MEMBER_RULES, ENG_ARRAY_LEN(WRITE_MEMBER_RULES), 0) < 0 ||
+        ddb__icm_wanted(c, NULL, &is_icm) < 0 || acts_read(c, items) < 0)
         return;
     const int rcc = ddb__rcc(c->body);
     const char *token = eng_json_get_str(c->body, "ClientRequestToken");
@@ -764,7 +732,7 @@ void ddb__op_transact_get(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     const int n = items_count(c, items);
-    if (n < 0 || members_check(c, false) < 0)
+    if (n < 0 || ddb__rules_check(c, GET_MEMBER_RULES, ENG_ARRAY_LEN(GET_MEMBER_RULES), 0) < 0)
         return;
     const int rcc = ddb__rcc(c->body);
     eng_buf_t cancel = {0};

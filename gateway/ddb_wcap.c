@@ -14,8 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-/* Write units of `bytes`: 1 KB each, at least one. */
-static double units_of(size_t bytes)
+double ddb__wcap_units(size_t bytes)
 {
     double u = ceil((double)bytes / 1024.0);
     return u < 1 ? 1 : u;
@@ -134,12 +133,13 @@ static double charge(const ddb_wcap_t *cap, const ddb_wcap_ix_t *ix, const cJSON
     size_t old_size = has_old ? view(cap, ix, old, a) : 0;
     size_t new_size = has_new ? view(cap, ix, nw, b) : 0;
     if (!has_old || !has_new) /* A put into the index, a delete from it, or nothing. */
-        return (has_old ? units_of(old_size) : 0) + (has_new ? units_of(new_size) : 0);
-    if (!same_attr(old, nw, ix->pk) || !same_attr(old, nw, ix->sk))
-        return units_of(old_size) + units_of(new_size); /* The entry moves: delete, put. */
+        return (has_old ? ddb__wcap_units(old_size) : 0) +
+               (has_new ? ddb__wcap_units(new_size) : 0);
+    if (!same_attr(old, nw, ix->pk) || !same_attr(old, nw, ix->sk)) /* It moves: delete, put. */
+        return ddb__wcap_units(old_size) + ddb__wcap_units(new_size);
     if (eng_slice_eq(eng_slice(a->ptr, a->len), eng_slice(b->ptr, b->len)))
         return 0; /* Nothing the index stores changed. */
-    return units_of(old_size > new_size ? old_size : new_size);
+    return ddb__wcap_units(old_size > new_size ? old_size : new_size);
 }
 
 void ddb__wcap_add(ddb_wcap_t *cap, eng_slice_t old, eng_slice_t nw, double table_units)

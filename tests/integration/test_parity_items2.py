@@ -173,3 +173,16 @@ def test_update_item_deep_value_names_its_key_only_past_the_parser_limit(db):
     assert refusal(db, "UpdateItem", update(63)) == (
         f"ExpressionAttributeValues contains invalid value: {NEST} for key :deep")
     assert "t" not in ok(db, "GetItem", {"TableName": "hash", "Key": key("e")})["Item"]
+
+
+def test_deep_value_outranks_the_expression_parsers_other_faults(db):
+    # The depth is looked at only once the parser refused the request, so a
+    # deep value must still win over a syntax error or an unused value.
+    for extra in ({"UpdateExpression": "SET t = = :t"},
+                  {"UpdateExpression": "SET t = :t", "ExpressionAttributeNames": {"#u": "u"}}):
+        for levels, want in ((32, "1 validation error detected: " + NEST),
+                             (63, f"ExpressionAttributeValues contains invalid value: {NEST} "
+                                  "for key :deep")):
+            body = {"TableName": "hash", "Key": key("e"), **extra,
+                    "ExpressionAttributeValues": {":t": {"S": "y"}, ":deep": nested(levels)}}
+            assert refusal(db, "UpdateItem", body) == want, (extra, levels)

@@ -203,3 +203,12 @@ def test_a_too_deep_expression_value_refuses_the_transaction(db):
                          "UpdateExpression": "SET deep = :deep",
                          "ExpressionAttributeValues": {":deep": {"L": [deep_item(31)["data"]]}}}}
     assert refused(db, "TransactWriteItems", {"TransactItems": [update]}) == NESTING
+
+
+def test_empty_token_is_refused_with_the_minimum_length(db):
+    one_put = [{"Put": {"TableName": "hash", "Item": {"pk": {"S": "m0"}}}}]
+    assert refused(db, "TransactWriteItems", {"TransactItems": one_put,
+                                              "ClientRequestToken": ""}) == (
+        "1 validation error detected: Value '' at 'clientRequestToken' failed to satisfy "
+        "constraint: Member must have length greater than or equal to 1")
+    assert not written(db, "m0")
