@@ -293,6 +293,11 @@ static int tuple_encode(const keypart_t *parts, int nh, int nr, const eng_buf_t 
 
 static void parts_init(const store_schema_t *s, keypart_t *parts)
 {
+    if (!s->n_more_hash && !s->n_more_range) { /* Tables and LSIs: the common case, kept short. */
+        parts[0] = (keypart_t){.name = s->pk, .type = s->pk_type};
+        parts[1] = (keypart_t){.name = s->sk, .type = s->sk_type};
+        return;
+    }
     const int nh = store_schema_n_hash(s), n = nh + store_schema_n_range(s);
     for (int i = 0; i < n; i++) {
         store_ktype_t t;
