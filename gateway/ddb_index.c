@@ -94,6 +94,50 @@ static int check_projection(ddb_thread_t *th, const cJSON *p, cJSON *out, const 
     return 0;
 }
 
+/* A GSI's KeySchema lists 1-4 HASH attributes, then 0-4 RANGE attributes
+ * (multi-attribute keys); an LSI's one HASH then one RANGE. */
+static bool key_shape_ok(const cJSON *ks, bool is_lsi)
+{
+    int n_hash = 0, n_range = 0;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, ks)
+    {
+        const char *t = eng_json_get_str(k, "KeyType");
+        bool is_hash = t && strcmp(t, "HASH") == 0;
+        if (!eng_json_get_str(k, "AttributeName") || (!is_hash && (!t || strcmp(t, "RANGE") != 0)))
+            return false;
+        if (is_hash && n_range) /* HASH attributes come first. */
+            return false;
+        *(is_hash ? &n_hash : &n_range) += 1;
+    }
+    const int max = is_lsi ? 1 : STORE_KEY_ATTRS_MAX;
+    return n_hash >= 1 && n_hash <= max && n_range <= max;
+}
+
+/* Does a key attribute appear twice in `ks`? */
+static bool duplicate_key(const cJSON *ks)
+{
+    for (const cJSON *a = ks->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (strcmp(eng_json_get_str(a, "AttributeName"),
+                       eng_json_get_str(b, "AttributeName")) == 0)
+                return true;
+    return false;
+}
+
+/* The first key attribute of `ks` missing from `defs`, or NULL. */
+static const char *undefined_key(const cJSON *ks, const cJSON *defs)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, ks)
+    {
+        const char *n = eng_json_get_str(k, "AttributeName");
+        if (!is_defined(defs, n))
+            return n;
+    }
+    return NULL;
+}
+
 /* One index definition `ix` into a normalized copy appended to `arr`. */
 static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool is_lsi, cJSON *arr,
                      const char *field, const char **why)
@@ -109,18 +153,16 @@ static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool 
     eng_buf_t *m = &th->why;
     eng_buf_reset(m);
     if (!name || !*name || strlen(name) < 3 || strlen(name) > DDB_NAME_MAX || !cJSON_IsArray(ks) ||
-        !hash || cJSON_GetArraySize(ks) > 2 || (cJSON_GetArraySize(ks) == 2 && !range)) {
+        !hash || !key_shape_ok(ks, is_lsi)) {
         eng_buf_printf(m, DDB_INVALID "Invalid index definition%s%s", name ? ": " : "",
                        name ? name : "");
         return *why = m->ptr, ENG_EINVAL;
     }
-    if (range && strcmp(hash, range) == 0) {
+    if (duplicate_key(ks)) {
         *why = "Both the Hash Key and the Range Key element in the KeySchema have the same name";
         return ENG_EINVAL;
     }
-    const char *undef = !is_defined(defs, hash)             ? hash
-                        : range && !is_defined(defs, range) ? range
-                                                            : NULL;
+    const char *undef = undefined_key(ks, defs);
     if (undef) {
         eng_buf_printf(m,
                        DDB_INVALID "Some index key attributes are not defined in "
@@ -564,8 +606,8 @@ static size_t not_projected(const ddb_index_t *ix, const cJSON *def, const cJSON
     cJSON_ArrayForEach(n, names)
     {
         const char *a = n->valuestring;
-        const char *keys[] = {ix->ts->pk, ix->ts->sk, ix->s.pk, ix->s.sk};
-        bool is_in = has_name(nka, a, strlen(a));
+        const char *keys[] = {ix->ts->pk, ix->ts->sk};
+        bool is_in = has_name(nka, a, strlen(a)) || store_schema_has_attr(&ix->s, a);
         for (size_t i = 0; i < ENG_ARRAY_LEN(keys); i++)
             is_in = is_in || (keys[i][0] && strcmp(keys[i], a) == 0);
         if (is_in)
@@ -687,8 +729,7 @@ int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *i
         return 0;
     store_key_t ipk, ikey, tkey;
     ddb_schema_t ps = ix->s;
-    ps.has_sk = false;
-    ps.sk[0] = 0;
+    ps.has_sk = false; /* The HASH part alone: the index partition. */
     const char *why = NULL;
     int err = ddb__key_build(c->th, &ps, esk, false, &ipk, NULL, &why);
     if (err == 0)
@@ -707,9 +748,15 @@ void ddb__index_last_key(const ddb_schema_t *ts, const ddb_index_t *ix, const cJ
                          eng_buf_t *out)
 {
     cJSON *k = cJSON_CreateObject();
-    const char *names[] = {ts->pk, ts->has_sk ? ts->sk : NULL, ix->s.pk,
-                           ix->s.has_sk ? ix->s.sk : NULL};
-    for (size_t i = 0; i < ENG_ARRAY_LEN(names); i++) {
+    /* The table key, then every index key attribute (all of a multi-attribute key). */
+    const char *names[2 + 2 * STORE_KEY_ATTRS_MAX] = {ts->pk, ts->has_sk ? ts->sk : NULL};
+    size_t n = 2;
+    for (int r = 0; r < 2; r++) {
+        int count = r ? store_schema_n_range(&ix->s) : store_schema_n_hash(&ix->s);
+        for (int i = 0; i < count; i++)
+            names[n++] = store_schema_attr(&ix->s, r, i, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
         const cJSON *v = names[i] ? eng_json_get(item, names[i]) : NULL;
         if (v && !eng_json_get(k, names[i]))
             cJSON_AddItemReferenceToObject(k, names[i], (cJSON *)v);

@@ -20,7 +20,10 @@ static int pk_prefix(ddb_call_t *c, const ddb_schema_t *s, const store_key_cond_
     ddb_schema_t hs = *s;
     hs.has_sk = false;
     cJSON *obj = cJSON_CreateObject();
-    cJSON_AddItemReferenceToObject(obj, s->pk, (cJSON *)kc->pk_value);
+    for (int i = 0; i < store_schema_n_hash(s);
+         i++) /* Every HASH value of a multi-attribute key. */
+        cJSON_AddItemReferenceToObject(obj, store_schema_attr(s, false, i, NULL),
+                                       (cJSON *)kc->hash_values[i]);
     int err = store_schema_key(&hs, obj, false, prefix, NULL, &c->th->why);
     eng_json_delete(obj);
     if (err < 0) {
@@ -31,13 +34,18 @@ static int pk_prefix(ddb_call_t *c, const ddb_schema_t *s, const store_key_cond_
     return err;
 }
 
-/* Sort-key values must have the schema's type, as the partition key's must. */
+/* Sort-key values must have the schema's type, as the partition key's must
+ * (each RANGE attribute named, for a multi-attribute key). */
 static const char *sk_type_why(const ddb_schema_t *s, const store_key_cond_t *kc)
 {
-    for (size_t i = 0; i < 2 && s->has_sk && kc->sk_values[i]; i++) {
-        const cJSON *v = kc->sk_values[i]->child;
-        if (!v || !v->string || v->string[0] != (char)s->sk_type || v->string[1])
-            return DDB_INVALID "Condition parameter type does not match schema type";
+    for (int r = 0; r < kc->n_ranges; r++) {
+        store_ktype_t type;
+        store_schema_attr(s, true, r, &type);
+        for (size_t i = 0; i < 2 && kc->ranges[r].values[i]; i++) {
+            const cJSON *v = kc->ranges[r].values[i]->child;
+            if (!v || !v->string || v->string[0] != (char)type || v->string[1])
+                return DDB_INVALID "Condition parameter type does not match schema type";
+        }
     }
     return NULL;
 }
@@ -46,9 +54,15 @@ static const char *sk_type_why(const ddb_schema_t *s, const store_key_cond_t *kc
  * condition. Returns 0 or replies DynamoDB's refusal naming the attribute. */
 static int filter_keys(ddb_call_t *c, const ddb_schema_t *s, const ddb_page_t *p)
 {
-    const char *keys[] = {s->pk, s->has_sk ? s->sk : NULL};
-    for (size_t i = 0; i < ENG_ARRAY_LEN(keys); i++) {
-        if (!keys[i] || !store_expr_names_attr(p->x.filter, keys[i]))
+    const char *keys[2 * STORE_KEY_ATTRS_MAX] = {0};
+    int n = 0;
+    for (int r = 0; r < 2; r++) {
+        int count = r ? store_schema_n_range(s) : store_schema_n_hash(s);
+        for (int i = 0; i < count; i++)
+            keys[n++] = store_schema_attr(s, r, i, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (!store_expr_names_attr(p->x.filter, keys[i]))
             continue;
         ddb__reply_validation(
             c->th, c->req,
@@ -72,7 +86,7 @@ static int key_condition(ddb_call_t *c, const ddb_schema_t *s, ddb_page_t *p, st
         return ENG_EINVAL;
     }
     eng_buf_reset(&c->th->why);
-    int err = store_expr_key_cond(p->x.key, s->pk, s->has_sk ? s->sk : NULL, &kc, &c->th->why);
+    int err = store_expr_key_cond(p->x.key, s, &kc, &c->th->why);
     if (err < 0)
         why = c->th->why.ptr;
     if (err == 0 && (why = sk_type_why(s, &kc)) != NULL)

@@ -515,6 +515,18 @@ static int key_leaf_ok(check_t *c, const expr_node_t *leaf, const char **seen, s
     return 0;
 }
 
+/* Flatten a tree of ANDs into its leaves; false past `max` leaves. */
+static bool key_leaves(const expr_node_t *n, const expr_node_t **leaves, size_t *count, size_t max)
+{
+    if (n->kind == EXPR_N_AND)
+        return key_leaves(n->args[0], leaves, count, max) &&
+               key_leaves(n->args[1], leaves, count, max);
+    if (*count >= max)
+        return false;
+    leaves[(*count)++] = n;
+    return true;
+}
+
 static int check_key_shape(check_t *c)
 {
     if (c->e->kind != STORE_EXPR_KEY_CONDITION)
@@ -523,18 +535,13 @@ static int check_key_shape(check_t *c)
     int err = walk(c, &v);
     if (err < 0)
         return err;
-    const expr_node_t *leaves[3];
+    /* A GSI's multi-attribute key takes up to 4 HASH and 4 RANGE conditions;
+     * store_expr_key_cond holds a single-attribute schema to 1 or 2. */
+    const expr_node_t *leaves[2 * STORE_KEY_ATTRS_MAX];
     size_t n = 0;
-    const expr_node_t *r = c->e->root;
-    if (r->kind == EXPR_N_AND && (r->args[0]->kind == EXPR_N_AND || r->args[1]->kind == EXPR_N_AND))
+    if (!key_leaves(c->e->root, leaves, &n, ENG_ARRAY_LEN(leaves)))
         return fail(c, "Conditions can be of length 1 or 2 only");
-    if (r->kind == EXPR_N_AND) {
-        leaves[n++] = r->args[0];
-        leaves[n++] = r->args[1];
-    } else {
-        leaves[n++] = r;
-    }
-    const char *seen[2];
+    const char *seen[2 * STORE_KEY_ATTRS_MAX];
     for (size_t i = 0; err == 0 && i < n; i++) {
         err = key_leaf_ok(c, leaves[i], seen, i);
         seen[i] =

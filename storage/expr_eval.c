@@ -389,44 +389,133 @@ static bool sk_from_leaf(const expr_node_t *leaf, store_key_cond_t *out)
     return true;
 }
 
-int store_expr_key_cond(const store_expr_t *e, const char *hash_name, const char *range_name,
-                        store_key_cond_t *out, eng_buf_t *why)
+static void flatten(const expr_node_t *n, const expr_node_t **leaves, size_t *count)
+{
+    if (n->kind == EXPR_N_AND) {
+        flatten(n->args[0], leaves, count);
+        flatten(n->args[1], leaves, count);
+    } else if (*count < 2 * STORE_KEY_ATTRS_MAX) { /* expr_check.c allows no more. */
+        leaves[(*count)++] = n;
+    }
+}
+
+/* Position of `name` among the HASH (is_range false) or RANGE attributes, or -1. */
+static int attr_pos(const store_schema_t *s, bool is_range, const char *name)
+{
+    int n = is_range ? store_schema_n_range(s) : store_schema_n_hash(s);
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(store_schema_attr(s, is_range, i, NULL), name) == 0)
+            return i;
+    return -1;
+}
+
+/* Sort the leaves into HASH and RANGE slots by attribute; *n_other counts the rest. */
+static void key_slots(const store_schema_t *s, const expr_node_t **leaves, size_t n,
+                      const expr_node_t **hash, const expr_node_t **range, size_t *n_other)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *k = leaf_key(leaves[i]);
+        int h = attr_pos(s, false, k), r = h < 0 ? attr_pos(s, true, k) : -1;
+        if (h >= 0)
+            hash[h] = leaves[i];
+        else if (r >= 0)
+            range[r] = leaves[i];
+        else
+            (*n_other)++;
+    }
+}
+
+/* RANGE attributes named must form a gap-free prefix whose members, but the
+ * last, are equalities: DynamoDB names the first offending pair. */
+static int range_prefix(const store_schema_t *s, store_key_cond_t *out, const bool *named,
+                        eng_buf_t *why)
+{
+    const int nr = store_schema_n_range(s);
+    for (int j = 1; j < nr; j++) {
+        for (int i = 0; named[j] && i < j; i++) {
+            if (named[i] && out->ranges[i].op == STORE_EXPR_OP_EQ)
+                continue;
+            eng_buf_printf(why,
+                           "RANGE key attributes %s must have equality conditions specified in "
+                           "the query because a condition is present on key attribute %s",
+                           store_schema_attr(s, true, i, NULL),
+                           store_schema_attr(s, true, j, NULL));
+            return ENG_EINVAL;
+        }
+    }
+    for (int i = 0; i < nr && named[i]; i++)
+        out->n_ranges = i + 1;
+    if (out->n_ranges) {
+        out->sk_op = out->ranges[out->n_ranges - 1].op;
+        out->sk_values[0] = out->ranges[out->n_ranges - 1].values[0];
+        out->sk_values[1] = out->ranges[out->n_ranges - 1].values[1];
+    }
+    return 0;
+}
+
+/* The error for a condition naming a non-key attribute: the first RANGE
+ * attribute left out, as if the condition were meant for it. */
+static int other_why(const store_schema_t *s, const bool *named, eng_buf_t *why)
+{
+    for (int i = 0; i < store_schema_n_range(s); i++) {
+        if (!named[i]) {
+            eng_buf_printf(why, "Query condition missed key schema element: %s",
+                           store_schema_attr(s, true, i, NULL));
+            return ENG_EINVAL;
+        }
+    }
+    eng_buf_append_str(why, "Query key condition not supported");
+    return ENG_EINVAL;
+}
+
+int store_expr_key_cond(const store_expr_t *e, const store_schema_t *s, store_key_cond_t *out,
+                        eng_buf_t *why)
 {
     *out = (store_key_cond_t){0};
-    const expr_node_t *r = e->root, *leaves[2] = {r, NULL};
-    if (!r) {
-        eng_buf_printf(why, "Query condition missed key schema element: %s", hash_name);
+    const expr_node_t *leaves[2 * STORE_KEY_ATTRS_MAX];
+    const expr_node_t *hash[STORE_KEY_ATTRS_MAX] = {0}, *range[STORE_KEY_ATTRS_MAX] = {0};
+    size_t n = 0, n_other = 0;
+    if (e->root)
+        flatten(e->root, leaves, &n);
+    const int nh = store_schema_n_hash(s), nr = store_schema_n_range(s);
+    if (nh == 1 && nr <= 1 && n > 2) {
+        eng_buf_append_str(why, "Invalid KeyConditionExpression: Conditions can be of length 1 "
+                                "or 2 only");
         return ENG_EINVAL;
     }
-    if (r->kind == EXPR_N_AND) {
-        leaves[0] = r->args[0];
-        leaves[1] = r->args[1];
+    key_slots(s, leaves, n, hash, range, &n_other);
+    for (int i = 0; i < nh; i++) {
+        if (!hash[i]) {
+            eng_buf_printf(why, "Query condition missed key schema element: %s",
+                           store_schema_attr(s, false, i, NULL));
+            return ENG_EINVAL;
+        }
     }
-    const expr_node_t *pk = NULL, *sk = NULL, *other = NULL;
-    for (size_t i = 0; i < 2 && leaves[i]; i++) {
-        const char *k = leaf_key(leaves[i]);
-        if (k && strcmp(k, hash_name) == 0)
-            pk = leaves[i];
-        else if (k && range_name && strcmp(k, range_name) == 0)
-            sk = leaves[i];
-        else
-            other = leaves[i];
+    bool named[STORE_KEY_ATTRS_MAX] = {0};
+    for (int i = 0; i < nr; i++)
+        named[i] = range[i] != NULL;
+    if (n_other && nr)
+        return other_why(s, named, why);
+    for (int i = 0; i < nh && !n_other; i++) {
+        store_key_cond_t tmp = {0};
+        if (!sk_from_leaf(hash[i], &tmp) || tmp.sk_op != STORE_EXPR_OP_EQ)
+            break;
+        out->hash_values[i] = tmp.sk_values[0];
     }
-    if (!pk) {
-        eng_buf_printf(why, "Query condition missed key schema element: %s", hash_name);
-        return ENG_EINVAL;
+    bool is_ok = !n_other && out->hash_values[nh - 1];
+    for (int i = 0; is_ok && i < nr; i++) {
+        store_key_cond_t tmp = {0};
+        if (range[i] && !(is_ok = sk_from_leaf(range[i], &tmp)))
+            break;
+        out->ranges[i].op = tmp.sk_op;
+        out->ranges[i].values[0] = tmp.sk_values[0];
+        out->ranges[i].values[1] = tmp.sk_values[1];
     }
-    if (other && range_name) {
-        eng_buf_printf(why, "Query condition missed key schema element: %s", range_name);
-        return ENG_EINVAL;
-    }
-    store_key_cond_t tmp = {0};
-    if (other || !sk_from_leaf(pk, &tmp) || tmp.sk_op != STORE_EXPR_OP_EQ ||
-        (sk && !sk_from_leaf(sk, out))) {
+    if (!is_ok) {
         *out = (store_key_cond_t){0};
         eng_buf_append_str(why, "Query key condition not supported");
         return ENG_EINVAL;
     }
-    out->pk_value = tmp.sk_values[0];
-    return 0;
+    out->pk_value = out->hash_values[0];
+    return range_prefix(s, out, named, why);
 }

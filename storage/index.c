@@ -119,7 +119,7 @@ static bool is_projected(const idx_t *ix, const store_schema_t *ts, const char *
     if (strcmp(ix->proj, "ALL") == 0)
         return true;
     if (strcmp(name, ts->pk) == 0 || (ts->has_sk && strcmp(name, ts->sk) == 0) ||
-        strcmp(name, ix->ks.pk) == 0 || (ix->ks.has_sk && strcmp(name, ix->ks.sk) == 0))
+        store_schema_has_attr(&ix->ks, name))
         return true;
     return strcmp(ix->proj, "INCLUDE") == 0 && has_name(ix->include, name);
 }
@@ -149,17 +149,29 @@ static void project(const idx_t *ix, const store_schema_t *ts, const cJSON *item
     cJSON_Delete(p);
 }
 
+/* Does `item` have every key attribute of `ks`? (An item lacking any is
+ * left out of the index: sparse.) */
+static bool has_all_keys(const store_schema_t *ks, const cJSON *item)
+{
+    for (int r = 0; r < 2; r++) {
+        int n = r ? store_schema_n_range(ks) : store_schema_n_hash(ks);
+        for (int i = 0; i < n; i++)
+            if (!eng_json_get(item, store_schema_attr(ks, r, i, NULL)))
+                return false;
+    }
+    return true;
+}
+
 /* Keys of an item for index `ix`. Returns 1 when the item has every index
  * key attribute (with the right types), 0 when it lacks one (sparse), or
  * ENG_EINVAL on a type mismatch. */
 static int item_keys(const idx_t *ix, const store_schema_t *ts, const cJSON *item,
                      store_key_t *entry)
 {
-    if (!eng_json_get(item, ix->ks.pk) || (ix->ks.has_sk && !eng_json_get(item, ix->ks.sk)))
+    if (!has_all_keys(&ix->ks, item))
         return 0;
     store_schema_t ps = ix->ks;
-    ps.has_sk = false;
-    ps.sk[0] = 0;
+    ps.has_sk = false; /* The HASH part alone: the index partition. */
     store_key_t ipk, ikey, tkey;
     eng_buf_t why = {0};
     int err = store_schema_key(&ps, item, false, &ipk, NULL, &why);
@@ -186,8 +198,16 @@ static bool attr_type_ok(const cJSON *item, const char *name, store_ktype_t type
 
 static bool types_ok(const idx_t *ix, const cJSON *item)
 {
-    return attr_type_ok(item, ix->ks.pk, ix->ks.pk_type) &&
-           (!ix->ks.has_sk || attr_type_ok(item, ix->ks.sk, ix->ks.sk_type));
+    for (int r = 0; r < 2; r++) {
+        int n = r ? store_schema_n_range(&ix->ks) : store_schema_n_hash(&ix->ks);
+        for (int i = 0; i < n; i++) {
+            store_ktype_t t;
+            const char *name = store_schema_attr(&ix->ks, r, i, &t);
+            if (!attr_type_ok(item, name, t))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* Add `delta` entries of `bytes` to the counters of index `id`. */

@@ -79,7 +79,8 @@ typedef struct store_keyval {
     eng_slice_t val;
 } store_keyval_t;
 
-#define STORE_KEY_MAX 480 /* Encoded key bytes; below LMDB's 511 with room for the table id. */
+#define STORE_KEY_ATTRS_MAX 4 /* HASH (and RANGE) attributes of a GSI's multi-attribute key. */
+#define STORE_KEY_MAX 480     /* Encoded key bytes; below LMDB's 511 with room for the table id. */
 
 /* An encoded primary key (without the table id; storage adds it). Keys sort
  * by a 32-bit hash of the partition key (so Scan segments are disjoint hash
@@ -392,17 +393,29 @@ void store_expr_project(const store_expr_t *expr, const cJSON *item, cJSON **out
 /* The parts of a KEY_CONDITION a Query needs. Values are borrowed from the
  * expression (and through it from the request JSON). */
 typedef struct store_key_cond {
-    const cJSON *pk_value;     /* {"S":"x"}: the partition key equality value. */
-    store_expr_op_t sk_op;     /* STORE_EXPR_OP_NONE when there is no sort-key condition. */
+    const cJSON *pk_value;     /* {"S":"x"}: the (first) partition key equality value. */
+    store_expr_op_t sk_op;     /* Last RANGE attribute named; STORE_EXPR_OP_NONE: none. */
     const cJSON *sk_values[2]; /* One value, two for BETWEEN. */
+    /* Multi-attribute keys: every HASH value, in KeySchema order (hash_values[0] is
+     * pk_value), and the conditions on the gap-free prefix of RANGE attributes named
+     * (all equalities but maybe the last, which is sk_op/sk_values). */
+    const cJSON *hash_values[STORE_KEY_ATTRS_MAX];
+    int n_ranges;
+    struct {
+        store_expr_op_t op;
+        const cJSON *values[2];
+    } ranges[STORE_KEY_ATTRS_MAX];
 } store_key_cond_t;
 
-/* Check a KEY_CONDITION against the key schema (`range_name` NULL for a
- * hash-only table or index) and extract its parts. Returns 0 or ENG_EINVAL
- * with DynamoDB's message in `why` ("Query condition missed key schema
- * element: id", "Query key condition not supported"). */
-int store_expr_key_cond(const store_expr_t *expr, const char *hash_name, const char *range_name,
-                        store_key_cond_t *out, eng_buf_t *why);
+/* Check a KEY_CONDITION against the key schema `s` (a table's or an index's,
+ * multi-attribute GSI keys included) and extract its parts. Returns 0 or
+ * ENG_EINVAL with DynamoDB's message in `why` ("Query condition missed key
+ * schema element: id", "Query key condition not supported", "RANGE key
+ * attributes b must have equality conditions specified in the query because
+ * a condition is present on key attribute c"). Pure; any thread. */
+typedef struct store_schema store_schema_t; /* Below, with the schemas. */
+int store_expr_key_cond(const store_expr_t *expr, const store_schema_t *s, store_key_cond_t *out,
+                        eng_buf_t *why);
 
 /* Does a CONDITION, FILTER or KEY_CONDITION expression read top-level
  * attribute `name` anywhere (a Query refuses filters on its key
@@ -444,13 +457,42 @@ int store_expr_from_legacy_updates(const cJSON *updates, store_expr_t **out, eng
  * AttributeDefinitions declare it. Plain data; copy freely. */
 #define STORE_NAME_MAX 255 /* Longest key attribute name DynamoDB accepts. */
 
+/* A GSI may name up to 4 HASH and up to 4 RANGE attributes; tables and LSIs
+ * one of each. pk/sk are always the first of each kind, so single-attribute
+ * code reads them as before; the others follow in more_hash/more_range, in
+ * KeySchema order. A multi-attribute key encodes its HASH tuple as one
+ * partition key and its RANGE tuple so that it sorts attribute by attribute
+ * (see store_schema_key); a single-attribute key encodes exactly as before. */
 typedef struct store_schema {
     bool has_sk; /* A sort key (RANGE) is declared. */
     store_ktype_t pk_type, sk_type;
     char pk[STORE_NAME_MAX + 1]; /* Partition key attribute name. */
     char sk[STORE_NAME_MAX + 1]; /* Sort key attribute name; "" when none. */
     bool has_lsi;                /* store_schema_parse: the table has a local secondary index. */
+    uint8_t n_more_hash, n_more_range; /* HASH/RANGE attributes after pk/sk (0-3 each). */
+    store_ktype_t more_hash_type[STORE_KEY_ATTRS_MAX - 1], more_range_type[STORE_KEY_ATTRS_MAX - 1];
+    char more_hash[STORE_KEY_ATTRS_MAX - 1][STORE_NAME_MAX + 1];
+    char more_range[STORE_KEY_ATTRS_MAX - 1][STORE_NAME_MAX + 1];
 } store_schema_t;
+
+/* HASH attributes of `s` (1-4) and RANGE attributes (0-4; 0 when !has_sk, so
+ * clearing has_sk leaves the HASH part: a Query prefix). Pure. */
+static inline int store_schema_n_hash(const store_schema_t *s)
+{
+    return 1 + s->n_more_hash;
+}
+static inline int store_schema_n_range(const store_schema_t *s)
+{
+    return s->has_sk ? 1 + s->n_more_range : 0;
+}
+
+/* The name of the i-th HASH (is_range false) or RANGE attribute of `s`, in
+ * KeySchema order, and its type into *type (may be NULL). `i` must be below
+ * store_schema_n_hash / store_schema_n_range. Borrowed from `s`. Pure. */
+const char *store_schema_attr(const store_schema_t *s, bool is_range, int i, store_ktype_t *type);
+
+/* Is `name` one of the key attributes of `s` (any HASH or RANGE)? Pure. */
+bool store_schema_has_attr(const store_schema_t *s, const char *name);
 
 /* Parse the KeySchema and AttributeDefinitions members of a table meta JSON
  * (store_table_t.meta, or a CreateTable body). Returns 0 or ENG_ECORRUPT

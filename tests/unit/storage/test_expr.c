@@ -10,6 +10,8 @@
 #include "storage/store.h"
 #include "tests/lib/test.h"
 
+#include <stdio.h>
+
 T_MAIN_GLOBALS
 
 static const char *const item_json =
@@ -267,7 +269,9 @@ static const struct {
      "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR"},
     {STORE_EXPR_KEY_CONDITION, "id = :one AND n <> :one",
      "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: <>"},
-    {STORE_EXPR_KEY_CONDITION, "id = :one AND n = :one AND s = :one",
+    {STORE_EXPR_KEY_CONDITION,
+     "a = :one AND b = :one AND c = :one AND d = :one AND e = :one AND f = :one AND g = :one "
+     "AND h = :one AND i = :one",
      "Invalid KeyConditionExpression: Conditions can be of length 1 or 2 only"},
     {STORE_EXPR_KEY_CONDITION, "id = :one AND id = :two",
      "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition "
@@ -603,6 +607,65 @@ static void test_decimal_table(void)
 
 /* ---- Key conditions ----------------------------------------------------------- */
 
+/* A schema of one HASH and at most one RANGE attribute (all S: the tests
+ * below do not look at types). */
+static store_schema_t kschema(const char *hash, const char *range)
+{
+    store_schema_t s = {.has_sk = range != NULL, .pk_type = STORE_KT_S, .sk_type = STORE_KT_S};
+    snprintf(s.pk, sizeof(s.pk), "%s", hash);
+    snprintf(s.sk, sizeof(s.sk), "%s", range ? range : "");
+    return s;
+}
+
+static int key_cond(const store_expr_t *x, const char *hash, const char *range,
+                    store_key_cond_t *kc, eng_buf_t *why)
+{
+    store_schema_t s = kschema(hash, range);
+    return store_expr_key_cond(x, &s, kc, why);
+}
+
+/* One HASH (id) and three RANGE attributes (s, n, name) of a GSI. */
+static int multi_cond(env_t *e, const char *text, store_key_cond_t *kc)
+{
+    store_schema_t s = kschema("id", "s");
+    s.n_more_range = 2;
+    snprintf(s.more_range[0], sizeof(s.more_range[0]), "n");
+    snprintf(s.more_range[1], sizeof(s.more_range[1]), "name");
+    store_expr_t *x = NULL;
+    eng_buf_reset(&e->why);
+    int err = parse(e, STORE_EXPR_KEY_CONDITION, text, &x);
+    if (err == 0)
+        err = store_expr_key_cond(x, &s, kc, &e->why);
+    store_expr_destroy(x);
+    return err;
+}
+
+static void test_multi_attribute_key_conditions(void)
+{
+    env_t e;
+    env_open(&e);
+    store_key_cond_t kc;
+    T_ASSERT_OK(multi_cond(&e, "n < :one AND id = :one AND s = :hel", &kc));
+    T_ASSERT_EQ(2, kc.n_ranges);
+    T_ASSERT_EQ(STORE_EXPR_OP_LT, kc.sk_op);
+    T_ASSERT_EQ(STORE_EXPR_OP_EQ, kc.ranges[0].op);
+    T_ASSERT(kc.hash_values[0] == kc.pk_value && kc.pk_value != NULL);
+    T_ASSERT_OK(multi_cond(&e, "id = :one", &kc));
+    T_ASSERT_EQ(0, kc.n_ranges);
+    T_ASSERT_EQ(STORE_EXPR_OP_NONE, kc.sk_op);
+    T_ASSERT_EQ(ENG_EINVAL, multi_cond(&e, "id = :one AND n = :one", &kc));
+    T_ASSERT_STREQ("RANGE key attributes s must have equality conditions specified in the query "
+                   "because a condition is present on key attribute n",
+                   e.why.ptr);
+    T_ASSERT_EQ(ENG_EINVAL, multi_cond(&e, "id = :one AND s > :hel AND n = :one", &kc));
+    T_ASSERT_STREQ("RANGE key attributes s must have equality conditions specified in the query "
+                   "because a condition is present on key attribute n",
+                   e.why.ptr);
+    T_ASSERT_EQ(ENG_EINVAL, multi_cond(&e, "s = :hel AND n = :one", &kc));
+    T_ASSERT_STREQ("Query condition missed key schema element: id", e.why.ptr);
+    env_close(&e);
+}
+
 static void test_key_conditions(void)
 {
     env_t e;
@@ -610,30 +673,30 @@ static void test_key_conditions(void)
     store_expr_t *x = NULL;
     store_key_cond_t kc;
     T_ASSERT_OK(parse(&e, STORE_EXPR_KEY_CONDITION, "id = :one AND begins_with(s, :hel)", &x));
-    T_ASSERT_OK(store_expr_key_cond(x, "id", "s", &kc, &e.why));
+    T_ASSERT_OK(key_cond(x, "id", "s", &kc, &e.why));
     T_ASSERT_EQ(STORE_EXPR_OP_BEGINS_WITH, kc.sk_op);
     T_ASSERT_STREQ("1", cJSON_GetStringValue(cJSON_GetObjectItem(kc.pk_value, "N")));
     T_ASSERT_STREQ("hel", cJSON_GetStringValue(cJSON_GetObjectItem(kc.sk_values[0], "S")));
     store_expr_destroy(x);
 
     T_ASSERT_OK(parse(&e, STORE_EXPR_KEY_CONDITION, "n BETWEEN :one AND :six AND #n = :ama", &x));
-    T_ASSERT_OK(store_expr_key_cond(x, "name", "n", &kc, &e.why));
+    T_ASSERT_OK(key_cond(x, "name", "n", &kc, &e.why));
     T_ASSERT_EQ(STORE_EXPR_OP_BETWEEN, kc.sk_op);
     T_ASSERT(kc.sk_values[1] != NULL);
     eng_buf_reset(&e.why);
-    T_ASSERT_EQ(ENG_EINVAL, store_expr_key_cond(x, "id", "n", &kc, &e.why));
+    T_ASSERT_EQ(ENG_EINVAL, key_cond(x, "id", "n", &kc, &e.why));
     T_ASSERT_STREQ("Query condition missed key schema element: id", e.why.ptr);
     store_expr_destroy(x);
 
     T_ASSERT_OK(parse(&e, STORE_EXPR_KEY_CONDITION, "id < :one", &x));
     eng_buf_reset(&e.why);
-    T_ASSERT_EQ(ENG_EINVAL, store_expr_key_cond(x, "id", NULL, &kc, &e.why));
+    T_ASSERT_EQ(ENG_EINVAL, key_cond(x, "id", NULL, &kc, &e.why));
     T_ASSERT_STREQ("Query key condition not supported", e.why.ptr);
     store_expr_destroy(x);
 
     T_ASSERT_OK(parse(&e, STORE_EXPR_KEY_CONDITION, "id = :one AND x = :two", &x));
     eng_buf_reset(&e.why);
-    T_ASSERT_EQ(ENG_EINVAL, store_expr_key_cond(x, "id", "s", &kc, &e.why));
+    T_ASSERT_EQ(ENG_EINVAL, key_cond(x, "id", "s", &kc, &e.why));
     T_ASSERT_STREQ("Query condition missed key schema element: s", e.why.ptr);
     store_expr_destroy(x);
     env_close(&e);
@@ -852,6 +915,7 @@ int main(void)
     T_RUN(test_projection_table);
     T_RUN(test_decimal_table);
     T_RUN(test_key_conditions);
+    T_RUN(test_multi_attribute_key_conditions);
     T_RUN(test_legacy_conditions);
     T_RUN(test_legacy_expected_errors);
     T_RUN(test_legacy_projection_and_updates);

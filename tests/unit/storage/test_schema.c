@@ -9,6 +9,7 @@
 
 #include "engine/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 T_MAIN_GLOBALS
@@ -55,6 +56,120 @@ static void test_schema_parse(void)
     T_ASSERT_EQ(ENG_ECORRUPT, store_schema_parse(eng_slice_cstr("not json"), &s));
     T_ASSERT_OK(store_schema_parse(eng_slice_cstr(META_PK), &s));
     T_ASSERT(!s.has_sk);
+}
+
+/* A GSI with a multi-attribute key: two HASH (S, N) and three RANGE (S, N, B). */
+static const char MULTI_KS[] =
+    "[{\"AttributeName\":\"h1\",\"KeyType\":\"HASH\"},{\"AttributeName\":\"h2\","
+    "\"KeyType\":\"HASH\"},{\"AttributeName\":\"r1\",\"KeyType\":\"RANGE\"},"
+    "{\"AttributeName\":\"r2\",\"KeyType\":\"RANGE\"},{\"AttributeName\":\"r3\","
+    "\"KeyType\":\"RANGE\"}]";
+static const char MULTI_DEFS[] =
+    "[{\"AttributeName\":\"h1\",\"AttributeType\":\"S\"},{\"AttributeName\":\"h2\","
+    "\"AttributeType\":\"N\"},{\"AttributeName\":\"r1\",\"AttributeType\":\"S\"},"
+    "{\"AttributeName\":\"r2\",\"AttributeType\":\"N\"},{\"AttributeName\":\"r3\","
+    "\"AttributeType\":\"B\"}]";
+
+static void multi_schema(store_schema_t *s)
+{
+    cJSON *ks = NULL, *defs = NULL;
+    T_ASSERT_OK(eng_json_parse(MULTI_KS, strlen(MULTI_KS), &ks));
+    T_ASSERT_OK(eng_json_parse(MULTI_DEFS, strlen(MULTI_DEFS), &defs));
+    T_ASSERT_OK(store_schema_from_json(ks, defs, s));
+    eng_json_delete(ks);
+    eng_json_delete(defs);
+}
+
+/* The key of `json` under `s`; a failure prints DynamoDB's message and
+ * leaves an empty key, which the callers' comparisons then fail on. */
+static store_key_t multi_key(const store_schema_t *s, const char *json)
+{
+    cJSON *obj = NULL;
+    store_key_t key = {0};
+    eng_buf_t why = {0};
+    int err = eng_json_parse(json, strlen(json), &obj);
+    if (err == 0)
+        err = store_schema_key(s, obj, false, &key, NULL, &why);
+    if (err < 0) {
+        printf("# %s: %s\n", json, why.ptr ? why.ptr : "");
+        key = (store_key_t){0};
+    }
+    eng_buf_free(&why);
+    eng_json_delete(obj);
+    return key;
+}
+
+static int key_cmp(const store_key_t *a, const store_key_t *b)
+{
+    int c = memcmp(a->buf, b->buf, a->len < b->len ? a->len : b->len);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+#define MITEM(h2, r1, r2, r3)                                                                      \
+    "{\"h1\":{\"S\":\"x\"},\"h2\":{\"N\":\"" h2 "\"},\"r1\":{\"S\":\"" r1                          \
+    "\"},\"r2\":{\"N\":\"" r2 "\"},\"r3\":{\"B\":\"" r3 "\"},\"other\":{\"S\":\"y\"}}"
+
+static void test_multi_attribute_schema(void)
+{
+    store_schema_t s;
+    multi_schema(&s);
+    T_ASSERT_EQ(2, store_schema_n_hash(&s));
+    T_ASSERT_EQ(3, store_schema_n_range(&s));
+    store_ktype_t t;
+    T_ASSERT_STREQ("h2", store_schema_attr(&s, false, 1, &t));
+    T_ASSERT_EQ('N', t);
+    T_ASSERT_STREQ("r3", store_schema_attr(&s, true, 2, &t));
+    T_ASSERT_EQ('B', t);
+    T_ASSERT(store_schema_has_attr(&s, "r2"));
+    T_ASSERT(!store_schema_has_attr(&s, "other"));
+    /* A fifth RANGE attribute is more than a key can hold. */
+    cJSON *ks = NULL, *defs = NULL;
+    const char *five = "[{\"AttributeName\":\"h1\",\"KeyType\":\"HASH\"},"
+                       "{\"AttributeName\":\"h1\",\"KeyType\":\"HASH\"},"
+                       "{\"AttributeName\":\"h1\",\"KeyType\":\"HASH\"},"
+                       "{\"AttributeName\":\"h1\",\"KeyType\":\"HASH\"},"
+                       "{\"AttributeName\":\"h1\",\"KeyType\":\"HASH\"}]";
+    T_ASSERT_OK(eng_json_parse(five, strlen(five), &ks));
+    T_ASSERT_OK(eng_json_parse(MULTI_DEFS, strlen(MULTI_DEFS), &defs));
+    store_schema_t bad;
+    T_ASSERT_EQ(ENG_ECORRUPT, store_schema_from_json(ks, defs, &bad));
+    eng_json_delete(ks);
+    eng_json_delete(defs);
+}
+
+/* RANGE tuples sort attribute by attribute (a shorter first value sorts
+ * first whatever follows; numbers numerically), HASH tuples only need to
+ * be equal for equal values, and the HASH part alone is a prefix. */
+static void test_multi_attribute_key_order(void)
+{
+    store_schema_t s;
+    multi_schema(&s);
+    const char *sorted[] = {
+        MITEM("1", "a", "-5", "AA=="), MITEM("1", "a", "2", "AA=="),  MITEM("1", "a", "10", "AA=="),
+        MITEM("1", "a", "10", "AQ=="), MITEM("1", "ab", "1", "AA=="), MITEM("1", "b", "-1", "AA=="),
+    };
+    for (size_t i = 0; i + 1 < sizeof(sorted) / sizeof(sorted[0]); i++) {
+        store_key_t a = multi_key(&s, sorted[i]), b = multi_key(&s, sorted[i + 1]);
+        T_ASSERT(key_cmp(&a, &b) < 0);
+    }
+    store_schema_t hs = s;
+    hs.has_sk = false;
+    store_key_t p1 = multi_key(&hs, sorted[0]), k1 = multi_key(&s, sorted[5]);
+    store_key_t p2 = multi_key(&hs, MITEM("2", "a", "1", "AA=="));
+    T_ASSERT(k1.len > p1.len);
+    T_ASSERT(memcmp(p1.buf, k1.buf, p1.len) == 0);
+    T_ASSERT(key_cmp(&p1, &p2) != 0);
+    /* "1.0" normalizes: equal numbers, equal keys. */
+    store_key_t n1 = multi_key(&s, MITEM("1.0", "a", "2.00", "AA==")),
+                n2 = multi_key(&s, MITEM("1", "a", "2", "AA=="));
+    T_ASSERT_EQ(n1.len, n2.len);
+    T_ASSERT(memcmp(n1.buf, n2.buf, n1.len) == 0);
+    /* A single-attribute schema keeps its encoding: [hash][len]["name"][num]. */
+    char msg[256];
+    eng_buf_t keys = {0};
+    T_ASSERT_OK(
+        build("{\"name\":{\"S\":\"ab\"},\"at\":{\"N\":\"1\"}}", false, &keys, msg, sizeof(msg)));
+    eng_buf_free(&keys);
 }
 
 static void test_key_from_item_and_key(void)
@@ -247,6 +362,8 @@ int main(void)
 {
     T_RUN(test_schema_parse);
     T_RUN(test_key_from_item_and_key);
+    T_RUN(test_multi_attribute_schema);
+    T_RUN(test_multi_attribute_key_order);
     T_RUN(test_key_messages);
     T_RUN(test_update_creates_then_conditions);
     T_RUN(test_update_errors);
