@@ -62,7 +62,31 @@ static const op_entry_t OPS[] = {
 /* The JSON kind of `v` as DynamoDB's wire decoder names it. */
 static const char *json_kind(const cJSON *v)
 {
-    return cJSON_IsNumber(v) ? "NUMBER_VALUE" : cJSON_IsTrue(v) ? "TRUE_VALUE" : "FALSE_VALUE";
+    return cJSON_IsNumber(v)   ? "NUMBER_VALUE"
+           : cJSON_IsString(v) ? "STRING_VALUE"
+           : cJSON_IsTrue(v)   ? "TRUE_VALUE"
+                               : "FALSE_VALUE";
+}
+
+/* Top-level Integer members (Limit, Segment, TotalSegments): a string or a
+ * boolean there is the decoder's SerializationException too. */
+static bool is_integer_member(const char *k)
+{
+    return (k[0] == 'L' && strcmp(k, "Limit") == 0) || (k[0] == 'S' && strcmp(k, "Segment") == 0) ||
+           (k[0] == 'T' && strcmp(k, "TotalSegments") == 0);
+}
+
+/* The first top-level Integer member holding a string or boolean, or NULL;
+ * writes the message into `msg`. */
+static const cJSON *wire_integer_error(const cJSON *root, eng_buf_t *msg)
+{
+    for (const cJSON *m = root->child; m; m = m->next) {
+        if ((cJSON_IsString(m) || cJSON_IsBool(m)) && is_integer_member(m->string)) {
+            eng_buf_printf(msg, "%s cannot be converted to Integer", json_kind(m));
+            return m;
+        }
+    }
+    return NULL;
 }
 
 /* Request members whose elements (lists) or values (maps) are JSON strings:
@@ -136,7 +160,7 @@ static void on_request(gw_req_t *req, void *arg)
         return;
     }
     eng_buf_reset(&th->why);
-    if (wire_scalar_error(root, &th->why)) {
+    if (wire_scalar_error(root, &th->why) || wire_integer_error(root, &th->why)) {
         ddb__reply_err(th, req, DDB_E_SERIALIZATION, th->why.ptr);
         eng_json_delete(root);
         return;

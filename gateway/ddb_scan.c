@@ -138,8 +138,13 @@ int ddb__page_args(ddb_call_t *c, unsigned which, ddb_page_t *p)
         goto bad;
     }
     if ((p->rcc = ddb__rcc(c->body)) < 0) {
-        why = "1 validation error detected: Value at 'returnConsumedCapacity' failed to satisfy "
-              "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]";
+        eng_buf_reset(&c->th->why);
+        eng_buf_printf(&c->th->why,
+                       "1 validation error detected: Value '%s' at 'returnConsumedCapacity' "
+                       "failed to satisfy constraint: Member must satisfy enum value set: "
+                       "[INDEXES, TOTAL, NONE]",
+                       eng_json_get_str(c->body, "ReturnConsumedCapacity"));
+        why = c->th->why.ptr;
         goto bad;
     }
     if (select_mode(c, p, &why) < 0)

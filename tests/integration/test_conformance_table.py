@@ -195,6 +195,24 @@ def test_number_or_boolean_where_a_string_belongs_is_a_serialization_error(eddy)
     assert c.get_item(TableName="wire", Key={"id": {"S": "a"}})["Item"] == item
 
 
+def test_string_or_boolean_where_an_integer_belongs_is_a_serialization_error(eddy):
+    c = client(eddy)
+    hash_table(c, "wire")
+    cases = [
+        ("Scan", {"TableName": "wire", "Limit": "5"}, "STRING_VALUE"),
+        ("Query", {"TableName": "wire", "KeyConditionExpression": "id = :v",
+                   "ExpressionAttributeValues": {":v": {"S": "a"}}, "Limit": True}, "TRUE_VALUE"),
+        ("Scan", {"TableName": "wire", "Segment": "1", "TotalSegments": 2}, "STRING_VALUE"),
+        ("Scan", {"TableName": "wire", "Segment": 0, "TotalSegments": "2"}, "STRING_VALUE"),
+        ("ListTables", {"Limit": "10"}, "STRING_VALUE"),
+    ]
+    for op, body, kind in cases:
+        r = raw(eddy, op, body)
+        assert r.status_code == 400
+        assert r.json()["__type"].endswith("#SerializationException")
+        assert r.json()["message"] == f"{kind} cannot be converted to Integer"
+
+
 # ---- nesting depth -------------------------------------------------------------------
 
 
