@@ -47,6 +47,33 @@ const char *ddb__key_attr(const cJSON *ks, const char *type)
     return NULL;
 }
 
+/* Append the AttributeName of each element of `list` to `b`, ", "-separated,
+ * as DynamoDB lists them in its key-schema messages. */
+static void append_attr_names(eng_buf_t *b, const cJSON *list)
+{
+    const cJSON *e;
+    const char *sep = "";
+    cJSON_ArrayForEach(e, list)
+    {
+        const char *n = eng_json_get_str(e, "AttributeName");
+        eng_buf_printf(b, "%s%s", sep, n ? n : "null");
+        sep = ", ";
+    }
+}
+
+int ddb__undefined_key(eng_buf_t *m, const char *key, const cJSON *defs, const char **why)
+{
+    eng_buf_reset(m);
+    eng_buf_printf(m,
+                   DDB_INVALID "Some index key attributes are not defined in AttributeDefinitions. "
+                               "Keys: [%s], AttributeDefinitions: [",
+                   key);
+    append_attr_names(m, defs);
+    eng_buf_append_char(m, ']');
+    *why = m->ptr;
+    return ENG_EINVAL;
+}
+
 /* The first name listed twice in NonKeyAttributes, or NULL. */
 static const char *duplicate_in(const cJSON *nka)
 {
@@ -164,11 +191,7 @@ static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool 
     }
     const char *undef = undefined_key(ks, defs);
     if (undef) {
-        eng_buf_printf(m,
-                       DDB_INVALID "Some index key attributes are not defined in "
-                                   "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]",
-                       undef);
-        return *why = m->ptr, ENG_EINVAL;
+        return ddb__undefined_key(m, undef, defs, why);
     }
     if (is_lsi && (strcmp(hash, thash) != 0)) {
         eng_buf_printf(m,
@@ -273,14 +296,20 @@ static int check_unused(ddb_thread_t *th, const cJSON *meta, const char **why)
             add_used(used, eng_json_get(ix, "KeySchema"));
     }
     const cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
-    int n_used = cJSON_GetArraySize(used);
-    eng_json_delete(used);
-    if (n_used == cJSON_GetArraySize(defs))
+    if (cJSON_GetArraySize(used) == cJSON_GetArraySize(defs)) {
+        eng_json_delete(used);
         return 0;
-    eng_buf_reset(&th->why);
-    eng_buf_printf(&th->why, DDB_INVALID "Some AttributeDefinitions are not used. "
-                                         "AttributeDefinitions: [...], keys used: [...]");
-    return *why = th->why.ptr, ENG_EINVAL;
+    }
+    eng_buf_t *m = &th->why;
+    eng_buf_reset(m);
+    eng_buf_append_str(m, DDB_INVALID "Some AttributeDefinitions are not used. "
+                                      "AttributeDefinitions: [");
+    append_attr_names(m, defs);
+    eng_buf_append_str(m, "], keys used: [");
+    append_attr_names(m, used);
+    eng_buf_append_char(m, ']');
+    eng_json_delete(used);
+    return *why = m->ptr, ENG_EINVAL;
 }
 
 int ddb__index_create(ddb_call_t *c, cJSON *meta, const char **why)
@@ -368,15 +397,9 @@ static int check_request_defs(ddb_thread_t *th, const cJSON *body, const cJSON *
     cJSON_ArrayForEach(k, eng_json_get(spec, "KeySchema"))
     {
         const char *n = eng_json_get_str(k, "AttributeName");
-        if (n && !is_defined(eng_json_get(body, "AttributeDefinitions"), n)) {
-            eng_buf_reset(&th->why);
-            eng_buf_printf(&th->why,
-                           DDB_INVALID "Some index key attributes are not defined in "
-                                       "AttributeDefinitions. Keys: [%s], AttributeDefinitions: "
-                                       "[...]",
-                           n);
-            return *why = th->why.ptr, ENG_EINVAL;
-        }
+        const cJSON *defs = eng_json_get(body, "AttributeDefinitions");
+        if (n && !is_defined(defs, n))
+            return ddb__undefined_key(&th->why, n, defs, why);
     }
     return 0;
 }

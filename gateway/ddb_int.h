@@ -370,6 +370,10 @@ void ddb__page_free(ddb_page_t *p);
 /* The AttributeName of KeySchema `ks`'s element with KeyType `type` (HASH or
  * RANGE), borrowed from `ks`, or NULL. */
 const char *ddb__key_attr(const cJSON *ks, const char *type);
+/* DynamoDB's refusal of key attribute `key` missing from AttributeDefinitions
+ * `defs` (whose names it lists), written into `m` (reset first); *why points
+ * into it. Returns ENG_EINVAL. */
+int ddb__undefined_key(eng_buf_t *m, const char *key, const cJSON *defs, const char **why);
 
 /* An index resolved for one Query or Scan. */
 struct ddb_index {

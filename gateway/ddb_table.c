@@ -10,7 +10,6 @@
 
 #include "engine/err.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -427,11 +426,7 @@ static void index_name_errors(const char *name, const char *path, eng_buf_t *m, 
 {
     static const char *const fmt = "%sValue '%s' at '%s' failed to satisfy constraint: %s";
     size_t len = strlen(name);
-    bool is_pattern_ok = len > 0;
-    for (size_t i = 0; i < len; i++)
-        is_pattern_ok =
-            is_pattern_ok && (strchr("_.-", name[i]) || isalnum((unsigned char)name[i]));
-    if (!is_pattern_ok)
+    if (len == 0 || !ddb__is_name_pattern(name))
         eng_buf_printf(m, fmt, (*n)++ ? "; " : "", name, path,
                        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
     if (len < 3 || len > DDB_NAME_MAX)
@@ -603,12 +598,7 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
     for (int k = 0; k < nk; k++) {
         const char *name = eng_json_get_str(cJSON_GetArrayItem(keys, k), "AttributeName");
         if (!is_defined_in(defs, name)) {
-            eng_buf_printf(m,
-                           DDB_INVALID
-                           "Some index key attributes are not defined in "
-                           "AttributeDefinitions. Keys: [%s], AttributeDefinitions: [...]",
-                           name);
-            return *why = m->ptr, ENG_EINVAL;
+            return ddb__undefined_key(m, name, defs, why);
         }
     }
     return 0;

@@ -260,3 +260,30 @@ def test_sse_enabled_again_keeps_its_key(eddy):
     arn = describe(eddy, "ssekeep")["SSEDescription"]["KMSMasterKeyArn"]
     ok(eddy, "UpdateTable", {"TableName": "ssekeep", "SSESpecification": {"Enabled": True}})
     assert describe(eddy, "ssekeep")["SSEDescription"]["KMSMasterKeyArn"] == arn
+
+
+def test_key_schema_messages_list_the_attribute_definitions(eddy):
+    # DynamoDB names the definitions it was given, not a placeholder.
+    defs = [{"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"}]
+    msg = refused(eddy, "CreateTable", {
+        "TableName": "undef", "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": defs,
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                      {"AttributeName": "zz", "KeyType": "RANGE"}]})
+    assert msg.endswith("Keys: [zz], AttributeDefinitions: [pk, sk]"), msg
+    msg = refused(eddy, "CreateTable", {
+        "TableName": "unused", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": defs + [{"AttributeName": "x", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [{"IndexName": "gsi",
+                                    "KeySchema": [{"AttributeName": "sk", "KeyType": "HASH"}],
+                                    "Projection": {"ProjectionType": "ALL"}}]})
+    assert msg.endswith("Some AttributeDefinitions are not used. AttributeDefinitions: "
+                        "[pk, sk, x], keys used: [pk, sk]"), msg
+    create(eddy, "base")
+    msg = refused(eddy, "UpdateTable", {
+        "TableName": "base", "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+        "GlobalSecondaryIndexUpdates": [{"Create": {
+            "IndexName": "gsi", "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}}]})
+    assert msg.endswith("Keys: [h], AttributeDefinitions: [g]"), msg
