@@ -503,6 +503,76 @@ static int key_count_error(const cJSON *ks, eng_buf_t *m, const char **why)
     return *why = m->ptr, ENG_EINVAL;
 }
 
+/* Copy KeySchema element `i` of `ks` into `keys`, checking its type and
+ * position. Returns 0 or ENG_EINVAL with the message (in `m` or static). */
+static int copy_key_element(const cJSON *ks, int i, cJSON *keys, eng_buf_t *m, const char **why)
+{
+    const cJSON *k = cJSON_GetArrayItem(ks, i);
+    const char *name = eng_json_get_str(k, "AttributeName");
+    const char *type = eng_json_get_str(k, "KeyType");
+    if (!name || !*name || strlen(name) > DDB_NAME_MAX || !type ||
+        (strcmp(type, "HASH") != 0 && strcmp(type, "RANGE") != 0)) {
+        eng_buf_printf(m,
+                       "1 validation error detected: Value '%s' at 'keySchema.%d.member.keyType' "
+                       "failed to satisfy constraint: Member must satisfy enum value set: [HASH, "
+                       "RANGE]",
+                       type ? type : "null", i + 1);
+        return *why = m->ptr, ENG_EINVAL;
+    }
+    if (strcmp(type, i == 0 ? "HASH" : "RANGE") != 0) {
+        *why = i == 0 ? "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+                      : "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type";
+        return ENG_EINVAL;
+    }
+    if (i == 1 && strcmp(name, eng_json_get_str(cJSON_GetArrayItem(ks, 0), "AttributeName")) == 0) {
+        /* The second element is taken for an undefined attribute. */
+        *why = "Invalid KeySchema: Some index key attribute have no definition";
+        return ENG_EINVAL;
+    }
+    cJSON *ke = cJSON_CreateObject();
+    cJSON_AddStringToObject(ke, "AttributeName", name);
+    cJSON_AddStringToObject(ke, "KeyType", type);
+    cJSON_AddItemToArray(keys, ke);
+    return 0;
+}
+
+/* Copy AttributeDefinitions `ad` into `defs`, checking each member; *n is
+ * how many there were. Returns 0 or ENG_EINVAL with the message in `m`. */
+static int copy_definitions(const cJSON *ad, cJSON *defs, int *n, eng_buf_t *m, const char **why)
+{
+    const cJSON *d;
+    int i = 0;
+    cJSON_ArrayForEach(d, ad)
+    {
+        i++;
+        const char *name = eng_json_get_str(d, "AttributeName");
+        const char *t = eng_json_get_str(d, "AttributeType");
+        const char *type = attr_type_ok(t);
+        if (!name)
+            eng_buf_printf(m,
+                           "1 validation error detected: Value null at "
+                           "'attributeDefinitions.%d.member.attributeName' failed to satisfy "
+                           "constraint: Member must not be null",
+                           i);
+        else if (!type)
+            eng_buf_printf(m,
+                           "1 validation error detected: Value '%s' at "
+                           "'attributeDefinitions.%d.member.attributeType' failed to satisfy "
+                           "constraint: Member must satisfy enum value set: [B, N, S]",
+                           t ? t : "null", i);
+        else if (is_defined_in(defs, name)) /* Two types for one name: refused, not picked. */
+            eng_buf_printf(m, "Attribute Name is duplicated: %s", name);
+        if (!name || !type || m->len)
+            return *why = m->ptr, ENG_EINVAL;
+        cJSON *de = cJSON_CreateObject();
+        cJSON_AddStringToObject(de, "AttributeName", name);
+        cJSON_AddStringToObject(de, "AttributeType", type);
+        cJSON_AddItemToArray(defs, de);
+    }
+    *n = i;
+    return 0;
+}
+
 /* Check KeySchema against AttributeDefinitions; copy both normalized into meta. */
 static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
 {
@@ -517,89 +587,27 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
                        !cJSON_IsArray(ks) ? "keySchema" : "attributeDefinitions");
         return *why = m->ptr, ENG_EINVAL;
     }
-    int nk = cJSON_GetArraySize(ks);
+    int nk = cJSON_GetArraySize(ks), nd = 0;
     if (nk < 1 || nk > 2)
         return key_count_error(ks, m, why);
     cJSON *keys = cJSON_AddArrayToObject(meta, "KeySchema");
     cJSON *defs = cJSON_AddArrayToObject(meta, "AttributeDefinitions");
-    for (int i = 0; i < nk; i++) {
-        const cJSON *k = cJSON_GetArrayItem(ks, i);
-        const char *name = eng_json_get_str(k, "AttributeName");
-        const char *type = eng_json_get_str(k, "KeyType");
-        const char *want = i == 0 ? "HASH" : "RANGE";
-        if (!name || !*name || strlen(name) > DDB_NAME_MAX || !type ||
-            (strcmp(type, "HASH") != 0 && strcmp(type, "RANGE") != 0)) {
-            eng_buf_printf(
-                m,
-                "1 validation error detected: Value '%s' at 'keySchema.%d.member.keyType' "
-                "failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
-                type ? type : "null", i + 1);
-            return *why = m->ptr, ENG_EINVAL;
-        }
-        if (strcmp(type, want) != 0) {
-            *why = i == 0
-                       ? "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
-                       : "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type";
+    for (int i = 0; i < nk; i++)
+        if (copy_key_element(ks, i, keys, m, why) < 0)
             return ENG_EINVAL;
-        }
-        if (i == 1 &&
-            strcmp(name, eng_json_get_str(cJSON_GetArrayItem(ks, 0), "AttributeName")) == 0) {
-            /* The second element is taken for an undefined attribute. */
-            *why = "Invalid KeySchema: Some index key attribute have no definition";
-            return ENG_EINVAL;
-        }
-        cJSON *ke = cJSON_CreateObject();
-        cJSON_AddStringToObject(ke, "AttributeName", name);
-        cJSON_AddStringToObject(ke, "KeyType", type);
-        cJSON_AddItemToArray(keys, ke);
-    }
-    const cJSON *d;
-    int i = 0;
-    cJSON_ArrayForEach(d, ad)
-    {
-        i++;
-        const char *name = eng_json_get_str(d, "AttributeName");
-        const char *type = attr_type_ok(eng_json_get_str(d, "AttributeType"));
-        if (!name) {
-            eng_buf_printf(m,
-                           "1 validation error detected: Value null at "
-                           "'attributeDefinitions.%d.member.attributeName' failed to satisfy "
-                           "constraint: Member must not be null",
-                           i);
-            return *why = m->ptr, ENG_EINVAL;
-        }
-        if (!type) {
-            const char *t = eng_json_get_str(d, "AttributeType");
-            eng_buf_printf(
-                m,
-                "1 validation error detected: Value '%s' at "
-                "'attributeDefinitions.%d.member.attributeType' "
-                "failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
-                t ? t : "null", i);
-            return *why = m->ptr, ENG_EINVAL;
-        }
-        if (is_defined_in(defs, name)) {
-            /* Two types for one name: DynamoDB refuses rather than pick one. */
-            eng_buf_printf(m, "Attribute Name is duplicated: %s", name);
-            return *why = m->ptr, ENG_EINVAL;
-        }
-        cJSON *de = cJSON_CreateObject();
-        cJSON_AddStringToObject(de, "AttributeName", name);
-        cJSON_AddStringToObject(de, "AttributeType", type);
-        cJSON_AddItemToArray(defs, de);
-    }
+    if (copy_definitions(ad, defs, &nd, m, why) < 0)
+        return ENG_EINVAL;
     bool has_indexes = eng_json_get(c->body, "GlobalSecondaryIndexes") ||
                        eng_json_get(c->body, "LocalSecondaryIndexes");
-    if (i != nk && !has_indexes) { /* With indexes, ddb__index_create checks the count. */
+    if (nd != nk && !has_indexes) { /* With indexes, ddb__index_create checks the count. */
         *why = DDB_INVALID "Number of attributes in KeySchema does not exactly match number of "
                            "attributes defined in AttributeDefinitions";
         return ENG_EINVAL;
     }
     for (int k = 0; k < nk; k++) {
         const char *name = eng_json_get_str(cJSON_GetArrayItem(keys, k), "AttributeName");
-        if (!is_defined_in(defs, name)) {
+        if (!is_defined_in(defs, name))
             return ddb__undefined_key(m, name, defs, why);
-        }
     }
     return 0;
 }
