@@ -31,6 +31,26 @@ static const char *const LEGACY[] = {"AttributesToGet",    "ScanFilter", "QueryF
                                      "KeyConditions",      "Expected",   "AttributeUpdates",
                                      "ConditionalOperator"};
 
+/* Does the body name any expression member: a modern or legacy expression
+ * parameter, or the names and values they use? A plain GetItem or PutItem
+ * names none, and then there is nothing to check or parse: one pass over
+ * its few members instead of a lookup of each parameter. */
+static bool has_expr_members(const cJSON *body)
+{
+    for (const cJSON *m = body->child; m; m = m->next) {
+        const char *k = m->string ? m->string : "";
+        for (size_t i = 0; i < ENG_ARRAY_LEN(XPARAMS); i++)
+            if (k[0] == XPARAMS[i].modern[0] && strcmp(k, XPARAMS[i].modern) == 0)
+                return true;
+        for (size_t i = 0; i < ENG_ARRAY_LEN(LEGACY); i++)
+            if (k[0] == LEGACY[i][0] && strcmp(k, LEGACY[i]) == 0)
+                return true;
+        if (strncmp(k, "ExpressionAttribute", 19) == 0)
+            return true;
+    }
+    return false;
+}
+
 static store_expr_t **slot_of(ddb_exprs_t *x, size_t off)
 {
     return (store_expr_t **)((char *)x + off);
@@ -91,6 +111,8 @@ int ddb__exprs_parse(ddb_thread_t *th, const cJSON *body, unsigned which, ddb_ex
                      const char **why)
 {
     *x = (ddb_exprs_t){0};
+    if (!has_expr_members(body))
+        return 0;
     eng_buf_t *m = &th->why;
     eng_buf_reset(m);
     int err = check_mixed(body, m);

@@ -309,7 +309,8 @@ typedef struct ddb_exprs {
 
 /* Parse the `which` expressions of `body` (an object holding them and their
  * ExpressionAttributeNames/Values), refusing mixed styles and unused names
- * or values. The expressions borrow `body`, which must outlive them.
+ * or values. The expressions borrow `body`, which must outlive them; a body
+ * naming no expression member leaves *x all NULL (no context either).
  * Returns 0 (free with ddb__exprs_free) or ENG_EINVAL with *why in th->why. */
 int ddb__exprs_parse(ddb_thread_t *th, const cJSON *body, unsigned which, ddb_exprs_t *x,
                      const char **why);
