@@ -138,6 +138,26 @@ static const cJSON *wire_scalar_error(const cJSON *v, eng_buf_t *msg)
     return NULL;
 }
 
+/* Does the body hold the character U+0000, raw or as the escape \u0000 (an
+ * unescaped backslash before "u0000")? cJSON keeps strings NUL-terminated,
+ * so such a string would be cut there and stored short: eddy refuses the
+ * request instead of losing data silently. One memchr and memmem pass. */
+static bool has_nul_char(eng_slice_t body)
+{
+    if (memchr(body.ptr, '\0', body.len))
+        return true;
+    const char *end = body.ptr + body.len;
+    for (const char *p = body.ptr; (p = memmem(p, (size_t)(end - p), "\\u0000", 6)); p++) {
+        /* The run of backslashes ending at p: an odd one escapes the u. */
+        size_t at = (size_t)(p - body.ptr), run = 1;
+        while (run <= at && body.ptr[at - run] == '\\')
+            run++;
+        if (run % 2 == 1)
+            return true;
+    }
+    return false;
+}
+
 static void on_request(gw_req_t *req, void *arg)
 {
     gw_ddb_t *ddb = arg;
@@ -157,6 +177,13 @@ static void on_request(gw_req_t *req, void *arg)
         ddb__reply_err(th, req, DDB_E_SERIALIZATION,
                        body.len ? "Start of structure or map found where not expected."
                                 : "Request body is not valid JSON");
+        return;
+    }
+    if (has_nul_char(body)) {
+        eng_json_delete(root);
+        ddb__reply_err(th, req, DDB_E_VALIDATION,
+                       "One or more parameter values were invalid: eddy does not support the "
+                       "character U+0000 in strings");
         return;
     }
     eng_buf_reset(&th->why);

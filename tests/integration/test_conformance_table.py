@@ -239,3 +239,32 @@ def test_nesting_counts_every_value_up_to_32_levels(eddy):
     assert msg == ("1 validation error detected: Nesting Levels have exceeded supported limits: "
                    "Attributes in the item have nested levels beyond supported limit")
     assert "Item" not in c.get_item(TableName="deep", Key={"id": {"S": "bad"}})
+
+
+# ---- U+0000 -----------------------------------------------------------------------
+
+
+def test_a_string_holding_u0000_is_refused_not_cut(eddy):
+    # cJSON keeps strings NUL-terminated, so eddy cannot store U+0000: it
+    # refuses the request with a clear message instead of storing the string
+    # cut at the NUL (DynamoDB itself accepts the character).
+    c = client(eddy)
+    hash_table(c, "nul")
+    msg = ("One or more parameter values were invalid: eddy does not support the character "
+           "U+0000 in strings")
+    for text in ('{"TableName":"nul","Item":{"id":{"S":"a\\u0000b"}}}',
+                 '{"TableName":"nul","Item":{"id":{"S":"k"},"v":{"SS":["x","\\u0000"]}}}',
+                 '{"TableName":"nul","Item":{"id":{"S":"k"},"v":{"S":"\\\\\\u0000"}}}'):
+        r = requests.post(eddy.url, data=text, headers={
+            "X-Amz-Target": "DynamoDB_20120810.PutItem",
+            "Content-Type": "application/x-amz-json-1.0"})
+        assert r.status_code == 400, text
+        assert r.json()["__type"].endswith("#ValidationException")
+        assert r.json()["message"] == msg
+    assert c.scan(TableName="nul")["Items"] == []
+    # A literal backslash before "u0000" is six ordinary characters.
+    r = raw(eddy, "PutItem", {"TableName": "nul", "Item": {"id": {"S": "k"},
+                                                          "v": {"S": "\\u0000"}}})
+    assert r.status_code == 200
+    got = c.get_item(TableName="nul", Key={"id": {"S": "k"}})["Item"]["v"]["S"]
+    assert got == "\\u0000" and len(got) == 6
