@@ -4,30 +4,15 @@
 # request validation) and which stay bare (reads, transactions, checks made
 # once the table is known), the legacy Expected messages, and BatchGetItem's
 # mixing rule across tables. Raw JSON requests, one fresh eddy per module.
-import json
 
 import pytest
-import requests
 from conftest import Eddy
+
+from ddbraw import call, refusal
 
 ENVELOPE = "1 validation error detected: "
 INVALID = "One or more parameter values were invalid: "
 S = {"S": "x"}
-
-
-def call(e, op, body):
-    r = requests.post(e.url, data=json.dumps(body), headers={
-        "X-Amz-Target": f"DynamoDB_20120810.{op}",
-        "Content-Type": "application/x-amz-json-1.0"})
-    return r.status_code, r.json() if r.content else {}
-
-
-def refusal(e, op, body):
-    """The message of a ValidationException that `op` must answer."""
-    status, j = call(e, op, body)
-    assert status == 400, j
-    assert j["__type"].endswith("#ValidationException"), j
-    return j["message"]
 
 
 @pytest.fixture(scope="module")

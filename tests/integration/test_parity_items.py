@@ -5,10 +5,10 @@
 # operation's own order, Query/Scan parameter messages, and the batch
 # operations' RequestItems checks. Raw requests, so members that boto3 would
 # refuse to send (bad enums, empty names) reach the server.
-import json
 
 import pytest
-import requests
+
+from ddbraw import call, refusal
 
 V = "ValidationException"
 NULL_KEY = "Value null at 'key' failed to satisfy constraint: Member must not be null"
@@ -20,20 +20,6 @@ RICM = ("Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to satisfy const
         "must satisfy enum value set: [SIZE, NONE]")
 RV = ("Value 'BOGUS' at 'returnValues' failed to satisfy constraint: Member must satisfy enum "
       "value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]")
-
-
-def call(e, op, body):
-    r = requests.post(e.url, data=json.dumps(body),
-                      headers={"X-Amz-Target": "DynamoDB_20120810." + op,
-                               "Content-Type": "application/x-amz-json-1.0"})
-    return r.status_code, r.json()
-
-
-def refusal(e, op, body, kind=V):
-    status, j = call(e, op, body)
-    assert status == 400, j
-    assert j["__type"].split("#")[-1] == kind, j
-    return j["message"]
 
 
 def one(m):

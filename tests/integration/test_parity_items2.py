@@ -6,35 +6,15 @@
 # exactly or is refused with DynamoDB's overflow wording; values nested past
 # 32 levels are refused in the words each surface uses. Raw requests, so
 # members that boto3 would check itself reach the server.
-import json
 
 import pytest
-import requests
+
+from ddbraw import call, ok, refusal
 
 V = "ValidationException"
 OVERFLOW = ("Number overflow. Attempting to store a number with magnitude larger than "
             "supported range")
 MAX = "9.9999999999999999999999999999999999999E+125"
-
-
-def call(e, op, body):
-    r = requests.post(e.url, data=json.dumps(body),
-                      headers={"X-Amz-Target": "DynamoDB_20120810." + op,
-                               "Content-Type": "application/x-amz-json-1.0"})
-    return r.status_code, r.json()
-
-
-def refusal(e, op, body, kind=V):
-    status, j = call(e, op, body)
-    assert status == 400, j
-    assert j["__type"].split("#")[-1] == kind, j
-    return j["message"]
-
-
-def ok(e, op, body):
-    status, j = call(e, op, body)
-    assert status == 200, j
-    return j
 
 
 @pytest.fixture

@@ -3,32 +3,12 @@
 # Select (the member named, the Select spelled as DynamoDB spells it, and the
 # projection rule reported before the index rule), and reads over secondary
 # indexes. Raw requests, so members boto3 would refuse still reach the server.
-import json
 
 import pytest
-import requests
+
+from ddbraw import ok, refusal
 
 V = "ValidationException"
-
-
-def call(e, op, body):
-    r = requests.post(e.url, data=json.dumps(body),
-                      headers={"X-Amz-Target": "DynamoDB_20120810." + op,
-                               "Content-Type": "application/x-amz-json-1.0"})
-    return r.status_code, r.json()
-
-
-def ok(e, op, body):
-    status, j = call(e, op, body)
-    assert status == 200, j
-    return j
-
-
-def refusal(e, op, body, kind=V):
-    status, j = call(e, op, body)
-    assert status == 400, j
-    assert j["__type"].split("#")[-1] == kind, j
-    return j["message"]
 
 
 def S(v):

@@ -5,35 +5,13 @@
 # survive a restart, the refusal of a throughput "change" to the same values,
 # and CreateTable's exact validation messages. Requests go raw, since
 # Debian's botocore predates some of these members.
-import json
-
-import requests
+from ddbraw import call, ok, refusal
 
 PPR_HASH = {
     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
     "BillingMode": "PAY_PER_REQUEST",
 }
-
-
-def raw(e, op, body):
-    r = requests.post(e.url, data=json.dumps(body), headers={
-        "X-Amz-Target": f"DynamoDB_20120810.{op}",
-        "Content-Type": "application/x-amz-json-1.0"})
-    return r.status_code, r.json()
-
-
-def ok(e, op, body):
-    status, out = raw(e, op, body)
-    assert status == 200, out
-    return out
-
-
-def refused(e, op, body, kind="ValidationException"):
-    status, out = raw(e, op, body)
-    assert status == 400, out
-    assert out["__type"].endswith("#" + kind), out
-    return out["message"]
 
 
 def create(e, name, **extra):
@@ -82,7 +60,7 @@ def test_settings_survive_a_restart(start_eddy):
     for k in ("DeletionProtectionEnabled", "TableClassSummary", "SSEDescription",
               "OnDemandThroughput"):
         assert after[k] == before[k]
-    assert "protected against deletion" in refused(e2, "DeleteTable", {"TableName": "kept"})
+    assert "protected against deletion" in refusal(e2, "DeleteTable", {"TableName": "kept"})
 
 
 def test_update_table_changes_each_setting(eddy):
@@ -109,24 +87,24 @@ def test_update_table_on_demand_cap_changes_only_the_named_cap(eddy):
 
 
 def test_bad_setting_values_are_refused(eddy):
-    msg = refused(eddy, "CreateTable", {"TableName": "badcls", **PPR_HASH, "TableClass": "COLD"})
+    msg = refusal(eddy, "CreateTable", {"TableName": "badcls", **PPR_HASH, "TableClass": "COLD"})
     assert "Value 'COLD' at 'tableClass'" in msg
-    refused(eddy, "CreateTable", {"TableName": "badodt", **PPR_HASH,
+    refusal(eddy, "CreateTable", {"TableName": "badodt", **PPR_HASH,
                                   "OnDemandThroughput": {"MaxReadRequestUnits": 0}})
-    status, out = raw(eddy, "DescribeTable", {"TableName": "badcls"})
+    status, out = call(eddy, "DescribeTable", {"TableName": "badcls"})
     assert status == 400
 
 
 def test_deletion_protection_blocks_delete_until_disabled(eddy):
     create(eddy, "prot", DeletionProtectionEnabled=True)
-    msg = refused(eddy, "DeleteTable", {"TableName": "prot"})
+    msg = refusal(eddy, "DeleteTable", {"TableName": "prot"})
     assert msg == ("Resource cannot be deleted as it is currently protected against deletion. "
                    "Disable deletion protection first.")
     assert describe(eddy, "prot")["TableStatus"] == "ACTIVE"
     ok(eddy, "UpdateTable", {"TableName": "prot", "DeletionProtectionEnabled": False})
     out = ok(eddy, "DeleteTable", {"TableName": "prot"})
     assert out["TableDescription"]["TableName"] == "prot"
-    refused(eddy, "DescribeTable", {"TableName": "prot"}, "ResourceNotFoundException")
+    refusal(eddy, "DescribeTable", {"TableName": "prot"}, "ResourceNotFoundException")
 
 
 def test_sse_disable_returns_to_the_undescribed_owned_key(eddy):
@@ -144,7 +122,7 @@ def test_same_provisioned_throughput_is_not_a_change(eddy):
                                                      if k != "BillingMode"},
                              "ProvisionedThroughput": {"ReadCapacityUnits": 5,
                                                        "WriteCapacityUnits": 5}})
-    msg = refused(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PROVISIONED",
+    msg = refusal(eddy, "UpdateTable", {"TableName": "prov", "BillingMode": "PROVISIONED",
                                         "ProvisionedThroughput": {"ReadCapacityUnits": 5,
                                                                   "WriteCapacityUnits": 5}})
     assert msg == ("The provisioned throughput for the table will not change. The requested "
@@ -164,12 +142,12 @@ def test_same_provisioned_throughput_is_not_a_change(eddy):
 
 
 def test_create_table_without_a_name_says_the_parameter_is_required(eddy):
-    msg = refused(eddy, "CreateTable", {k: v for k, v in PPR_HASH.items()})
+    msg = refusal(eddy, "CreateTable", {k: v for k, v in PPR_HASH.items()})
     assert msg == "The parameter 'TableName' is required but was not present in the request"
 
 
 def test_key_schema_naming_one_attribute_twice_is_an_undefined_key(eddy):
-    msg = refused(eddy, "CreateTable", {
+    msg = refusal(eddy, "CreateTable", {
         "TableName": "twice", "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
@@ -179,7 +157,7 @@ def test_key_schema_naming_one_attribute_twice_is_an_undefined_key(eddy):
 
 def test_three_key_elements_are_echoed_in_the_length_error(eddy):
     names = ["pk", "sk", "xk"]
-    msg = refused(eddy, "CreateTable", {
+    msg = refusal(eddy, "CreateTable", {
         "TableName": "three", "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in names],
         "KeySchema": [{"AttributeName": n, "KeyType": t}
@@ -191,12 +169,12 @@ def test_three_key_elements_are_echoed_in_the_length_error(eddy):
 
 
 def test_disabled_stream_with_a_view_type_on_create(eddy):
-    msg = refused(eddy, "CreateTable", {"TableName": "nostream", **PPR_HASH, "StreamSpecification": {
+    msg = refusal(eddy, "CreateTable", {"TableName": "nostream", **PPR_HASH, "StreamSpecification": {
         "StreamEnabled": False, "StreamViewType": "NEW_AND_OLD_IMAGES"}})
     assert msg == ("One or more parameter values were invalid: Table is being created with a "
                    "stream disabled, UpdateViewType should not be specified")
     create(eddy, "streamed")
-    msg = refused(eddy, "UpdateTable", {"TableName": "streamed", "StreamSpecification": {
+    msg = refusal(eddy, "UpdateTable", {"TableName": "streamed", "StreamSpecification": {
         "StreamEnabled": False, "StreamViewType": "NEW_IMAGE"}})
     assert msg == ("One or more parameter values were invalid: You cannot modify stream view "
                    "type while disabling a stream")
@@ -222,7 +200,7 @@ def test_short_index_names_are_reported_together_gsi_first(eddy):
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
                           {"AttributeName": "sk", "KeyType": "RANGE"}]}
     for ln, gn in (("l1", "g1"), ("aa", "zz")):
-        msg = refused(eddy, "CreateTable", {**base, "LocalSecondaryIndexes": [lsi(ln)],
+        msg = refusal(eddy, "CreateTable", {**base, "LocalSecondaryIndexes": [lsi(ln)],
                                             "GlobalSecondaryIndexes": [gsi(gn)]})
         assert msg == (f"2 validation errors detected: {short(gn, 'globalSecondaryIndexes')}; "
                        f"{short(ln, 'localSecondaryIndexes')}")
@@ -245,7 +223,7 @@ def test_new_index_keys_must_be_declared_in_the_request_itself(eddy):
                         "KeySchema": [{"AttributeName": n, "KeyType": t} for n, t in keys]}}]}
 
     # pk is a table attribute, but this request does not declare it.
-    msg = refused(eddy, "UpdateTable", add([{"AttributeName": "g3", "AttributeType": "S"}],
+    msg = refusal(eddy, "UpdateTable", add([{"AttributeName": "g3", "AttributeType": "S"}],
                                            [("pk", "HASH"), ("g3", "RANGE")]))
     assert "Some index key attributes are not defined in AttributeDefinitions" in msg
     assert "GlobalSecondaryIndexes" not in describe(eddy, "gix")
@@ -266,12 +244,12 @@ def test_key_schema_messages_list_the_attribute_definitions(eddy):
     # DynamoDB names the definitions it was given, not a placeholder.
     defs = [{"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"}]
-    msg = refused(eddy, "CreateTable", {
+    msg = refusal(eddy, "CreateTable", {
         "TableName": "undef", "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": defs,
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
                       {"AttributeName": "zz", "KeyType": "RANGE"}]})
     assert msg.endswith("Keys: [zz], AttributeDefinitions: [pk, sk]"), msg
-    msg = refused(eddy, "CreateTable", {
+    msg = refusal(eddy, "CreateTable", {
         "TableName": "unused", "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": defs + [{"AttributeName": "x", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -281,7 +259,7 @@ def test_key_schema_messages_list_the_attribute_definitions(eddy):
     assert msg.endswith("Some AttributeDefinitions are not used. AttributeDefinitions: "
                         "[pk, sk, x], keys used: [pk, sk]"), msg
     create(eddy, "base")
-    msg = refused(eddy, "UpdateTable", {
+    msg = refusal(eddy, "UpdateTable", {
         "TableName": "base", "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
         "GlobalSecondaryIndexUpdates": [{"Create": {
             "IndexName": "gsi", "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}],

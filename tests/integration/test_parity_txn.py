@@ -8,18 +8,8 @@
 import json
 
 import pytest
-import requests
 
-
-def call(e, op, body, text=None):
-    r = requests.post(e.url, data=text if text is not None else json.dumps(body),
-                      headers={"X-Amz-Target": "DynamoDB_20120810." + op,
-                               "Content-Type": "application/x-amz-json-1.0"})
-    return r.status_code, r.json()
-
-
-def kind(j):
-    return j.get("__type", "").split("#")[-1]
+from ddbraw import call, kind, refusal
 
 
 @pytest.fixture
@@ -116,12 +106,6 @@ RICM = ("Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to satisfy const
         "must satisfy enum value set: [SIZE, NONE]")
 
 
-def refused(e, op, body):
-    status, j = call(e, op, body)
-    assert status == 400 and kind(j) == "ValidationException", j
-    return j["message"]
-
-
 def written(e, key):
     _, j = call(e, "GetItem", {"TableName": "hash", "Key": {"pk": {"S": key}},
                                "ConsistentRead": True})
@@ -130,12 +114,12 @@ def written(e, key):
 
 def test_request_members_are_reported_together_before_any_action(db):
     one_put = [{"Put": {"TableName": "hash", "Item": {"pk": {"S": "m"}}}}]
-    assert refused(db, "TransactWriteItems", {"TransactItems": one_put,
+    assert refusal(db, "TransactWriteItems", {"TransactItems": one_put,
                                               "ReturnConsumedCapacity": "BOGUS",
                                               "ReturnItemCollectionMetrics": "BOGUS2"}) == (
         "2 validation errors detected: " + RCC + "; " + RICM)
     token = "t" * 37
-    assert refused(db, "TransactWriteItems", {"TransactItems": one_put, "ClientRequestToken": token,
+    assert refusal(db, "TransactWriteItems", {"TransactItems": one_put, "ClientRequestToken": token,
                                               "ReturnConsumedCapacity": "BOGUS"}) == (
         f"2 validation errors detected: Value '{token}' at 'clientRequestToken' failed to "
         "satisfy constraint: Member must have length less than or equal to 36; " + RCC)
@@ -144,11 +128,11 @@ def test_request_members_are_reported_together_before_any_action(db):
     missing = [{"Put": {"TableName": "nope", "Item": {"pk": {"S": "m"}}}}]
     dup = one_put + [{"Delete": {"TableName": "hash", "Key": {"pk": {"S": "m"}}}}]
     for items in (missing, dup):
-        assert refused(db, "TransactWriteItems", {"TransactItems": items,
+        assert refusal(db, "TransactWriteItems", {"TransactItems": items,
                                                   "ReturnConsumedCapacity": "BOGUS"}) == (
             "1 validation error detected: " + RCC)
     for items in ([get("a")] * 2, [{"Get": {"TableName": "nope", "Key": {"pk": {"S": "a"}}}}]):
-        assert refused(db, "TransactGetItems", {"TransactItems": items,
+        assert refusal(db, "TransactGetItems", {"TransactItems": items,
                                                 "ReturnConsumedCapacity": "BOGUS"}) == (
             "1 validation error detected: " + RCC)
 
@@ -176,7 +160,7 @@ def test_every_action_is_read_before_any_table_is_looked_up(db):
              ([missing, unused], unused_msg), ([unused, missing], unused_msg),
              ([{"Put": {"TableName": "hash", "Item": {"pk": {"S": "c"}}}}, unused], unused_msg)]
     for items, msg in cases:
-        assert refused(db, "TransactWriteItems", {"TransactItems": items}) == msg
+        assert refusal(db, "TransactWriteItems", {"TransactItems": items}) == msg
     assert not written(db, "c")
 
 
@@ -196,18 +180,18 @@ def test_a_too_deep_expression_value_refuses_the_transaction(db):
     # Past 32 levels the request is refused in the item's words, ahead of the table lookup;
     # far past them the value's key is named.
     for levels in (32, 33, 60):
-        assert refused(db, "TransactWriteItems", {"TransactItems": [check(levels)]}) == NESTING
-    assert refused(db, "TransactWriteItems", {"TransactItems": [check(61)]}) == (
+        assert refusal(db, "TransactWriteItems", {"TransactItems": [check(levels)]}) == NESTING
+    assert refusal(db, "TransactWriteItems", {"TransactItems": [check(61)]}) == (
         "ExpressionAttributeValues contains invalid value: " + NESTING + " for key :deep")
     update = {"Update": {"TableName": "hash", "Key": {"pk": {"S": "a"}},
                          "UpdateExpression": "SET deep = :deep",
                          "ExpressionAttributeValues": {":deep": {"L": [deep_item(31)["data"]]}}}}
-    assert refused(db, "TransactWriteItems", {"TransactItems": [update]}) == NESTING
+    assert refusal(db, "TransactWriteItems", {"TransactItems": [update]}) == NESTING
 
 
 def test_empty_token_is_refused_with_the_minimum_length(db):
     one_put = [{"Put": {"TableName": "hash", "Item": {"pk": {"S": "m0"}}}}]
-    assert refused(db, "TransactWriteItems", {"TransactItems": one_put,
+    assert refusal(db, "TransactWriteItems", {"TransactItems": one_put,
                                               "ClientRequestToken": ""}) == (
         "1 validation error detected: Value '' at 'clientRequestToken' failed to satisfy "
         "constraint: Member must have length greater than or equal to 1")
