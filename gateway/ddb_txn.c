@@ -244,18 +244,33 @@ static bool has_deep_value(const cJSON *a)
     return false;
 }
 
+/* One TransactItems element as read up front: its action and the action's
+ * parsed expressions, which act_add takes over. */
+typedef struct txn_act {
+    const act_kind_t *kind;
+    const cJSON *action;
+    ddb_exprs_t x;
+} txn_act_t;
+
+static void acts_free(txn_act_t *acts, int n)
+{
+    for (int i = 0; i < n; i++)
+        ddb__exprs_free(&acts[i].x);
+    eng_free(acts);
+}
+
 /* What DynamoDB reads of an action before it looks up any table: its
- * expressions (syntax, unused names and values) and a Put's item (depth,
- * size, values). Returns 0 or ENG_EINVAL (replied). */
-static int act_read(ddb_call_t *c, const act_kind_t *k, const cJSON *a)
+ * expressions (syntax, unused names and values; kept in act->x) and a Put's
+ * item (depth, size, values). Returns 0 or ENG_EINVAL (replied). */
+static int act_read(ddb_call_t *c, txn_act_t *act)
 {
     const char *why = NULL;
+    const act_kind_t *k = act->kind;
+    const cJSON *a = act->action;
     if (has_deep_value(a))
         return bad(c, DDB_NEST_MSG);
-    ddb_exprs_t x;
-    if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
+    if (ddb__exprs_parse(c->th, a, k->which, &act->x, &why) < 0)
         return bad(c, why);
-    ddb__exprs_free(&x);
     if (strcmp(k->name, "Put") != 0)
         return 0;
     size_t size = 0;
@@ -268,34 +283,29 @@ static int act_read(ddb_call_t *c, const act_kind_t *k, const cJSON *a)
 /* Every element's member constraints, then what each action says: both
  * outrank a missing table or a duplicate target anywhere in the request.
  * Returns 0 or ENG_EINVAL (replied). */
-static int acts_read(ddb_call_t *c, const cJSON *items)
+static int acts_read(ddb_call_t *c, const cJSON *items, txn_act_t *acts)
 {
-    const act_kind_t *k;
-    const cJSON *e, *a;
-    int pos = 0;
+    const cJSON *e;
+    int i = 0;
     cJSON_ArrayForEach(e, items)
     {
-        if (act_shape(c, e, ++pos, &k, &a) < 0)
+        if (act_shape(c, e, i + 1, &acts[i].kind, &acts[i].action) < 0)
             return ENG_EINVAL;
+        i++;
     }
-    pos = 0;
-    cJSON_ArrayForEach(e, items)
-    {
-        if (act_shape(c, e, ++pos, &k, &a) < 0 || act_read(c, k, a) < 0)
+    for (int j = 0; j < i; j++)
+        if (act_read(c, &acts[j]) < 0)
             return ENG_EINVAL;
-    }
     return 0;
 }
 
-/* One TransactItems element (1-based `pos`) into one write of `w`. Returns 0,
- * ACT_CANCEL (not replied; message in *cancel_why) or an error (replied). */
-static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
-                   const char **cancel_why)
+/* One TransactItems element, read by acts_read, into one write of `w`.
+ * Returns 0, ACT_CANCEL (not replied; message in *cancel_why) or an error
+ * (replied). */
+static int act_add(ddb_call_t *c, ddb_wreq_t *w, txn_act_t *act, const char **cancel_why)
 {
-    const act_kind_t *k = NULL;
-    const cJSON *a = NULL;
-    if (act_shape(c, elem, pos, &k, &a) < 0)
-        return ENG_EINVAL;
+    const act_kind_t *k = act->kind;
+    const cJSON *a = act->action;
     const char *why = NULL, *table = ddb__name_of(a);
     const char *cf = eng_json_get_str(a, "ReturnValuesOnConditionCheckFailure");
     store_table_t t;
@@ -303,9 +313,8 @@ static int act_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *elem, int pos,
     int err = ddb__table(c, table, &t, &s);
     if (err < 0)
         return err;
-    ddb_exprs_t x;
-    if (ddb__exprs_parse(c->th, a, k->which, &x, &why) < 0)
-        return bad(c, why);
+    ddb_exprs_t x = act->x; /* Taken over: freed here on every path. */
+    act->x = (ddb_exprs_t){0};
     store_write_t *sw = ddb__wreq_add(w);
     sw->table_id = t.id;
     if ((err = act_key(c, w, k, a, s, &why)) != 0) {
@@ -471,14 +480,12 @@ static int items_count(ddb_call_t *c, const cJSON *items)
 /* Every action into `w`. A request-level fault in any action outranks an
  * earlier action's cancellation, so all are checked before the first
  * cancellation is reported. Returns 0 or ENG_EINVAL (replied). */
-static int acts_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *items, int n)
+static int acts_add(ddb_call_t *c, ddb_wreq_t *w, txn_act_t *acts, int n)
 {
-    const cJSON *e;
-    int pos = 0, cancel_pos = 0;
-    cJSON_ArrayForEach(e, items)
-    {
+    int cancel_pos = 0;
+    for (int pos = 1; pos <= n; pos++) {
         const char *why = NULL;
-        int err = act_add(c, w, e, ++pos, &why);
+        int err = act_add(c, w, &acts[pos - 1], &why);
         if (err == ACT_CANCEL && !cancel_pos) {
             cancel_pos = pos;
             eng_buf_reset(&w->aux);
@@ -496,15 +503,10 @@ static int acts_add(ddb_call_t *c, ddb_wreq_t *w, const cJSON *items, int n)
     return 0;
 }
 
-void ddb__op_transact_write(ddb_call_t *c)
+/* After every action was read: replay a known token, or build the write
+ * and submit it. Replies on every path. */
+static void transact_write(ddb_call_t *c, const cJSON *items, txn_act_t *acts, int n)
 {
-    const cJSON *items = eng_json_get(c->body, "TransactItems");
-    const int n = items_count(c, items);
-    bool is_icm = false;
-    if (n < 0 ||
-        ddb__rules_check(c, WRITE_MEMBER_RULES, ENG_ARRAY_LEN(WRITE_MEMBER_RULES), 0) < 0 ||
-        ddb__icm_wanted(c, NULL, &is_icm) < 0 || acts_read(c, items) < 0)
-        return;
     const int rcc = ddb__rcc(c->body);
     const char *token = eng_json_get_str(c->body, "ClientRequestToken");
     uint64_t hash = param_hash(c->body);
@@ -516,7 +518,7 @@ void ddb__op_transact_write(ddb_call_t *c)
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
     w->rcc = rcc;
-    if (acts_add(c, w, items, n) < 0) {
+    if (acts_add(c, w, acts, n) < 0) {
         ddb__wreq_put(w);
         return;
     }
@@ -525,6 +527,22 @@ void ddb__op_transact_write(ddb_call_t *c)
         token_add(w, token, hash);
     ddb__wreq_keep_body(w, c);
     ddb__wreq_submit(w, true);
+}
+
+void ddb__op_transact_write(ddb_call_t *c)
+{
+    const cJSON *items = eng_json_get(c->body, "TransactItems");
+    const int n = items_count(c, items);
+    bool is_icm = false;
+    if (n < 0 ||
+        ddb__rules_check(c, WRITE_MEMBER_RULES, ENG_ARRAY_LEN(WRITE_MEMBER_RULES), 0) < 0 ||
+        ddb__icm_wanted(c, NULL, &is_icm) < 0)
+        return;
+    /* Each action is read (shape, expressions) once, here, for both passes. */
+    txn_act_t *acts = eng_calloc((size_t)n, sizeof(*acts));
+    if (acts_read(c, items, acts) == 0)
+        transact_write(c, items, acts, n);
+    acts_free(acts, n);
 }
 
 /* Why storage refused Update action i's new item (an index key of the
