@@ -5,11 +5,11 @@
 # contains() on binaries, update functions inside a condition, invalid
 # ExpressionAttributeValues, list elements appended past the end in index
 # order, and REMOVE through a path that is not a container.
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import client as ddb_client, hash_table, refused, resource
+
 # PutItem, UpdateItem and DeleteItem report refused expressions inside the request-
 # validation envelope, as DynamoDB does.
 ENVELOPE = "1 validation error detected: "
@@ -17,24 +17,12 @@ ENVELOPE = "1 validation error detected: "
 
 @pytest.fixture
 def client(eddy):
-    c = boto3.client("dynamodb", endpoint_url=eddy.url, **CREDS)
-    c.create_table(TableName="cxt", BillingMode="PAY_PER_REQUEST",
-                   KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
-    return c
+    return hash_table(ddb_client(eddy), "cxt", "k")
 
 
 @pytest.fixture
 def tbl(eddy, client):
-    return boto3.resource("dynamodb", endpoint_url=eddy.url, **CREDS).Table("cxt")
-
-
-def refused(call, **kw):
-    """Run call(**kw), expect a ValidationException, return its message."""
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["Error"]["Code"] == "ValidationException"
-    return e.value.response["Error"]["Message"]
+    return resource(eddy).Table("cxt")
 
 
 def test_bare_names_start_with_a_letter(tbl):

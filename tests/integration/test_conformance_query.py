@@ -8,7 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import CREDS, refused
+
 
 
 @pytest.fixture
@@ -24,13 +25,6 @@ def client(eddy):
                                          "v": {"N": str(r * 10)},
                                          "bin": {"B": bytes([r, 0xAB, 0xCD, r])}})
     return c
-
-
-def refused(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["Error"]["Code"] == "ValidationException"
-    return e.value.response["Error"]["Message"]
 
 
 def eq(value):

@@ -11,9 +11,9 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import CREDS, client as ddb_client, hash_table, refused, resource
+
 # PutItem, UpdateItem and DeleteItem report refused expressions inside the request-
 # validation envelope, as DynamoDB does.
 ENVELOPE = "1 validation error detected: "
@@ -25,24 +25,12 @@ OVERFLOW = ("Number overflow. Attempting to store a number with magnitude larger
 
 @pytest.fixture
 def client(eddy):
-    c = boto3.client("dynamodb", endpoint_url=eddy.url, **CREDS)
-    c.create_table(TableName="crt", BillingMode="PAY_PER_REQUEST",
-                   KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
-    return c
+    return hash_table(ddb_client(eddy), "crt", "k")
 
 
 @pytest.fixture
 def tbl(eddy, client):
-    return boto3.resource("dynamodb", endpoint_url=eddy.url, **CREDS).Table("crt")
-
-
-def refused(call, **kw):
-    """Run call(**kw), expect a ValidationException, return its message."""
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["Error"]["Code"] == "ValidationException"
-    return e.value.response["Error"]["Message"]
+    return resource(eddy).Table("crt")
 
 
 def test_unknown_action_is_refused(tbl):

@@ -13,7 +13,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import CREDS, refused
+
 
 
 def clients(e):
@@ -33,13 +34,6 @@ def new_stream(c, name="orders", view="KEYS_ONLY"):
 
 def only_shard(s, arn):
     return s.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-
-
-def validation(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["Error"]["Code"] == "ValidationException"
-    return e.value.response["Error"]["Message"]
 
 
 def test_starting_sequence_number_of_an_empty_shard(eddy):
@@ -68,16 +62,16 @@ def test_iterator_type_and_sequence_number_must_agree(eddy):
     base = dict(StreamArn=arn, ShardId=shard["ShardId"])
     seq = shard["SequenceNumberRange"]["StartingSequenceNumber"]
     for kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-        msg = validation(s.get_shard_iterator, ShardIteratorType=kind, **base)
+        msg = refused(s.get_shard_iterator, ShardIteratorType=kind, **base)
         assert kind in msg and "no SequenceNumber" in msg
     for kind in ("TRIM_HORIZON", "LATEST"):
-        msg = validation(s.get_shard_iterator, ShardIteratorType=kind, SequenceNumber=seq, **base)
+        msg = refused(s.get_shard_iterator, ShardIteratorType=kind, SequenceNumber=seq, **base)
         assert kind in msg
     # A malformed number with LATEST fails on the combination, not the format.
-    validation(s.get_shard_iterator, ShardIteratorType="LATEST", SequenceNumber="notanumber",
+    refused(s.get_shard_iterator, ShardIteratorType="LATEST", SequenceNumber="notanumber",
                **base)
     # The combination is checked before the stream is looked up.
-    validation(s.get_shard_iterator, StreamArn="not-a-stream-arn", ShardId=shard["ShardId"],
+    refused(s.get_shard_iterator, StreamArn="not-a-stream-arn", ShardId=shard["ShardId"],
                ShardIteratorType="TRIM_HORIZON", SequenceNumber=seq)
     # An unknown shard of a real stream is still "not found".
     with pytest.raises(ClientError) as e:
@@ -100,7 +94,7 @@ def test_describe_stream_exclusive_start_shard_id_orders_by_id(eddy):
 def test_list_streams_rejects_a_malformed_exclusive_start_arn(eddy):
     c, s = clients(eddy)
     arn = new_stream(c)
-    msg = validation(s.list_streams, TableName="orders", ExclusiveStartStreamArn="garbage-arn")
+    msg = refused(s.list_streams, TableName="orders", ExclusiveStartStreamArn="garbage-arn")
     assert "garbage-arn" in msg
     # A well-formed ARN pages as before.
     assert s.list_streams(TableName="orders")["Streams"][0]["StreamArn"] == arn
@@ -110,7 +104,7 @@ def test_list_streams_rejects_a_malformed_exclusive_start_arn(eddy):
 def test_missing_iterator_type_is_a_null_member(eddy):
     c, s = clients(eddy)
     arn = new_stream(c)
-    msg = validation(s.get_shard_iterator, StreamArn=arn, ShardId=only_shard(s, arn)["ShardId"])
+    msg = refused(s.get_shard_iterator, StreamArn=arn, ShardId=only_shard(s, arn)["ShardId"])
     assert msg == ("1 validation error detected: Value null at 'shardIteratorType' failed to "
                    "satisfy constraint: Member must not be null")
 

@@ -5,13 +5,13 @@
 # and the expression engine's validation messages as ValidationException.
 import json
 
-import boto3
 import requests
 import pytest
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import client as ddb_client, hash_table, resource
+
 # PutItem, UpdateItem and DeleteItem report refused expressions inside the request-
 # validation envelope, as DynamoDB does.
 ENVELOPE = "1 validation error detected: "
@@ -20,16 +20,12 @@ FAILED = ("ConditionalCheckFailedException", "The conditional request failed")
 
 @pytest.fixture
 def ddb(eddy):
-    c = boto3.client("dynamodb", endpoint_url=eddy.url, **CREDS)
-    c.create_table(TableName="ctb", BillingMode="PAY_PER_REQUEST",
-                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    return c
+    return hash_table(ddb_client(eddy), "ctb", "pk")
 
 
 @pytest.fixture
 def table(eddy, ddb):
-    return boto3.resource("dynamodb", endpoint_url=eddy.url, **CREDS).Table("ctb")
+    return resource(eddy).Table("ctb")
 
 
 def err(exc):

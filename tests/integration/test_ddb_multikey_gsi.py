@@ -7,9 +7,9 @@
 # Scan of the index, and a restart keeping it all.
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import CREDS, refused
+
 T = "mkgsi"
 GAP_B_C = ("RANGE key attributes b must have equality conditions specified in the query "
            "because a condition is present on key attribute c")
@@ -67,13 +67,6 @@ def query(c, kce, **extra):
     r = c.query(TableName=T, IndexName="gsi", KeyConditionExpression=kce,
                 ExpressionAttributeValues=used, **extra)
     return [i["pk"]["S"] for i in r["Items"]]
-
-
-def refused(call, **kw):
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    assert e.value.response["Error"]["Code"] == "ValidationException"
-    return e.value.response["Error"]["Message"]
 
 
 def test_describe_echoes_the_multi_attribute_key(client):

@@ -3,13 +3,11 @@
 # arithmetic, if_not_exists, list_append and nested paths, REMOVE, ADD and
 # DELETE on numbers and sets, every ReturnValues, creating an absent item,
 # refusing key updates, and the legacy AttributeUpdates parameter.
-from decimal import Decimal
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-CREDS = dict(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+from ddbtest import client as ddb_client, hash_table, resource
+
 # PutItem, UpdateItem and DeleteItem report refused expressions inside the request-
 # validation envelope, as DynamoDB does.
 ENVELOPE = "1 validation error detected: "
@@ -17,16 +15,12 @@ ENVELOPE = "1 validation error detected: "
 
 @pytest.fixture
 def ddb(eddy):
-    c = boto3.client("dynamodb", endpoint_url=eddy.url, **CREDS)
-    c.create_table(TableName="utb", BillingMode="PAY_PER_REQUEST",
-                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    return c
+    return hash_table(ddb_client(eddy), "utb", "pk")
 
 
 @pytest.fixture
 def table(eddy, ddb):
-    return boto3.resource("dynamodb", endpoint_url=eddy.url, **CREDS).Table("utb")
+    return resource(eddy).Table("utb")
 
 
 def err(exc):

@@ -8,7 +8,7 @@
 import pytest
 from conftest import Eddy
 
-from ddbraw import call, refusal
+from ddbtest import call, refusal
 
 ENVELOPE = "1 validation error detected: "
 INVALID = "One or more parameter values were invalid: "

@@ -8,7 +8,7 @@
 
 import pytest
 
-from ddbraw import call, refusal
+from ddbtest import call, refusal
 
 V = "ValidationException"
 NULL_KEY = "Value null at 'key' failed to satisfy constraint: Member must not be null"

@@ -9,7 +9,7 @@
 
 import pytest
 
-from ddbraw import call, ok, refusal
+from ddbtest import call, ok, refusal
 
 V = "ValidationException"
 OVERFLOW = ("Number overflow. Attempting to store a number with magnitude larger than "

@@ -6,7 +6,7 @@
 
 import pytest
 
-from ddbraw import ok, refusal
+from ddbtest import ok, refusal
 
 V = "ValidationException"
 

@@ -5,7 +5,7 @@
 # survive a restart, the refusal of a throughput "change" to the same values,
 # and CreateTable's exact validation messages. Requests go raw, since
 # Debian's botocore predates some of these members.
-from ddbraw import call, ok, refusal
+from ddbtest import call, ok, refusal
 
 PPR_HASH = {
     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ddbraw import call, kind, refusal
+from ddbtest import call, kind, refusal
 
 
 @pytest.fixture

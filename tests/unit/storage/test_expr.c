@@ -298,40 +298,38 @@ static void test_error_messages(void)
     env_close(&e);
 }
 
+/* `head`, `n` copies of `piece` and `tail` parsed as `kind`: refused, with
+ * message `want` unless it is NULL. */
+static void refused_repeat(env_t *e, store_expr_kind_t kind, const char *head, const char *piece,
+                           int n, const char *tail, const char *want)
+{
+    eng_buf_t text = {0};
+    eng_buf_append_str(&text, head);
+    for (int i = 0; i < n; i++)
+        eng_buf_append_str(&text, piece);
+    eng_buf_append_str(&text, tail);
+    store_expr_t *x = NULL;
+    T_ASSERT_EQ(ENG_EINVAL, parse(e, kind, text.ptr, &x));
+    if (want)
+        T_ASSERT_STREQ(want, e->why.ptr);
+    eng_buf_free(&text);
+}
+
 static void test_limits(void)
 {
     env_t e;
     env_open(&e);
-    eng_buf_t text = {0};
-    eng_buf_append_str(&text, "a IN (:one");
-    for (int i = 0; i < 100; i++)
-        eng_buf_append_str(&text, ",:one");
-    eng_buf_append_str(&text, ")");
-    store_expr_t *x = NULL;
-    T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_FILTER, text.ptr, &x));
-    T_ASSERT_STREQ("Invalid FilterExpression: The IN operator is provided with too many "
-                   "operands; number of operands: 101",
-                   e.why.ptr);
-    eng_buf_reset(&text);
-    for (int i = 0; i < 1000; i++)
-        eng_buf_append_str(&text, "a = :one AND ");
-    T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_CONDITION, text.ptr, &x));
-    T_ASSERT_STREQ("Invalid ConditionExpression: Expression size has exceeded the maximum "
-                   "allowed size; expression size: 13000",
-                   e.why.ptr);
-    eng_buf_reset(&text);
-    eng_buf_append_str(&text, "SET a = :one");
-    for (int i = 0; i < 500; i++) /* 5012 bytes, over the limit before any other check. */
-        eng_buf_append_str(&text, ", a = :one");
-    T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_UPDATE, text.ptr, &x));
-    T_ASSERT_STREQ("Invalid UpdateExpression: Expression size has exceeded the maximum allowed "
-                   "size;",
-                   e.why.ptr);
-    eng_buf_reset(&text);
-    for (int i = 0; i < 1000; i++)
-        eng_buf_append_char(&text, '(');
-    T_ASSERT_EQ(ENG_EINVAL, parse(&e, STORE_EXPR_CONDITION, text.ptr, &x));
-    eng_buf_free(&text);
+    refused_repeat(&e, STORE_EXPR_FILTER, "a IN (:one", ",:one", 100, ")",
+                   "Invalid FilterExpression: The IN operator is provided with too many "
+                   "operands; number of operands: 101");
+    refused_repeat(&e, STORE_EXPR_CONDITION, "", "a = :one AND ", 1000, "",
+                   "Invalid ConditionExpression: Expression size has exceeded the maximum "
+                   "allowed size; expression size: 13000");
+    /* 5012 bytes, over the limit before any other check. */
+    refused_repeat(&e, STORE_EXPR_UPDATE, "SET a = :one", ", a = :one", 500, "",
+                   "Invalid UpdateExpression: Expression size has exceeded the maximum allowed "
+                   "size;");
+    refused_repeat(&e, STORE_EXPR_CONDITION, "", "(", 1000, "", NULL);
     env_close(&e);
 }
 
