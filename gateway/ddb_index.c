@@ -629,11 +629,8 @@ static size_t not_projected(const ddb_index_t *ix, const cJSON *def, const cJSON
     cJSON_ArrayForEach(n, names)
     {
         const char *a = n->valuestring;
-        const char *keys[] = {ix->ts->pk, ix->ts->sk};
-        bool is_in = has_name(nka, a, strlen(a)) || store_schema_has_attr(&ix->s, a);
-        for (size_t i = 0; i < ENG_ARRAY_LEN(keys); i++)
-            is_in = is_in || (keys[i][0] && strcmp(keys[i], a) == 0);
-        if (is_in)
+        if (has_name(nka, a, strlen(a)) || store_schema_has_attr(ix->ts, a) ||
+            store_schema_has_attr(&ix->s, a))
             continue;
         eng_buf_append_str(out, count++ ? ", " : "[");
         eng_buf_append_str(out, a);

@@ -10,6 +10,7 @@
 
 #include "engine/err.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -86,6 +87,21 @@ static int find_table(ddb_call_t *c, const char *name, store_table_t *t)
     return err;
 }
 
+/* Format a refusal into `m` (reset first) and point *why at it.
+ * Returns ENG_EINVAL, so a check can end with `return refuse(...)`. */
+static int refuse(eng_buf_t *m, const char **why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(eng_buf_t *m, const char **why, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    eng_buf_reset(m);
+    eng_buf_vprintf(m, fmt, ap);
+    va_end(ap);
+    *why = m->ptr;
+    return ENG_EINVAL;
+}
+
 static void copy_member(cJSON *dst, const cJSON *src, const char *name)
 {
     const cJSON *v = eng_json_get(src, name);
@@ -124,13 +140,11 @@ static int set_class(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_update,
 {
     const char *cls = cJSON_IsString(v) ? v->valuestring : NULL;
     if (!cls || (strcmp(cls, "STANDARD") != 0 && strcmp(cls, "STANDARD_INFREQUENT_ACCESS") != 0)) {
-        eng_buf_reset(&c->th->why);
-        eng_buf_printf(&c->th->why,
-                       "1 validation error detected: Value '%s' at 'tableClass' failed to satisfy "
-                       "constraint: Member must satisfy enum value set: [STANDARD, "
-                       "STANDARD_INFREQUENT_ACCESS]",
-                       cls ? cls : "null");
-        return *why = c->th->why.ptr, ENG_EINVAL;
+        return refuse(&c->th->why, why,
+                      "1 validation error detected: Value '%s' at 'tableClass' failed to satisfy "
+                      "constraint: Member must satisfy enum value set: [STANDARD, "
+                      "STANDARD_INFREQUENT_ACCESS]",
+                      cls ? cls : "null");
     }
     cJSON *sum = cJSON_CreateObject();
     cJSON_AddStringToObject(sum, "TableClass", cls);
@@ -191,11 +205,9 @@ static int set_ondemand(ddb_call_t *c, const cJSON *v, cJSON *meta, bool is_upda
             continue;
         if (!cJSON_IsNumber(n) || (n->valuedouble < 1 && n->valuedouble != -1)) {
             eng_json_delete(next);
-            eng_buf_reset(&c->th->why);
-            eng_buf_printf(&c->th->why,
-                           DDB_INVALID "%s must be greater than or equal to 1 or equal to -1",
-                           caps[i]);
-            return *why = c->th->why.ptr, ENG_EINVAL;
+            return refuse(&c->th->why, why,
+                          DDB_INVALID "%s must be greater than or equal to 1 or equal to -1",
+                          caps[i]);
         }
         cJSON_DeleteItemFromObjectCaseSensitive(next, caps[i]);
         cJSON_AddNumberToObject(next, caps[i], n->valuedouble);
@@ -353,14 +365,11 @@ static int check_name_lens(const cJSON *arr, const char *path, eng_buf_t *m, con
         const char *name = eng_json_get_str(e, "AttributeName");
         i++;
         if (name && strlen(name) > DDB_NAME_MAX) {
-            eng_buf_reset(m);
-            eng_buf_printf(
-                m,
-                "1 validation error detected: Value '%s' at '%s.%d.member.attributeName' "
-                "failed to satisfy constraint: Member must have length less than or "
-                "equal to 255",
-                name, path, i);
-            return *why = m->ptr, ENG_EINVAL;
+            return refuse(m, why,
+                          "1 validation error detected: Value '%s' at "
+                          "'%s.%d.member.attributeName' failed to satisfy constraint: Member "
+                          "must have length less than or equal to 255",
+                          name, path, i);
         }
     }
     return 0;
@@ -377,13 +386,11 @@ static int check_index_name_lens(const cJSON *ix, const char *path, eng_buf_t *m
     cJSON_ArrayForEach(n, eng_json_get(eng_json_get(ix, "Projection"), "NonKeyAttributes"))
     {
         if (cJSON_IsString(n) && strlen(n->valuestring) > DDB_NAME_MAX) {
-            eng_buf_reset(m);
-            eng_buf_printf(m,
-                           "1 validation error detected: Value at '%s.projection.nonKeyAttributes' "
-                           "failed to satisfy constraint: Member must satisfy constraint: [Member "
-                           "must have length less than or equal to 255]",
-                           path);
-            return *why = m->ptr, ENG_EINVAL;
+            return refuse(m, why,
+                          "1 validation error detected: Value at '%s.projection.nonKeyAttributes' "
+                          "failed to satisfy constraint: Member must satisfy constraint: [Member "
+                          "must have length less than or equal to 255]",
+                          path);
         }
     }
     return 0;
@@ -944,16 +951,14 @@ static int check_throughput_change(ddb_call_t *c, const cJSON *meta, const char 
         !cJSON_IsNumber(r) || !cJSON_IsNumber(w) || !cJSON_IsNumber(cr) || !cJSON_IsNumber(cw) ||
         r->valuedouble != cr->valuedouble || w->valuedouble != cw->valuedouble)
         return 0;
-    eng_buf_reset(&c->th->why);
-    eng_buf_printf(&c->th->why,
-                   "The provisioned throughput for the table will not change. The requested "
-                   "value equals the current value. Current ReadCapacityUnits provisioned for "
-                   "the table: %.0f. Requested ReadCapacityUnits: %.0f. Current "
-                   "WriteCapacityUnits provisioned for the table: %.0f. Requested "
-                   "WriteCapacityUnits: %.0f. Refer to the Amazon DynamoDB Developer Guide for "
-                   "current limits and how to request higher limits.",
-                   cr->valuedouble, r->valuedouble, cw->valuedouble, w->valuedouble);
-    return *why = c->th->why.ptr, ENG_EINVAL;
+    return refuse(&c->th->why, why,
+                  "The provisioned throughput for the table will not change. The requested "
+                  "value equals the current value. Current ReadCapacityUnits provisioned for "
+                  "the table: %.0f. Requested ReadCapacityUnits: %.0f. Current "
+                  "WriteCapacityUnits provisioned for the table: %.0f. Requested "
+                  "WriteCapacityUnits: %.0f. Refer to the Amazon DynamoDB Developer Guide for "
+                  "current limits and how to request higher limits.",
+                  cr->valuedouble, r->valuedouble, cw->valuedouble, w->valuedouble);
 }
 
 /* BillingMode and ProvisionedThroughput of an UpdateTable; a switch to

@@ -118,8 +118,7 @@ static bool is_projected(const idx_t *ix, const store_schema_t *ts, const char *
 {
     if (strcmp(ix->proj, "ALL") == 0)
         return true;
-    if (strcmp(name, ts->pk) == 0 || (ts->has_sk && strcmp(name, ts->sk) == 0) ||
-        store_schema_has_attr(&ix->ks, name))
+    if (store_schema_has_attr(ts, name) || store_schema_has_attr(&ix->ks, name))
         return true;
     return strcmp(ix->proj, "INCLUDE") == 0 && has_name(ix->include, name);
 }

@@ -193,14 +193,14 @@ static int part_bytes(keypart_t *p, eng_buf_t *kb, eng_buf_t *why)
     return err;
 }
 
-static int part_limits(const keypart_t *p, bool is_sort, eng_buf_t *why)
+static int part_limits(size_t len, bool is_sort, eng_buf_t *why)
 {
-    if (!is_sort && p->len > 2048) {
+    if (!is_sort && len > 2048) {
         eng_buf_append_str(why, INVALID
                            "Size of hashkey has exceeded the maximum size limit of2048 bytes");
         return ENG_EINVAL;
     }
-    if (is_sort && p->len > 1024) {
+    if (is_sort && len > 1024) {
         eng_buf_append_str(why, INVALID "Aggregated size of all range keys has exceeded the size "
                                         "limit of 1024 bytes");
         return ENG_EINVAL;
@@ -261,13 +261,12 @@ static void escape_append(eng_buf_t *tb, const uint8_t *p, size_t len, bool is_l
 static int tuple_encode(const keypart_t *parts, int nh, int nr, const eng_buf_t *kb, eng_buf_t *tb,
                         store_keyval_t kv[2], eng_buf_t *why)
 {
-    size_t hash_len = 0;
     for (int i = 0; nh > 1 && i < nh; i++) {
         uint8_t len[2] = {(uint8_t)(parts[i].len >> 8), (uint8_t)parts[i].len};
         eng_buf_append(tb, len, 2);
         eng_buf_append(tb, kb->ptr + parts[i].off, parts[i].len);
     }
-    hash_len = tb->len;
+    const size_t hash_len = tb->len;
     for (int i = nh; nr > 1 && i < nh + nr; i++) {
         const uint8_t *v = (const uint8_t *)kb->ptr + parts[i].off;
         uint8_t num[STORE__NUM_KEY_MAX];
@@ -278,8 +277,11 @@ static int tuple_encode(const keypart_t *parts, int nh, int nr, const eng_buf_t 
         }
         escape_append(tb, v, len, i == nh + nr - 1);
     }
-    if (hash_len > 2048 || tb->len - hash_len > 1024)
-        return part_limits(&(keypart_t){.len = SIZE_MAX}, hash_len <= 2048, why);
+    int err = part_limits(hash_len, false, why);
+    if (err == 0)
+        err = part_limits(tb->len - hash_len, true, why);
+    if (err < 0)
+        return err;
     const keypart_t *h = &parts[0], *r = &parts[nh];
     kv[0] = nh > 1 ? (store_keyval_t){.type = STORE_KT_B, .val = eng_slice(tb->ptr, hash_len)}
                    : (store_keyval_t){.type = h->type, .val = eng_slice(kb->ptr + h->off, h->len)};
@@ -326,7 +328,7 @@ int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, s
         if (err == 0)
             err = part_bytes(&parts[i], &kb, why);
         if (err == 0)
-            err = part_limits(&parts[i], i >= nh, why);
+            err = part_limits(parts[i].len, i >= nh, why);
     }
     if (err < 0)
         goto out;
