@@ -206,6 +206,11 @@ struct store_batch {
  * After store_close began, done runs at once with ENG_ECLOSED. */
 void store_submit(store_t *store, store_batch_t *batch);
 
+/* Submit `batch` and block until its done has run; sets batch->done and
+ * batch->arg itself (the caller's are ignored). Returns batch->err. The batch
+ * is the caller's throughout. Blocks: any thread but the writer. */
+int store_submit_wait(store_t *store, store_batch_t *batch);
+
 /* Wait until every batch submitted before this call has run its done
  * callback (shutdown uses it so no completion outlives the modules it calls
  * into). Blocks. Any thread but the writer. */

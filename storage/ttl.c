@@ -25,10 +25,9 @@ struct store_ttl {
     store_reader_t *reader; /* Owned; the sweeper thread only. */
     uint32_t interval_ms;
     pthread_t thread;
-    pthread_mutex_t mu; /* Guards is_stopping and is_done. */
-    pthread_cond_t cv;  /* Signals stop and batch completion. */
+    pthread_mutex_t mu; /* Guards is_stopping. */
+    pthread_cond_t cv;  /* Signals stop. */
     bool is_stopping;
-    bool is_done; /* The chunk's batch ran its done callback. */
 };
 
 /* One chunk of deletions; `data` holds keys JSON and item texts. */
@@ -49,15 +48,6 @@ static int on_check(store_write_t *w, eng_slice_t old, void *arg)
     (void)w;
     const eng_slice_t *expect = arg;
     return old.ptr && eng_slice_eq(old, *expect) ? 0 : ENG_ECONDITION;
-}
-
-static void on_batch_done(store_batch_t *b)
-{
-    store_ttl_t *t = b->arg;
-    pthread_mutex_lock(&t->mu);
-    t->is_done = true;
-    pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&t->mu);
 }
 
 static double now_s(void)
@@ -148,14 +138,8 @@ static void chunk_delete(store_ttl_t *t, chunk_t *c)
         c->w[i].check = on_check;
         c->w[i].check_arg = &c->expect[i];
     }
-    store_batch_t b = {.writes = c->w, .n_writes = c->n, .done = on_batch_done, .arg = t};
-    t->is_done = false;
-    store_submit(t->store, &b);
-    pthread_mutex_lock(&t->mu);
-    while (!t->is_done)
-        pthread_cond_wait(&t->cv, &t->mu);
-    pthread_mutex_unlock(&t->mu);
-    if (b.err < 0)
+    store_batch_t b = {.writes = c->w, .n_writes = c->n};
+    if (store_submit_wait(t->store, &b) < 0)
         ENG_WARN("storage", "ttl sweep: delete batch failed: %s", eng_strerror(b.err));
 }
 

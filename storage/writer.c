@@ -53,35 +53,43 @@ void store_submit(store_t *store, store_batch_t *batch)
     pthread_mutex_unlock(&store->mu);
 }
 
-/* store_flush's marker: an empty batch queued behind everything else. */
-typedef struct flush_mark {
-    store_batch_t batch;
+/* A store_submit_wait caller's wait, on its stack, reached through b->arg. */
+typedef struct waiter {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool is_done;
-} flush_mark_t;
+} waiter_t;
 
-static void on_flushed(store_batch_t *b)
+static void on_waited(store_batch_t *b) /* Writer thread. */
 {
-    flush_mark_t *m = container_of(b, flush_mark_t, batch);
-    pthread_mutex_lock(&m->mu);
-    m->is_done = true;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
+    waiter_t *w = b->arg;
+    pthread_mutex_lock(&w->mu);
+    w->is_done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int store_submit_wait(store_t *store, store_batch_t *batch)
+{
+    waiter_t w = {.is_done = false};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    batch->done = on_waited;
+    batch->arg = &w;
+    store_submit(store, batch);
+    pthread_mutex_lock(&w.mu);
+    while (!w.is_done)
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    pthread_mutex_destroy(&w.mu);
+    return batch->err;
 }
 
 void store_flush(store_t *store)
 {
-    flush_mark_t m = {.batch = {.done = on_flushed}};
-    pthread_mutex_init(&m.mu, NULL);
-    pthread_cond_init(&m.cv, NULL);
-    store_submit(store, &m.batch);
-    pthread_mutex_lock(&m.mu);
-    while (!m.is_done)
-        pthread_cond_wait(&m.cv, &m.mu);
-    pthread_mutex_unlock(&m.mu);
-    pthread_cond_destroy(&m.cv);
-    pthread_mutex_destroy(&m.mu);
+    /* An empty batch queued behind everything else. */
+    (void)store_submit_wait(store, &(store_batch_t){0});
 }
 
 static int apply_one(store__wctx_t *w, store_write_t *wr)

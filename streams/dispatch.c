@@ -393,34 +393,8 @@ void strm_dispatch_destroy(strm_dispatch_t *d)
 
 /* ---- synchronous commits for the API ------------------------------------- */
 
-typedef struct sync_commit {
-    store_batch_t batch;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool is_done;
-} sync_commit_t;
-
-static void on_sync_done(store_batch_t *batch) /* Writer thread. */
-{
-    sync_commit_t *s = container_of(batch, sync_commit_t, batch);
-    pthread_mutex_lock(&s->mu);
-    s->is_done = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
 int strm__commit_sync(strm_dispatch_t *d, store_write_t *w, size_t n)
 {
-    sync_commit_t s = {
-        .batch = {.writes = w, .n_writes = n, .is_atomic = true, .done = on_sync_done}};
-    pthread_mutex_init(&s.mu, NULL);
-    pthread_cond_init(&s.cv, NULL);
-    store_submit(d->store, &s.batch);
-    pthread_mutex_lock(&s.mu);
-    while (!s.is_done)
-        pthread_cond_wait(&s.cv, &s.mu);
-    pthread_mutex_unlock(&s.mu);
-    pthread_mutex_destroy(&s.mu);
-    pthread_cond_destroy(&s.cv);
-    return s.batch.err;
+    store_batch_t b = {.writes = w, .n_writes = n, .is_atomic = true};
+    return store_submit_wait(d->store, &b);
 }
