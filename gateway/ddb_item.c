@@ -93,10 +93,11 @@ static int return_values(ddb_call_t *c, bool is_update, int *rv)
  * into `r`. Replies on failure. */
 static int common_checks(ddb_call_t *c, const rules_t *rules, item_req_t *r)
 {
-    if (ddb__rules_check(c, rules->rules, rules->n, rules->flags) < 0)
+    ddb_members_t got;
+    if (ddb__rules_check(c, rules->rules, rules->n, rules->flags, &got) < 0)
         return ENG_EINVAL;
-    r->table = ddb__name_of(c->body);
-    r->rcc = ddb__rcc(c->body);
+    r->table = got.table;
+    r->rcc = got.rcc;
     return 0;
 }
 
