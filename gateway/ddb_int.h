@@ -225,7 +225,8 @@ int ddb__icm_wanted(ddb_call_t *c, const ddb_schema_t *s, bool *is_on);
 void ddb__icm_mark(ddb_wreq_t *w, const ddb_schema_t *s);
 /* Append "ItemCollectionMetrics":{table:[entries]} (after a ',' unless
  * `out` just opened an object) for the writes that
- * succeeded and were marked, grouped by table name; nothing if none. */
+ * succeeded and were marked, grouped by table name; nothing if none. Loop
+ * thread. */
 void ddb__icm_append(const ddb_wreq_t *w, eng_buf_t *out);
 /* Append "ConsumedCapacity":{...} (after a separator) when rcc != 0. */
 void ddb__append_capacity(eng_buf_t *out, int rcc, const char *table, double units);
@@ -263,12 +264,14 @@ double ddb__wcap_units(size_t bytes);
  * be closed) whatever it returns. Loop thread, outside a read. */
 int ddb__wcap_open(ddb_thread_t *th, const char *table, ddb_wcap_t *cap);
 /* Count one committed item write: `table_units` for the table, and what each
- * index is charged for turning item text `old` into `nw` (len 0: absent). */
+ * index is charged for turning item text `old` into `nw` (len 0: absent;
+ * both borrowed for the call). Loop thread. */
 void ddb__wcap_add(ddb_wcap_t *cap, eng_slice_t old, eng_slice_t nw, double table_units);
 /* Append the ConsumedCapacity object of the writes counted: the total, and
- * for INDEXES (rcc 2) the Table share and the indexes that were charged. */
+ * for INDEXES (rcc 2) the Table share and the indexes that were charged.
+ * Loop thread. */
 void ddb__wcap_obj(const ddb_wcap_t *cap, int rcc, eng_slice_t table, eng_buf_t *out);
-/* Release what ddb__wcap_open took. */
+/* Release what ddb__wcap_open took (*cap may be reopened after). Loop thread. */
 void ddb__wcap_close(ddb_wcap_t *cap);
 
 /* ---- base64 (ddb.c) ---- */

@@ -2,8 +2,8 @@
  * ddb_item.c: PutItem, GetItem, DeleteItem and UpdateItem. Reads run inline on the loop
  * thread against the thread's reader and splice the stored item text into
  * the reply. Writes are validated and canonicalized here, then handed to the
- * writer; the client hears back only after the commit. Condition and update
- * expressions are not handled here yet. */
+ * writer with their condition and update expressions as a storage hook; the
+ * client hears back only after the commit. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
