@@ -375,7 +375,12 @@ int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_sche
 
 int ddb__rcc(const cJSON *body)
 {
-    const char *v = eng_json_get_str(body, "ReturnConsumedCapacity");
+    return ddb__rcc_of(eng_json_get(body, "ReturnConsumedCapacity"));
+}
+
+int ddb__rcc_of(const cJSON *member)
+{
+    const char *v = cJSON_GetStringValue(member);
     if (!v || strcmp(v, "NONE") == 0)
         return 0;
     if (strcmp(v, "TOTAL") == 0)

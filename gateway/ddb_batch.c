@@ -146,10 +146,11 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
 void ddb__op_batch_write(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "RequestItems");
-    if (ddb__rules_check(c, WRITE_RULES, ENG_ARRAY_LEN(WRITE_RULES), 0) < 0 ||
+    ddb_members_t got;
+    if (ddb__rules_check(c, WRITE_RULES, ENG_ARRAY_LEN(WRITE_RULES), 0, &got) < 0 ||
         write_limits(c, items) < 0)
         return;
-    int rcc = ddb__rcc(c->body);
+    const int rcc = got.rcc;
     bool is_icm = false;
     if (ddb__icm_wanted(c, NULL, &is_icm) < 0)
         return;
@@ -379,9 +380,11 @@ static void get_run(ddb_call_t *c, get_table_t *gs, size_t n, const store_key_t 
 void ddb__op_batch_get(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "RequestItems");
-    if (ddb__rules_check(c, GET_RULES, ENG_ARRAY_LEN(GET_RULES), 0) < 0 || get_limits(c, items) < 0)
+    ddb_members_t got;
+    if (ddb__rules_check(c, GET_RULES, ENG_ARRAY_LEN(GET_RULES), 0, &got) < 0 ||
+        get_limits(c, items) < 0)
         return;
-    int rcc = ddb__rcc(c->body);
+    const int rcc = got.rcc;
     size_t n = (size_t)cJSON_GetArraySize(items);
     get_table_t *gs = eng_calloc(n, sizeof(*gs));
     store_key_t *keys = eng_malloc(BATCH_GET_MAX * sizeof(*keys));

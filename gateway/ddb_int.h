@@ -160,6 +160,8 @@ static inline int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
 }
 /* ReturnConsumedCapacity member: 0 NONE/absent, 1 TOTAL, 2 INDEXES, -1 invalid. */
 int ddb__rcc(const cJSON *body);
+/* The same for the member itself (NULL or not a string: 0). */
+int ddb__rcc_of(const cJSON *member);
 
 /* ---- request member rules (ddb_rules.c) ---- */
 
@@ -169,6 +171,7 @@ typedef enum ddb_rule_kind {
     DDB_RULE_ENUM,      /* A string out of `values`, when present. */
     DDB_RULE_TABLE_MAP, /* An object whose keys are table names (BatchGetItem). */
     DDB_RULE_LENGTH,    /* A string of `min` to `max` characters, when present. */
+    DDB_RULE_CAPACITY,  /* DDB_RULE_ENUM for ReturnConsumedCapacity, which the caller reads. */
 } ddb_rule_kind_t;
 
 /* One member constraint; an operation lists them in DynamoDB's report order. */
@@ -183,7 +186,7 @@ typedef struct ddb_rule {
 /* The capacity and collection-metrics enums, which most operations check. */
 #define DDB_RULE_RCC                                                                               \
     {                                                                                              \
-        .kind = DDB_RULE_ENUM, .member = "ReturnConsumedCapacity",                                 \
+        .kind = DDB_RULE_CAPACITY, .member = "ReturnConsumedCapacity",                             \
         .field = "returnConsumedCapacity", .values = "INDEXES, TOTAL, NONE"                        \
     }
 #define DDB_RULE_ICM                                                                               \
@@ -194,12 +197,20 @@ typedef struct ddb_rule {
 
 #define DDB_RULES_FIRST_ONLY 1u /* With the required members present, report only the first. */
 
+/* The members the rules looked up that callers go on to use, so no caller
+ * looks them up again. Zero for a member without a rule or absent. */
+typedef struct ddb_members {
+    const char *table; /* DDB_RULE_TABLE's TableName; borrowed from c->body. */
+    int rcc;           /* DDB_RULE_CAPACITY's value as ddb__rcc reads it. */
+} ddb_members_t;
+
 /* Check c->body against `rules`. DynamoDB reports every failed rule when a
  * required member is missing; otherwise a bad table name alone, else all
- * (or the first, with DDB_RULES_FIRST_ONLY). Returns 0, or ENG_EINVAL after
- * replying the ValidationException. Allocates nothing when all pass. Loop
- * thread. */
-int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags);
+ * (or the first, with DDB_RULES_FIRST_ONLY). Returns 0 with *got filled,
+ * or ENG_EINVAL after replying the ValidationException. Allocates nothing
+ * when all pass. Loop thread. */
+int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags,
+                     ddb_members_t *got);
 
 /* ---- item collection metrics (ddb_icm.c) ---- */
 
@@ -214,7 +225,8 @@ int ddb__icm_wanted(ddb_call_t *c, const ddb_schema_t *s, bool *is_on);
 void ddb__icm_mark(ddb_wreq_t *w, const ddb_schema_t *s);
 /* Append "ItemCollectionMetrics":{table:[entries]} (after a ',' unless
  * `out` just opened an object) for the writes that
- * succeeded and were marked, grouped by table name; nothing if none. */
+ * succeeded and were marked, grouped by table name; nothing if none. Loop
+ * thread. */
 void ddb__icm_append(const ddb_wreq_t *w, eng_buf_t *out);
 /* Append "ConsumedCapacity":{...} (after a separator) when rcc != 0. */
 void ddb__append_capacity(eng_buf_t *out, int rcc, const char *table, double units);
@@ -252,12 +264,14 @@ double ddb__wcap_units(size_t bytes);
  * be closed) whatever it returns. Loop thread, outside a read. */
 int ddb__wcap_open(ddb_thread_t *th, const char *table, ddb_wcap_t *cap);
 /* Count one committed item write: `table_units` for the table, and what each
- * index is charged for turning item text `old` into `nw` (len 0: absent). */
+ * index is charged for turning item text `old` into `nw` (len 0: absent;
+ * both borrowed for the call). Loop thread. */
 void ddb__wcap_add(ddb_wcap_t *cap, eng_slice_t old, eng_slice_t nw, double table_units);
 /* Append the ConsumedCapacity object of the writes counted: the total, and
- * for INDEXES (rcc 2) the Table share and the indexes that were charged. */
+ * for INDEXES (rcc 2) the Table share and the indexes that were charged.
+ * Loop thread. */
 void ddb__wcap_obj(const ddb_wcap_t *cap, int rcc, eng_slice_t table, eng_buf_t *out);
-/* Release what ddb__wcap_open took. */
+/* Release what ddb__wcap_open took (*cap may be reopened after). Loop thread. */
 void ddb__wcap_close(ddb_wcap_t *cap);
 
 /* ---- base64 (ddb.c) ---- */

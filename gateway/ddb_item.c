@@ -2,8 +2,8 @@
  * ddb_item.c: PutItem, GetItem, DeleteItem and UpdateItem. Reads run inline on the loop
  * thread against the thread's reader and splice the stored item text into
  * the reply. Writes are validated and canonicalized here, then handed to the
- * writer; the client hears back only after the commit. Condition and update
- * expressions are not handled here yet. */
+ * writer with their condition and update expressions as a storage hook; the
+ * client hears back only after the commit. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
@@ -93,10 +93,11 @@ static int return_values(ddb_call_t *c, bool is_update, int *rv)
  * into `r`. Replies on failure. */
 static int common_checks(ddb_call_t *c, const rules_t *rules, item_req_t *r)
 {
-    if (ddb__rules_check(c, rules->rules, rules->n, rules->flags) < 0)
+    ddb_members_t got;
+    if (ddb__rules_check(c, rules->rules, rules->n, rules->flags, &got) < 0)
         return ENG_EINVAL;
-    r->table = ddb__name_of(c->body);
-    r->rcc = ddb__rcc(c->body);
+    r->table = got.table;
+    r->rcc = got.rcc;
     return 0;
 }
 

@@ -132,8 +132,17 @@ typedef void (*check_fn)(const ddb_rule_t *r, const cJSON *v, eng_buf_t *b, foun
 static const check_fn CHECKS[] = {
     [DDB_RULE_TABLE] = check_table,   [DDB_RULE_REQUIRED] = check_required,
     [DDB_RULE_ENUM] = check_enum,     [DDB_RULE_TABLE_MAP] = check_table_map,
-    [DDB_RULE_LENGTH] = check_length,
+    [DDB_RULE_LENGTH] = check_length, [DDB_RULE_CAPACITY] = check_enum,
 };
+
+/* Note what rule `r` looked up (`v`, which passed it) for the caller. */
+static void keep(const ddb_rule_t *r, const cJSON *v, ddb_members_t *got)
+{
+    if (r->kind == DDB_RULE_TABLE)
+        got->table = cJSON_GetStringValue(v);
+    else if (r->kind == DDB_RULE_CAPACITY)
+        got->rcc = ddb__rcc_of(v);
+}
 
 /* Which errors DynamoDB reports: all of them when a required member is
  * missing; otherwise a bad table name alone, or (first_only) the first. */
@@ -149,13 +158,18 @@ static bool is_reported(const found_t *f, int i, unsigned flags)
     return !(flags & DDB_RULES_FIRST_ONLY) || i == 0;
 }
 
-int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags)
+int ddb__rules_check(ddb_call_t *c, const ddb_rule_t *rules, size_t n, unsigned flags,
+                     ddb_members_t *got)
 {
     eng_buf_t b = {0};
     found_t f = {0};
     assert(2 * n <= MAX_ERRS); /* Each rule adds at most two errors. */
-    for (size_t i = 0; i < n; i++)
-        CHECKS[rules[i].kind](&rules[i], eng_json_get(c->body, rules[i].member), &b, &f);
+    *got = (ddb_members_t){0};
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *v = eng_json_get(c->body, rules[i].member);
+        CHECKS[rules[i].kind](&rules[i], v, &b, &f);
+        keep(&rules[i], v, got);
+    }
     if (f.n == 0)
         return 0;
     int n_out = 0;

@@ -504,10 +504,9 @@ static int acts_add(ddb_call_t *c, ddb_wreq_t *w, txn_act_t *acts, int n)
 }
 
 /* After every action was read: replay a known token, or build the write
- * and submit it. Replies on every path. */
-static void transact_write(ddb_call_t *c, const cJSON *items, txn_act_t *acts, int n)
+ * (charged per `rcc`) and submit it. Replies on every path. */
+static void transact_write(ddb_call_t *c, const cJSON *items, txn_act_t *acts, int n, int rcc)
 {
-    const int rcc = ddb__rcc(c->body);
     const char *token = eng_json_get_str(c->body, "ClientRequestToken");
     uint64_t hash = param_hash(c->body);
     int seen = token ? token_check(c, token, hash) : 0;
@@ -534,14 +533,15 @@ void ddb__op_transact_write(ddb_call_t *c)
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     const int n = items_count(c, items);
     bool is_icm = false;
+    ddb_members_t got;
     if (n < 0 ||
-        ddb__rules_check(c, WRITE_MEMBER_RULES, ENG_ARRAY_LEN(WRITE_MEMBER_RULES), 0) < 0 ||
+        ddb__rules_check(c, WRITE_MEMBER_RULES, ENG_ARRAY_LEN(WRITE_MEMBER_RULES), 0, &got) < 0 ||
         ddb__icm_wanted(c, NULL, &is_icm) < 0)
         return;
     /* Each action is read (shape, expressions) once, here, for both passes. */
     txn_act_t *acts = eng_calloc((size_t)n, sizeof(*acts));
     if (acts_read(c, items, acts) == 0)
-        transact_write(c, items, acts, n);
+        transact_write(c, items, acts, n, got.rcc);
     acts_free(acts, n);
 }
 
@@ -750,9 +750,11 @@ void ddb__op_transact_get(ddb_call_t *c)
 {
     const cJSON *items = eng_json_get(c->body, "TransactItems");
     const int n = items_count(c, items);
-    if (n < 0 || ddb__rules_check(c, GET_MEMBER_RULES, ENG_ARRAY_LEN(GET_MEMBER_RULES), 0) < 0)
+    ddb_members_t got;
+    if (n < 0 ||
+        ddb__rules_check(c, GET_MEMBER_RULES, ENG_ARRAY_LEN(GET_MEMBER_RULES), 0, &got) < 0)
         return;
-    const int rcc = ddb__rcc(c->body);
+    const int rcc = got.rcc;
     eng_buf_t cancel = {0};
     get_txn_t gt = {.n_keys = 0}, *g = &gt;
     eng_buf_append_str(&g->body, "{\"Responses\":[");
