@@ -95,12 +95,14 @@ static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const
         sw->kind = STORE_W_PUT;
         sw->item_size = (uint32_t)size;
         off = w->data.len;
-        err = ddb__key_build(c->th, s, item, false, &sw->key, &w->data, why);
-        if (err < 0 && strstr(*why, "Type mismatch")) /* A batch words it as a read does. */
+        store_key_fault_t fault;
+        err = ddb__key_build(c->th, s, item, false, &sw->key, &w->data, why, &fault);
+        if (err < 0 && fault == STORE_KEY_TYPE) /* A batch words it as a read does. */
             *why = DDB_NO_MATCH;
     } else {
         sw->kind = STORE_W_DELETE;
-        err = ddb__key_build(c->th, s, eng_json_get(del, "Key"), true, &sw->key, &w->data, why);
+        err =
+            ddb__key_build(c->th, s, eng_json_get(del, "Key"), true, &sw->key, &w->data, why, NULL);
     }
     if (err < 0)
         return err;
@@ -312,7 +314,7 @@ static int get_prepare(ddb_call_t *c, get_table_t *g, store_key_t *keys, size_t 
     cJSON_ArrayForEach(k, eng_json_get(g->spec, "Keys"))
     {
         store_key_t *key = &keys[first + g->n_keys];
-        if ((err = ddb__key_build(c->th, g->s, k, true, key, NULL, &why)) < 0)
+        if ((err = ddb__key_build(c->th, g->s, k, true, key, NULL, &why, NULL)) < 0)
             return reply_bad(c, why);
         for (size_t i = first; i < first + g->n_keys; i++)
             if (keys[i].len == key->len && memcmp(keys[i].buf, key->buf, key->len) == 0)

@@ -717,7 +717,7 @@ int ddb__index_open(ddb_call_t *c, const store_table_t *t, const ddb_schema_t *t
 int ddb__index_fetch(ddb_call_t *c, const ddb_index_t *ix, const cJSON *entry, eng_slice_t *item)
 {
     store_key_t key;
-    int err = store_schema_key(ix->ts, entry, false, &key, NULL, &c->th->why);
+    int err = store_schema_key(ix->ts, entry, false, &key, NULL, &c->th->why, NULL);
     return err == 0 ? store_item_get(c->th->reader, ix->table_id, &key, item) : err;
 }
 
@@ -751,11 +751,11 @@ int ddb__index_start(ddb_call_t *c, const ddb_schema_t *ts, const ddb_index_t *i
     ddb_schema_t ps = ix->s;
     ps.has_sk = false; /* The HASH part alone: the index partition. */
     const char *why = NULL;
-    int err = ddb__key_build(c->th, &ps, esk, false, &ipk, NULL, &why);
+    int err = ddb__key_build(c->th, &ps, esk, false, &ipk, NULL, &why, NULL);
     if (err == 0)
-        err = ddb__key_build(c->th, &ix->s, esk, false, &ikey, NULL, &why);
+        err = ddb__key_build(c->th, &ix->s, esk, false, &ikey, NULL, &why, NULL);
     if (err == 0)
-        err = ddb__key_build(c->th, ts, esk, false, &tkey, NULL, &why);
+        err = ddb__key_build(c->th, ts, esk, false, &tkey, NULL, &why, NULL);
     if (err < 0) {
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, "The provided starting key is invalid");
         return err;

@@ -284,13 +284,15 @@ void ddb__b64_encode(const unsigned char *p, size_t len, eng_buf_t *out);
  * is_exact: then it must hold exactly the key attributes) with
  * store_schema_key. Appends the key's canonical JSON to `keys_json` when not
  * NULL. The message lives in th->why.
- * Returns 0 or ENG_EINVAL with *why DynamoDB's message. */
+ * Returns 0 or ENG_EINVAL with *why DynamoDB's message and, when `fault` is
+ * not NULL, which rule broke. */
 int ddb__key_build(ddb_thread_t *th, const ddb_schema_t *s, const cJSON *obj, bool is_exact,
-                   store_key_t *key, eng_buf_t *keys_json, const char **why);
+                   store_key_t *key, eng_buf_t *keys_json, const char **why,
+                   store_key_fault_t *fault);
 /* Append {"pk":..,"sk":..} taken from a stored item's text (for LastEvaluatedKey). */
 int ddb__key_of_item(const ddb_schema_t *s, const cJSON *item, eng_buf_t *out);
 /* Validate and canonicalize a whole item (size limit included) into `out`.
- * Returns 0 or ENG_EINVAL with *why. */
+ * Returns 0, ENG_ETOOBIG (nested past 32 levels) or ENG_EINVAL, with *why. */
 int ddb__item_canon(ddb_thread_t *th, const cJSON *item, eng_buf_t *out, size_t *size,
                     const char **why);
 /* The DynamoDB size of a stored item's text; 0 if it does not parse. */

@@ -128,12 +128,13 @@ static int deep_values_check(ddb_call_t *c)
     return 0;
 }
 
-/* Reply PutItem's refusal of its item: a nesting refusal inside the envelope
- * unless the item is deep enough for the document parser to refuse it. */
-static void reply_item_err(ddb_call_t *c, const cJSON *item, const char *why)
+/* Reply PutItem's refusal (err) of its item: a nesting refusal (ENG_ETOOBIG)
+ * inside the envelope unless the item is deep enough for the document parser
+ * to refuse it. */
+static void reply_item_err(ddb_call_t *c, const cJSON *item, int err, const char *why)
 {
     int deepest = 0;
-    for (const cJSON *a = strcmp(why, DDB_NEST_MSG) == 0 ? item->child : NULL; a; a = a->next) {
+    for (const cJSON *a = err == ENG_ETOOBIG ? item->child : NULL; a; a = a->next) {
         const int d = ddb__value_depth(a);
         deepest = d > deepest ? d : deepest;
     }
@@ -217,12 +218,12 @@ void ddb__op_put_item(ddb_call_t *c)
     if (err == 0) {
         ddb__wreq_mark(w, off, true);
         off = w->data.len;
-        err = ddb__key_build(c->th, s, item, false, &sw->key, &w->data, &why);
+        err = ddb__key_build(c->th, s, item, false, &sw->key, &w->data, &why, NULL);
     }
     if (err < 0) {
         ddb__exprs_free(&x);
         ddb__wreq_put(w);
-        reply_item_err(c, item, why);
+        reply_item_err(c, item, err, why);
         return;
     }
     ddb__wreq_mark(w, off, false);
@@ -354,7 +355,7 @@ static int single_key(ddb_call_t *c, ddb_wreq_t *w, const ddb_schema_t *s, ddb_e
     const char *why = NULL;
     const size_t off = w->data.len;
     const int err = ddb__key_build(c->th, s, eng_json_get(c->body, "Key"), true, &w->writes[0].key,
-                                   &w->data, &why);
+                                   &w->data, &why, NULL);
     if (err < 0) {
         ddb__exprs_free(x);
         ddb__wreq_put(w);
@@ -442,7 +443,8 @@ void ddb__op_get_item(ddb_call_t *c)
     int err = ddb__table(c, r.table, &t, &s);
     if (err < 0)
         goto out;
-    if ((err = ddb__key_build(th, s, eng_json_get(c->body, "Key"), true, &key, NULL, &why)) < 0) {
+    if ((err = ddb__key_build(th, s, eng_json_get(c->body, "Key"), true, &key, NULL, &why, NULL)) <
+        0) {
         ddb__reply_err(th, c->req, DDB_E_VALIDATION, why);
         goto out;
     }

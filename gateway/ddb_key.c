@@ -11,9 +11,10 @@
 #include <string.h>
 
 int ddb__key_build(ddb_thread_t *th, const ddb_schema_t *s, const cJSON *obj, bool is_exact,
-                   store_key_t *key, eng_buf_t *keys_json, const char **why)
+                   store_key_t *key, eng_buf_t *keys_json, const char **why,
+                   store_key_fault_t *fault)
 {
-    int err = store_schema_key(s, obj, is_exact, key, keys_json, &th->why);
+    int err = store_schema_key(s, obj, is_exact, key, keys_json, &th->why, fault);
     *why = err < 0 ? th->why.ptr : NULL;
     return err;
 }
@@ -61,7 +62,7 @@ int ddb__item_canon(ddb_thread_t *th, const cJSON *item, eng_buf_t *out, size_t 
     eng_buf_reset(&th->why);
     int err = store_item_canon(item, out, size, why, &th->why);
     if (err < 0)
-        return ENG_EINVAL;
+        return err == ENG_ETOOBIG ? ENG_ETOOBIG : ENG_EINVAL;
     if (*size > DDB_ITEM_MAX_BYTES) {
         *why = "Item size has exceeded the maximum allowed size";
         return ENG_EINVAL;

@@ -24,13 +24,13 @@ static int pk_prefix(ddb_call_t *c, const ddb_schema_t *s, const store_key_cond_
          i++) /* Every HASH value of a multi-attribute key. */
         cJSON_AddItemReferenceToObject(obj, store_schema_attr(s, false, i, NULL),
                                        (cJSON *)kc->hash_values[i]);
-    int err = store_schema_key(&hs, obj, false, prefix, NULL, &c->th->why);
+    store_key_fault_t fault;
+    int err = store_schema_key(&hs, obj, false, prefix, NULL, &c->th->why, &fault);
     eng_json_delete(obj);
-    if (err < 0) {
-        bool is_type = strstr(c->th->why.ptr, "Type mismatch") != NULL;
-        *why = is_type ? DDB_INVALID "Condition parameter type does not match schema type"
-                       : c->th->why.ptr;
-    }
+    if (err < 0)
+        *why = fault == STORE_KEY_TYPE ? DDB_INVALID
+                   "Condition parameter type does not match schema type"
+                                       : c->th->why.ptr;
     return err;
 }
 

@@ -180,7 +180,7 @@ int ddb__page_start(ddb_call_t *c, const ddb_schema_t *s, const ddb_page_t *p, s
     if (!esk)
         return 0;
     const char *why = NULL;
-    int err = ddb__key_build(c->th, s, esk, true, key, NULL, &why);
+    int err = ddb__key_build(c->th, s, esk, true, key, NULL, &why, NULL);
     if (err < 0)
         ddb__reply_err(c->th, c->req, DDB_E_VALIDATION, "The provided starting key is invalid");
     return err;

@@ -158,8 +158,9 @@ static int act_key(ddb_call_t *c, ddb_wreq_t *w, const act_kind_t *k, const cJSO
     size_t off = w->data.len;
     /* DynamoDB refuses an empty key value up front and reports other key
      * faults as the action's ValidationError. */
-    if ((err = ddb__key_build(c->th, s, obj, !is_put, &sw->key, &w->data, why)) < 0)
-        return strstr(*why, "cannot contain an empty") ? ENG_EINVAL : ACT_CANCEL;
+    store_key_fault_t fault;
+    if ((err = ddb__key_build(c->th, s, obj, !is_put, &sw->key, &w->data, why, &fault)) < 0)
+        return fault == STORE_KEY_EMPTY ? ENG_EINVAL : ACT_CANCEL;
     ddb__wreq_mark(w, off, false);
     sw->kind = strcmp(k->name, "Delete") == 0 ? STORE_W_DELETE : STORE_W_PUT;
     for (size_t i = 0; i + 1 < w->n_writes; i++)
@@ -730,9 +731,11 @@ static int get_one(ddb_call_t *c, const cJSON *elem, int pos, get_txn_t *g, cons
     if (ddb__exprs_parse(c->th, gj, DDB_X_PROJ, &x, &why) < 0)
         return bad(c, why);
     store_key_t key;
-    if ((err = ddb__key_build(c->th, s, eng_json_get(gj, "Key"), true, &key, NULL, &why)) < 0) {
+    store_key_fault_t fault;
+    if ((err = ddb__key_build(c->th, s, eng_json_get(gj, "Key"), true, &key, NULL, &why, &fault)) <
+        0) {
         ddb__exprs_free(&x);
-        if (strstr(why, "cannot contain an empty")) /* Refused up front, as for writes. */
+        if (fault == STORE_KEY_EMPTY) /* Refused up front, as for writes. */
             return bad(c, why);
         *cancel_why = why;
         return ACT_CANCEL;

@@ -57,7 +57,7 @@ static int check_value(const cJSON *m, eng_buf_t *why)
     eng_buf_free(&canon);
     eng_buf_free(&msg_buf);
     cJSON_Delete(wrap);
-    return err;
+    return err < 0 ? ENG_EINVAL : 0;
 }
 
 static int check_values(const cJSON *values, eng_buf_t *why)

@@ -173,11 +173,11 @@ static int item_keys(const idx_t *ix, const store_schema_t *ts, const cJSON *ite
     ps.has_sk = false; /* The HASH part alone: the index partition. */
     store_key_t ipk, ikey, tkey;
     eng_buf_t why = {0};
-    int err = store_schema_key(&ps, item, false, &ipk, NULL, &why);
+    int err = store_schema_key(&ps, item, false, &ipk, NULL, &why, NULL);
     if (err == 0)
-        err = store_schema_key(&ix->ks, item, false, &ikey, NULL, &why);
+        err = store_schema_key(&ix->ks, item, false, &ikey, NULL, &why, NULL);
     if (err == 0)
-        err = store_schema_key(ts, item, false, &tkey, NULL, &why);
+        err = store_schema_key(ts, item, false, &tkey, NULL, &why, NULL);
     eng_buf_free(&why);
     if (err < 0)
         return ENG_EINVAL;

@@ -426,9 +426,11 @@ static int canon_value(canon_t *c, const cJSON *av, size_t *size, int depth)
         return fail(c, "Unexpected value type in payload: an AttributeValue must be an object");
     /* Every value counts as a level, scalars too: 31 maps around a string
      * are 32 levels and pass, 32 maps around it do not. */
-    if (depth >= MAX_DEPTH)
-        return fail(c, "Nesting Levels have exceeded supported limits: Attributes in the item "
-                       "have nested levels beyond supported limit");
+    if (depth >= MAX_DEPTH) {
+        fail(c, "Nesting Levels have exceeded supported limits: Attributes in the item have "
+                "nested levels beyond supported limit");
+        return ENG_ETOOBIG;
+    }
     const cJSON *v = av->child;
     const type_entry_t *t = NULL;
     /* Members that name no type are ignored, as DynamoDB's parser does. */

@@ -130,10 +130,12 @@ static const cJSON *av_member(const cJSON *av)
     return found;
 }
 
-/* Locate and type-check one key attribute of `obj`. */
-static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *why)
+/* Locate and type-check one key attribute of `obj`; *fault says why not. */
+static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *why,
+                     store_key_fault_t *fault)
 {
     const cJSON *av = eng_json_get(obj, p->name);
+    *fault = STORE_KEY_NO_MATCH;
     if (!av) {
         if (is_exact)
             eng_buf_append_str(why, NO_MATCH);
@@ -144,6 +146,7 @@ static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *w
     const cJSON *m = av_member(av);
     char want[2] = {(char)p->type, 0};
     if (!m || !cJSON_IsString(m) || strcmp(m->string, want) != 0) {
+        *fault = STORE_KEY_TYPE;
         if (is_exact)
             eng_buf_append_str(why, NO_MATCH);
         else
@@ -152,6 +155,7 @@ static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *w
         return ENG_EINVAL;
     }
     if (m->valuestring[0] == '\0') {
+        *fault = STORE_KEY_EMPTY;
         eng_buf_printf(why,
                        "One or more parameter values are not valid. The AttributeValue for a key "
                        "attribute cannot contain an empty %s value. Key: %s",
@@ -159,6 +163,7 @@ static int part_find(const cJSON *obj, bool is_exact, keypart_t *p, eng_buf_t *w
         return ENG_EINVAL;
     }
     p->value = m;
+    *fault = STORE_KEY_VALUE; /* Whatever fails now is the value itself. */
     return 0;
 }
 
@@ -309,8 +314,9 @@ static void parts_init(const store_schema_t *s, keypart_t *parts)
 }
 
 int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, store_key_t *key,
-                     eng_buf_t *keys_json, eng_buf_t *why)
+                     eng_buf_t *keys_json, eng_buf_t *why, store_key_fault_t *fault)
 {
+    store_key_fault_t f = STORE_KEY_NO_MATCH;
     keypart_t parts[2 * STORE_KEY_ATTRS_MAX];
     const int nh = store_schema_n_hash(s), nr = store_schema_n_range(s), n = nh + nr;
     parts_init(s, parts);
@@ -324,7 +330,7 @@ int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, s
     }
     err = 0;
     for (int i = 0; i < n && err == 0; i++) {
-        err = part_find(obj, is_exact, &parts[i], why);
+        err = part_find(obj, is_exact, &parts[i], why, &f);
         if (err == 0)
             err = part_bytes(&parts[i], &kb, why);
         if (err == 0)
@@ -349,6 +355,8 @@ int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, s
     if (keys_json)
         keys_json_append(parts, n, &kb, keys_json);
 out:
+    if (err < 0 && fault)
+        *fault = f;
     eng_buf_free(&tb);
     eng_buf_free(&kb);
     return err;

@@ -115,7 +115,8 @@ uint32_t store_key_hash(const store_key_t *key);
  * map level, numbers normalized, sets checked non-empty and duplicate-free.
  * *size_bytes gets the item's size as DynamoDB counts it (names' UTF-8 bytes
  * plus values). On ENG_EINVAL *why is DynamoDB's ValidationException message
- * (a static string or one formatted into `why_buf`). Does not check keys or
+ * (a static string or one formatted into `why_buf`); ENG_ETOOBIG, with its
+ * message likewise, is a value nested past 32 levels. Does not check keys or
  * the 400 KB limit; the caller does, knowing the table. */
 int store_item_canon(const cJSON *item, eng_buf_t *out, size_t *size_bytes, const char **why,
                      eng_buf_t *why_buf);
@@ -517,9 +518,16 @@ int store_schema_from_json(const cJSON *key_schema, const cJSON *defs, store_sch
  * "The provided key element does not match the schema", "One or more
  * parameter values were invalid: Missing the key id in the item", "...Type
  * mismatch for key id expected: S actual: N", empty key values, size limits.
- * Pure; any thread. */
+ * On ENG_EINVAL *fault (when not NULL) says which rule broke, for callers
+ * whose answer depends on it. Pure; any thread. */
+typedef enum store_key_fault {
+    STORE_KEY_NO_MATCH, /* Not the schema's shape, or an attribute missing. */
+    STORE_KEY_TYPE,     /* A key attribute of another type. */
+    STORE_KEY_EMPTY,    /* An empty string or binary key value. */
+    STORE_KEY_VALUE,    /* A bad number or base64 value, or a size limit. */
+} store_key_fault_t;
 int store_schema_key(const store_schema_t *s, const cJSON *obj, bool is_exact, store_key_t *key,
-                     eng_buf_t *keys_json, eng_buf_t *why);
+                     eng_buf_t *keys_json, eng_buf_t *why, store_key_fault_t *fault);
 
 /* ---- Conditional and update writes --------------------------------------- */
 

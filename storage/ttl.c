@@ -84,7 +84,7 @@ static void chunk_add(chunk_t *c, const store_schema_t *s, uint32_t tid, eng_sli
     size_t i = c->n, koff = c->data.len;
     store_write_t *w = &c->w[i];
     *w = (store_write_t){.kind = STORE_W_DELETE, .table_id = tid, .is_service = true};
-    if (store_schema_key(s, root, false, &w->key, &c->data, why) == 0) {
+    if (store_schema_key(s, root, false, &w->key, &c->data, why, NULL) == 0) {
         c->keys_off[i] = koff;
         c->keys_len[i] = c->data.len - koff;
         c->item_off[i] = c->data.len;

@@ -100,7 +100,7 @@ static int stage_put(esm_commit_t *c, store_write_t *w, const store_schema_t *s,
         eng_buf_printf(why, "Item size has exceeded the maximum allowed size");
         return ENG_EINVAL;
     }
-    if (store_schema_key(s, item, false, &w->key, keys, why) < 0)
+    if (store_schema_key(s, item, false, &w->key, keys, why, NULL) < 0)
         return ENG_EINVAL;
     w->kind = STORE_W_PUT;
     w->item = eng_slice(canon->ptr, canon->len);
@@ -113,7 +113,7 @@ static int stage_keyed(esm_commit_t *c, store_write_t *w, const store_schema_t *
                        const eng_fn_write_t *fw, const cJSON *key, eng_buf_t *why)
 {
     eng_buf_t *keys = add_buf(c);
-    if (store_schema_key(s, key, true, &w->key, keys, why) < 0)
+    if (store_schema_key(s, key, true, &w->key, keys, why, NULL) < 0)
         return ENG_EINVAL;
     w->keys_json = eng_slice(keys->ptr, keys->len);
     w->kind = STORE_W_DELETE;

@@ -26,7 +26,7 @@ static int build(const char *json, bool is_exact, char *keys, size_t keys_cap, c
     if (err == 0)
         err = eng_json_parse(json, strlen(json), &obj);
     if (err == 0)
-        err = ddb__key_build(&th, &s, obj, is_exact, &key, &kj, why);
+        err = ddb__key_build(&th, &s, obj, is_exact, &key, &kj, why, NULL);
     snprintf(keys, keys_cap, "%s", kj.ptr ? kj.ptr : "");
     /* Messages live in th.why: copy before freeing. */
     static char msg[512];

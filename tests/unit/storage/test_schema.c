@@ -36,7 +36,7 @@ static int build(const char *json, bool is_exact, eng_buf_t *keys, char *msg, si
     if (err == 0)
         err = eng_json_parse(json, strlen(json), &obj);
     if (err == 0)
-        err = store_schema_key(&s, obj, is_exact, &key, keys, &why);
+        err = store_schema_key(&s, obj, is_exact, &key, keys, &why, NULL);
     snprintf(msg, cap, "%s", err < 0 && why.ptr ? why.ptr : "");
     eng_buf_free(&why);
     eng_json_delete(obj);
@@ -89,7 +89,7 @@ static store_key_t multi_key(const store_schema_t *s, const char *json)
     eng_buf_t why = {0};
     int err = eng_json_parse(json, strlen(json), &obj);
     if (err == 0)
-        err = store_schema_key(s, obj, false, &key, NULL, &why);
+        err = store_schema_key(s, obj, false, &key, NULL, &why, NULL);
     if (err < 0) {
         printf("# %s: %s\n", json, why.ptr ? why.ptr : "");
         key = (store_key_t){0};
@@ -248,7 +248,7 @@ static int run_update(fixture_t *f, const char *pk, const char *upd, const char 
     if (err == 0)
         err = store_update_parse(&f->s, upd, cond, NULL, f->vals, STORE_UPDATE_KEEP_OLD, out, &why);
     if (err == 0)
-        err = store_schema_key(&f->s, key, true, &w.key, &keys, &why);
+        err = store_schema_key(&f->s, key, true, &w.key, &keys, &why, NULL);
     if (err == 0) {
         w.keys_json = eng_slice(keys.ptr, keys.len);
         store_update_attach(*out, &w);
