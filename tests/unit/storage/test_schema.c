@@ -43,6 +43,37 @@ static int build(const char *json, bool is_exact, eng_buf_t *keys, char *msg, si
     return err;
 }
 
+/* Which rule a key broke: the fault each refusal reports. */
+static void test_key_faults(void)
+{
+    static const struct {
+        const char *json;
+        bool is_exact;
+        store_key_fault_t want;
+    } cases[] = {
+        {"[1]", false, STORE_KEY_NO_MATCH},
+        {"{\"name\":{\"S\":\"a\"}}", false, STORE_KEY_NO_MATCH},
+        {"{\"name\":{\"S\":\"a\"},\"at\":{\"S\":\"1\"}}", false, STORE_KEY_TYPE},
+        {"{\"name\":{\"S\":\"a\"},\"at\":{\"S\":\"1\"}}", true, STORE_KEY_TYPE},
+        {"{\"name\":{\"S\":\"\"},\"at\":{\"N\":\"1\"}}", false, STORE_KEY_EMPTY},
+        {"{\"name\":{\"S\":\"a\"},\"at\":{\"N\":\"x\"}}", false, STORE_KEY_VALUE},
+    };
+    store_schema_t s;
+    T_ASSERT_OK(store_schema_parse(eng_slice_cstr(META), &s));
+    for (size_t i = 0; i < ENG_ARRAY_LEN(cases); i++) {
+        cJSON *obj = NULL;
+        T_ASSERT_OK(eng_json_parse(cases[i].json, strlen(cases[i].json), &obj));
+        store_key_t key;
+        eng_buf_t why = {0};
+        store_key_fault_t fault = (store_key_fault_t)-1;
+        T_ASSERT_EQ(ENG_EINVAL,
+                    store_schema_key(&s, obj, cases[i].is_exact, &key, NULL, &why, &fault));
+        T_ASSERT_EQ((int)cases[i].want, (int)fault);
+        eng_buf_free(&why);
+        eng_json_delete(obj);
+    }
+}
+
 static void test_schema_parse(void)
 {
     store_schema_t s;
@@ -365,6 +396,7 @@ int main(void)
     T_RUN(test_multi_attribute_schema);
     T_RUN(test_multi_attribute_key_order);
     T_RUN(test_key_messages);
+    T_RUN(test_key_faults);
     T_RUN(test_update_creates_then_conditions);
     T_RUN(test_update_errors);
     T_RUN(test_conditional_delete);
