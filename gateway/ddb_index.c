@@ -23,13 +23,13 @@
 
 /* ---- validation --------------------------------------------------------- */
 
-static bool is_defined(const cJSON *defs, const char *name)
+bool ddb__is_defined(const cJSON *defs, const char *name)
 {
     const cJSON *d;
     cJSON_ArrayForEach(d, defs)
     {
         const char *n = eng_json_get_str(d, "AttributeName");
-        if (n && strcmp(n, name) == 0)
+        if (n && name && strcmp(n, name) == 0)
             return true;
     }
     return false;
@@ -152,14 +152,13 @@ static bool duplicate_key(const cJSON *ks)
     return false;
 }
 
-/* The first key attribute of `ks` missing from `defs`, or NULL. */
-static const char *undefined_key(const cJSON *ks, const cJSON *defs)
+const char *ddb__undefined_attr(const cJSON *ks, const cJSON *defs)
 {
     const cJSON *k;
     cJSON_ArrayForEach(k, ks)
     {
         const char *n = eng_json_get_str(k, "AttributeName");
-        if (!is_defined(defs, n))
+        if (!ddb__is_defined(defs, n))
             return n;
     }
     return NULL;
@@ -189,7 +188,7 @@ static int check_one(ddb_thread_t *th, const cJSON *ix, const cJSON *meta, bool 
         *why = "Both the Hash Key and the Range Key element in the KeySchema have the same name";
         return ENG_EINVAL;
     }
-    const char *undef = undefined_key(ks, defs);
+    const char *undef = ddb__undefined_attr(ks, defs);
     if (undef) {
         return ddb__undefined_key(m, undef, defs, why);
     }
@@ -276,7 +275,7 @@ static void add_used(cJSON *used, const cJSON *ks)
     cJSON_ArrayForEach(k, ks)
     {
         const char *n = eng_json_get_str(k, "AttributeName");
-        if (n && !is_defined(used, n)) {
+        if (n && !ddb__is_defined(used, n)) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "AttributeName", n);
             cJSON_AddItemToArray(used, o);
@@ -330,7 +329,7 @@ static void merge_defs(const cJSON *body, cJSON *meta)
     cJSON_ArrayForEach(d, eng_json_get(body, "AttributeDefinitions"))
     {
         const char *n = eng_json_get_str(d, "AttributeName");
-        if (n && !is_defined(defs, n))
+        if (n && !ddb__is_defined(defs, n))
             cJSON_AddItemToArray(defs, cJSON_Duplicate(d, 1));
     }
 }
@@ -348,7 +347,7 @@ static void prune_defs(cJSON *meta)
     cJSON *defs = eng_json_get(meta, "AttributeDefinitions");
     for (int i = cJSON_GetArraySize(defs) - 1; i >= 0; i--) {
         const char *n = eng_json_get_str(cJSON_GetArrayItem(defs, i), "AttributeName");
-        if (!n || !is_defined(used, n))
+        if (!n || !ddb__is_defined(used, n))
             cJSON_DeleteItemFromArray(defs, i);
     }
     eng_json_delete(used);
@@ -398,7 +397,7 @@ static int check_request_defs(ddb_thread_t *th, const cJSON *body, const cJSON *
     {
         const char *n = eng_json_get_str(k, "AttributeName");
         const cJSON *defs = eng_json_get(body, "AttributeDefinitions");
-        if (n && !is_defined(defs, n))
+        if (n && !ddb__is_defined(defs, n))
             return ddb__undefined_key(&th->why, n, defs, why);
     }
     return 0;

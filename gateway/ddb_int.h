@@ -387,6 +387,11 @@ void ddb__page_free(ddb_page_t *p);
 /* The AttributeName of KeySchema `ks`'s element with KeyType `type` (HASH or
  * RANGE), borrowed from `ks`, or NULL. */
 const char *ddb__key_attr(const cJSON *ks, const char *type);
+/* Does AttributeDefinitions `defs` name `name` (NULL: no)? */
+bool ddb__is_defined(const cJSON *defs, const char *name);
+/* The first AttributeName of KeySchema `ks` missing from `defs` (borrowed
+ * from `ks`), or NULL. */
+const char *ddb__undefined_attr(const cJSON *ks, const cJSON *defs);
 /* DynamoDB's refusal of key attribute `key` missing from AttributeDefinitions
  * `defs` (whose names it lists), written into `m` (reset first); *why points
  * into it. Returns ENG_EINVAL. */

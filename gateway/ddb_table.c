@@ -475,18 +475,6 @@ static int check_index_names(const cJSON *body, eng_buf_t *m, const char **why)
     return n > 0 ? ENG_EINVAL : 0;
 }
 
-/* Whether the normalized definitions array `defs` already names `name`. */
-static bool is_defined_in(const cJSON *defs, const char *name)
-{
-    const cJSON *d;
-    cJSON_ArrayForEach(d, defs)
-    {
-        if (strcmp(eng_json_get_str(d, "AttributeName"), name) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* A KeySchema of no or more than two elements. Over two, DynamoDB echoes
  * the elements in its own model's text form. */
 static int key_count_error(const cJSON *ks, eng_buf_t *m, const char **why)
@@ -567,7 +555,7 @@ static int copy_definitions(const cJSON *ad, cJSON *defs, int *n, eng_buf_t *m, 
                            "'attributeDefinitions.%d.member.attributeType' failed to satisfy "
                            "constraint: Member must satisfy enum value set: [B, N, S]",
                            t ? t : "null", i);
-        else if (is_defined_in(defs, name)) /* Two types for one name: refused, not picked. */
+        else if (ddb__is_defined(defs, name)) /* Two types for one name: refused, not picked. */
             eng_buf_printf(m, "Attribute Name is duplicated: %s", name);
         if (!name || !type || m->len)
             return *why = m->ptr, ENG_EINVAL;
@@ -611,12 +599,8 @@ static int check_keys(ddb_call_t *c, cJSON *meta, const char **why)
                            "attributes defined in AttributeDefinitions";
         return ENG_EINVAL;
     }
-    for (int k = 0; k < nk; k++) {
-        const char *name = eng_json_get_str(cJSON_GetArrayItem(keys, k), "AttributeName");
-        if (!is_defined_in(defs, name))
-            return ddb__undefined_key(m, name, defs, why);
-    }
-    return 0;
+    const char *undef = ddb__undefined_attr(keys, defs);
+    return undef ? ddb__undefined_key(m, undef, defs, why) : 0;
 }
 
 /* BillingMode and ProvisionedThroughput into meta; `is_update` keeps old values. */
