@@ -266,15 +266,21 @@ static int iterator_arg(ddbs_call_t *c, strm_iter_t *it)
     return 0;
 }
 
-#define SERVICE_ID "\"userIdentity\":{\"type\":\"Service\",\"principalId\":"
+/* How storage ends a TTL deletion's record: userIdentity is its last member. */
+#define SERVICE_TAIL                                                                               \
+    "\"userIdentity\":{\"type\":\"Service\",\"principalId\":\"dynamodb.amazonaws.com\"}}"
 
 /* A TTL deletion's record is stored with the Lambda event's lowercase
  * userIdentity members; the Streams API spells them Type and PrincipalId.
- * Same lengths, so the record text is fixed in place. */
+ * The member closes the record and has the same length either way, so only
+ * the record's tail is compared and fixed in place. */
 static void capitalize_identity(eng_buf_t *out, size_t from)
 {
-    char *p = memmem(out->ptr + from, out->len - from, SERVICE_ID, sizeof(SERVICE_ID) - 1);
-    if (!p)
+    const size_t n = sizeof(SERVICE_TAIL) - 1;
+    if (out->len - from < n)
+        return;
+    char *p = out->ptr + out->len - n;
+    if (memcmp(p, SERVICE_TAIL, n) != 0)
         return;
     p[sizeof("\"userIdentity\":{\"") - 1] = 'T';
     p[sizeof("\"userIdentity\":{\"type\":\"Service\",\"") - 1] = 'P';
