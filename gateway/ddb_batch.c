@@ -63,9 +63,10 @@ static int write_limits(ddb_call_t *c, const cJSON *items)
     return 0;
 }
 
-/* Add one PutRequest or DeleteRequest of `table` to `w`. */
+/* Add one PutRequest or DeleteRequest of table `t` (its index definitions
+ * in `ix_meta`, NULL for none) to `w`. */
 static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const ddb_schema_t *s,
-                     const cJSON *r, const char **why)
+                     const cJSON *ix_meta, const cJSON *r, const char **why)
 {
     const cJSON *put = eng_json_get(r, "PutRequest");
     const cJSON *del = eng_json_get(r, "DeleteRequest");
@@ -89,7 +90,7 @@ static int write_one(ddb_call_t *c, ddb_wreq_t *w, const store_table_t *t, const
             return err;
         eng_buf_reset(&c->th->why); /* An index key fault refuses the whole batch. */
         bool is_type;
-        if (ddb__index_check_item(t, item, &c->th->why, &is_type) < 0)
+        if (ddb__index_check_item(ix_meta, item, &c->th->why, &is_type) < 0)
             return *why = c->th->why.ptr, ENG_EINVAL;
         ddb__wreq_mark(w, off, true);
         sw->kind = STORE_W_PUT;
@@ -131,18 +132,20 @@ static int write_table(ddb_call_t *c, ddb_wreq_t *w, const cJSON *tj)
     ddb__icm_wanted(c, s, &is_icm); /* The value itself was checked up front. */
     size_t name_off = w->data.len, name_len = strlen(tj->string);
     eng_buf_append(&w->data, tj->string, name_len);
+    cJSON *ix_meta = ddb__index_meta(&t); /* Parsed once for all the table's puts. */
     const cJSON *r;
     cJSON_ArrayForEach(r, tj)
     {
-        if ((err = write_one(c, w, &t, s, r, &why)) < 0)
-            return reply_bad(c, why);
+        if ((err = write_one(c, w, &t, s, ix_meta, r, &why)) < 0)
+            break;
         ddb_woff_t *o = &w->offs[w->n_writes - 1];
         o->name_off = name_off;
         o->name_len = name_len;
         if (is_icm)
             ddb__icm_mark(w, s);
     }
-    return 0;
+    eng_json_delete(ix_meta);
+    return err < 0 ? reply_bad(c, why) : 0;
 }
 
 void ddb__op_batch_write(ddb_call_t *c)

@@ -887,18 +887,19 @@ static int item_fault(const cJSON *meta, const cJSON *it, bool is_update, eng_bu
     return index || e_index ? ENG_EINVAL : 0;
 }
 
-int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out, bool *is_type)
+cJSON *ddb__index_meta(const store_table_t *t)
 {
-    *is_type = false;
     /* Most tables have no index: the meta text says so without a parse. */
     if (!memmem(t->meta.ptr, t->meta.len, "SecondaryIndexes", 16))
-        return 0;
+        return NULL;
     cJSON *meta = NULL;
-    if (eng_json_parse(t->meta.ptr, t->meta.len, &meta) < 0)
-        return 0; /* The write itself then reports the corrupt meta. */
-    int err = item_fault(meta, item, false, out, is_type);
-    eng_json_delete(meta);
-    return err;
+    return eng_json_parse(t->meta.ptr, t->meta.len, &meta) == 0 ? meta : NULL;
+}
+
+int ddb__index_check_item(const cJSON *meta, const cJSON *item, eng_buf_t *out, bool *is_type)
+{
+    *is_type = false;
+    return meta ? item_fault(meta, item, false, out, is_type) : 0;
 }
 
 int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, bool is_update,

@@ -433,12 +433,16 @@ void ddb__index_describe(store_reader_t *r, uint32_t tid, const cJSON *meta, con
  * read (it takes its own). */
 int ddb__index_mismatch(ddb_thread_t *th, const char *table, eng_slice_t item, bool is_update,
                         eng_buf_t *out, bool *is_type);
-/* Check a request item (DynamoDB JSON) against the indexes of table `t`
- * before it is queued. Returns 0, or ENG_EINVAL with DynamoDB's message
- * appended to `out` for an index key attribute of the wrong type (*is_type)
- * or an empty S or B value. `t` is borrowed from the caller's open read.
- * Loop thread. */
-int ddb__index_check_item(const store_table_t *t, const cJSON *item, eng_buf_t *out, bool *is_type);
+/* Table `t`'s meta parsed, when it declares secondary indexes (for
+ * ddb__index_check_item); NULL when it has none or does not parse (the write
+ * itself then reports it). Caller owns the result (eng_json_delete). `t` is
+ * borrowed from the caller's open read. Loop thread. */
+cJSON *ddb__index_meta(const store_table_t *t);
+/* Check a request item (DynamoDB JSON) against the indexes of `meta` (from
+ * ddb__index_meta; NULL: no indexes) before it is queued. Returns 0, or
+ * ENG_EINVAL with DynamoDB's message appended to `out` for an index key
+ * attribute of the wrong type (*is_type) or an empty S or B value. Pure. */
+int ddb__index_check_item(const cJSON *meta, const cJSON *item, eng_buf_t *out, bool *is_type);
 /* CreateTable's Tags: validate the request's list and store it in `meta`.
  * Returns 0 (also when there are none) or ENG_EINVAL with *why (borrowed
  * from th->why or static). Loop thread. */

@@ -194,7 +194,10 @@ static int check_put_index(ddb_call_t *c, const store_table_t *t, const cJSON *i
 {
     eng_buf_reset(&c->th->why);
     bool is_type;
-    if (ddb__index_check_item(t, item, &c->th->why, &is_type) == 0)
+    cJSON *meta = ddb__index_meta(t);
+    const int err = ddb__index_check_item(meta, item, &c->th->why, &is_type);
+    eng_json_delete(meta);
+    if (err == 0)
         return 0;
     /* DynamoDB cancels over a type mismatch, and refuses an empty key outright. */
     return is_type ? ACT_CANCEL : bad(c, c->th->why.ptr);
