@@ -88,7 +88,7 @@ def dynalite_missing():
 
 
 def start_eddy_nosync(ctx):
-    srv = ctx.procs.start_eddy(args=("--durability", "none"))
+    srv = ctx.procs.start_eddy(args=("--threads", "1", "--durability", "none"))
     srv.kind = "eddy-nosync"  # Its seed rate is reported apart from eddy's.
     return srv
 
@@ -307,7 +307,7 @@ def run_redis(ctx):
                      fmt(median([r[1] for r in runs])), fmt(median([r[2] for r in runs])),
                      " / ".join(fmt(r[0]) for r in runs)])
     put = ctx.results.get("putitem")
-    eddy_put = next((r for r in put.rows if r[0] == "eddy"), None) if put else None
+    eddy_put = next((r for r in put.rows if r[0] == EDDY), None) if put else None
     if eddy_put and eddy_put[1][:1].isdigit():
         res.notes.append(f"eddy durable PutItem in this run: {eddy_put[1]} req/s (64 connections).")
     res.notes.append(f"`redis-benchmark -t set -c 50 -n {n} -r 1000000 -d 64`, "
@@ -402,22 +402,36 @@ def ddb_arms(op, labels, table, keyspace, nreq, conns_=64, per_request=1):
             for label, server in labels]
 
 
-THREE = [("eddy", "eddy"), ("nginx (ceiling)", "nginx"), ("dynalite", "dynalite")]
+# nginx runs one worker and dynalite one node process, so the checked eddy
+# arm runs one I/O loop (its writer thread aside). eddy's default, one loop
+# per core, is measured beside it as context: on this 2-core machine its two
+# loops share the cores with wrk.
+EDDY = "eddy, 1 I/O loop"
+DEFAULT = ("eddy, default loops (1 per core)", "eddy")
+THREE = [(EDDY, "eddy-1loop"), ("nginx (ceiling)", "nginx"), ("dynalite", "dynalite")]
+SERVERS = ("eddy-1loop", "eddy", "nginx", "dynalite")
 
 
-NOSYNC = ("eddy --durability none", "eddy-nosync")
+NOSYNC = ("eddy --durability none (1 I/O loop)", "eddy-nosync")
+
+
+def seeds(fn, kinds=("eddy-1loop", "eddy", "dynalite")):
+    """The same seeding for every DynamoDB server of a workload."""
+    return {kind: fn for kind in kinds}
 
 
 def dynalite_checks(ctx, med):
     """The completeness issue's target: >= 10x dynalite; the ceiling is context
     (nginx answers an empty 200, so for Query it is a ceiling on requests, not
     on the 5 KB answers), and so is eddy without fsync where it was measured."""
-    checks = [ratio("eddy ÷ dynalite (req/s)", med, "eddy", "dynalite", "rps", ">=", 10),
-              ratio("eddy ÷ ceiling (req/s)", med, "eddy", "nginx (ceiling)", "rps", "info", 0)]
+    checks = [ratio("eddy ÷ dynalite (req/s)", med, EDDY, "dynalite", "rps", ">=", 10),
+              ratio("eddy ÷ ceiling (req/s)", med, EDDY, "nginx (ceiling)", "rps", "info", 0),
+              ratio("eddy default loops ÷ dynalite (req/s)", med, DEFAULT[0], "dynalite", "rps",
+                    "info", 0)]
     if NOSYNC[0] in med:
         checks += [ratio("eddy --durability none ÷ dynalite (req/s)", med, NOSYNC[0], "dynalite",
                          "rps", "info", 0),
-                   ratio("eddy (full) ÷ eddy --durability none (req/s)", med, "eddy", NOSYNC[0],
+                   ratio("eddy (full) ÷ eddy --durability none (req/s)", med, EDDY, NOSYNC[0],
                          "rps", "info", 0)]
     return checks
 
@@ -425,7 +439,8 @@ def dynalite_checks(ctx, med):
 def write_arms(op):
     """A write workload's arms: eddy (default durability), the ceiling,
     dynalite, then eddy without fsync as context."""
-    return lambda ctx: ddb_arms(op, [*THREE, NOSYNC], "bench", ctx.size(100_000, 10_000), 0)
+    return lambda ctx: ddb_arms(op, [*THREE, DEFAULT, NOSYNC], "bench",
+                                ctx.size(100_000, 10_000), 0)
 
 WORKLOADS = {
     "health": Workload(
@@ -448,29 +463,34 @@ WORKLOADS = {
                   "nginx", "p99_us", "info", 0)]),
     "getitem": Workload(
         "getitem", "GetItem on random keys of a seeded table, eddy vs ceiling vs dynalite",
-        ("eddy", "nginx", "dynalite"),
-        arms=lambda ctx: ddb_arms("get", THREE, "bench", ctx.size(100_000, 10_000), 10_000),
-        seed={"eddy": seed_table("bench", 100_000, 10_000),
-              "dynalite": seed_table("bench", 100_000, 10_000)},
+        SERVERS,
+        arms=lambda ctx: ddb_arms("get", [*THREE, DEFAULT], "bench", ctx.size(100_000, 10_000),
+                                  10_000),
+        seed=seeds(seed_table("bench", 100_000, 10_000)),
         checks=lambda ctx, med: [
-            ratio("eddy ÷ ceiling (req/s)", med, "eddy", "nginx (ceiling)", "rps", ">=", 0.70),
-            ratio("eddy ÷ dynalite (req/s)", med, "eddy", "dynalite", "rps", ">=", 8)]),
+            ratio("eddy ÷ ceiling (req/s)", med, EDDY, "nginx (ceiling)", "rps", ">=", 0.70),
+            ratio("eddy ÷ dynalite (req/s)", med, EDDY, "dynalite", "rps", ">=", 8),
+            ratio("eddy default loops ÷ ceiling (req/s)", med, DEFAULT[0], "nginx (ceiling)",
+                  "rps", "info", 0)]),
     "putitem": Workload(
         "putitem", "durable PutItem on keys drawn from 1,000,000, eddy vs ceiling vs dynalite",
-        ("eddy", "nginx", "dynalite"),
-        arms=lambda ctx: ddb_arms("put", THREE, "bench", 1_000_000, 0),
-        seed={"eddy": seed_table("bench", 0, 0), "dynalite": seed_table("bench", 0, 0)},
+        SERVERS,
+        arms=lambda ctx: ddb_arms("put", [*THREE, DEFAULT], "bench", 1_000_000, 0),
+        seed=seeds(seed_table("bench", 0, 0)),
         checks=lambda ctx, med: [
-            ratio("eddy ÷ ceiling (req/s)", med, "eddy", "nginx (ceiling)", "rps", ">=", 0.45),
-            ratio("eddy ÷ dynalite (req/s)", med, "eddy", "dynalite", "rps", ">=", 6)]),
+            ratio("eddy ÷ ceiling (req/s)", med, EDDY, "nginx (ceiling)", "rps", ">=", 0.45),
+            ratio("eddy ÷ dynalite (req/s)", med, EDDY, "dynalite", "rps", ">=", 6),
+            ratio("eddy default loops ÷ ceiling (req/s)", med, DEFAULT[0], "nginx (ceiling)",
+                  "rps", "info", 0)]),
     "batchwrite": Workload(
         "batchwrite", "BatchWriteItem bulk load of new items, 25 per request, items/s",
-        ("eddy", "nginx", "dynalite"),
-        arms=lambda ctx: ddb_arms("load", THREE, "bench", 0, 0, per_request=25),
-        seed={"eddy": seed_table("bench", 0, 0), "dynalite": seed_table("bench", 0, 0)},
+        SERVERS,
+        arms=lambda ctx: ddb_arms("load", [*THREE, DEFAULT], "bench", 0, 0, per_request=25),
+        seed=seeds(seed_table("bench", 0, 0)),
         checks=lambda ctx, med: [
-            absolute("eddy items/s (durable)", med, "eddy", "items", ">=", 200_000),
-            ratio("eddy ÷ dynalite (items/s)", med, "eddy", "dynalite", "items", "info", 0)]),
+            absolute("eddy items/s (durable)", med, EDDY, "items", ">=", 200_000),
+            ratio("eddy ÷ dynalite (items/s)", med, EDDY, "dynalite", "items", "info", 0),
+            absolute("eddy default loops items/s (durable)", med, DEFAULT[0], "items", "info", 0)]),
     "getitem-1m": Workload(
         "getitem-1m", "GetItem p99 on a 1,000,000-item table vs a 1,000-item table (eddy)",
         ("eddy",), arms=big_table_arms, seed={"eddy": seed_both},
@@ -487,26 +507,21 @@ WORKLOADS = {
     # DynamoDB completeness (h15): Query, conditional UpdateItem, transactions.
     "query50": Workload(
         "query50", "Query returning 50 items (pk = :p, Limit 50) on random partitions of 50",
-        ("eddy", "nginx", "dynalite"),
-        arms=lambda ctx: ddb_arms("query", THREE, "q50", ctx.size(2_000, 200), 10_000),
-        seed={"eddy": seed_partitions("q50", 2_000, 200),
-              "dynalite": seed_partitions("q50", 2_000, 200)},
+        SERVERS,
+        arms=lambda ctx: ddb_arms("query", [*THREE, DEFAULT], "q50", ctx.size(2_000, 200), 10_000),
+        seed=seeds(seed_partitions("q50", 2_000, 200)),
         verify=verify_items(50), checks=dynalite_checks),
     "update-cond": Workload(
         "update-cond", "UpdateItem SET v = :v, n = n + :one if attribute_exists(pk), random keys",
-        ("eddy", "nginx", "dynalite", "eddy-nosync"),
+        (*SERVERS, "eddy-nosync"),
         arms=write_arms("update"),
-        seed={"eddy": seed_table("bench", 100_000, 10_000),
-              "dynalite": seed_table("bench", 100_000, 10_000),
-              "eddy-nosync": seed_table("bench", 100_000, 10_000)},
+        seed=seeds(seed_table("bench", 100_000, 10_000), (*SERVERS[:2], "dynalite", "eddy-nosync")),
         verify=verify_ok, checks=dynalite_checks),
     "transact4": Workload(
         "transact4", "TransactWriteItems of 4 actions (Put, Put, conditional Update, "
-        "ConditionCheck) on 4 distinct keys", ("eddy", "nginx", "dynalite", "eddy-nosync"),
+        "ConditionCheck) on 4 distinct keys", (*SERVERS, "eddy-nosync"),
         arms=write_arms("transact"),
-        seed={"eddy": seed_table("bench", 100_000, 10_000),
-              "dynalite": seed_table("bench", 100_000, 10_000),
-              "eddy-nosync": seed_table("bench", 100_000, 10_000)},
+        seed=seeds(seed_table("bench", 100_000, 10_000), (*SERVERS[:2], "dynalite", "eddy-nosync")),
         verify=verify_ok, checks=dynalite_checks),
     "redis-set": Workload(
         "redis-set", "redis-server SET with appendfsync always: the durable key-value anchor",
