@@ -11,7 +11,6 @@
 #include "engine/err.h"
 #include "engine/log.h"
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,12 +218,28 @@ static const err_entry_t ERRS[] = {
                           400},
 };
 
+/* "EDDY" + the thread as 2 decimal digits + the request count as 16 upper-case
+ * hex digits + a fixed tail: DynamoDB's 52-character shape is not needed, only
+ * uniqueness. Written by hand: snprintf was 1.5% of a GetItem's CPU. */
+static size_t request_id(char out[static 40], unsigned thread, uint64_t count)
+{
+    static const char head[] = "EDDY", tail[] = "AEMVJF66Q9ASUAAJG";
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = sizeof(head) - 1;
+    memcpy(out, head, n);
+    out[n++] = (char)('0' + thread / 10u);
+    out[n++] = (char)('0' + thread % 10u);
+    for (int shift = 60; shift >= 0; shift -= 4)
+        out[n++] = hex[(count >> shift) & 0xFu];
+    memcpy(out + n, tail, sizeof(tail) - 1);
+    return n + sizeof(tail) - 1;
+}
+
 static void respond(ddb_thread_t *th, gw_req_t *req, int status, eng_slice_t body)
 {
     char id[40];
-    int n = snprintf(id, sizeof(id), "EDDY%02u%016" PRIX64 "AEMVJF66Q9ASUAAJG", th->index % 100u,
-                     ++th->n_requests);
-    gw_header_t h[] = {{.name = "x-amzn-RequestId", .value = eng_slice(id, (size_t)n)}};
+    size_t n = request_id(id, th->index % 100u, ++th->n_requests);
+    gw_header_t h[] = {{.name = "x-amzn-RequestId", .value = eng_slice(id, n)}};
     gw_respond(req, status, CONTENT_TYPE, body, h, ENG_ARRAY_LEN(h));
 }
 
