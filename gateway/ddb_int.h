@@ -252,6 +252,7 @@ typedef struct ddb_wcap {
     cJSON *meta;         /* The table's meta when it has indexes; owned. */
     const char *pk, *sk; /* The table's key attributes; borrowed from meta. */
     double table_units;  /* Sum of the table shares given to ddb__wcap_add. */
+    bool is_txn;         /* A transaction's: each figure is also WriteCapacityUnits. */
     size_t n;            /* Indexes in ix. */
     ddb_wcap_ix_t ix[DDB_WCAP_INDEXES];
 } ddb_wcap_t;
@@ -268,8 +269,8 @@ int ddb__wcap_open(ddb_thread_t *th, const char *table, ddb_wcap_t *cap);
  * both borrowed for the call). Loop thread. */
 void ddb__wcap_add(ddb_wcap_t *cap, eng_slice_t old, eng_slice_t nw, double table_units);
 /* Append the ConsumedCapacity object of the writes counted: the total, and
- * for INDEXES (rcc 2) the Table share and the indexes that were charged.
- * Loop thread. */
+ * for INDEXES (rcc 2) the Table share and the indexes that were charged;
+ * with cap->is_txn every figure also as WriteCapacityUnits. Loop thread. */
 void ddb__wcap_obj(const ddb_wcap_t *cap, int rcc, eng_slice_t table, eng_buf_t *out);
 /* Release what ddb__wcap_open took (*cap may be reopened after). Loop thread. */
 void ddb__wcap_close(ddb_wcap_t *cap);

@@ -41,9 +41,10 @@ static int bad(ddb_call_t *c, const char *why)
     return ENG_EINVAL;
 }
 
-/* A transaction's capacity per table. DynamoDB bills 2 units per item
- * (rounded up to whole 1 KB written or 4 KB read) and, on transactions
- * only, also reports them as Read- or WriteCapacityUnits. */
+/* A read transaction's (or a replay's) capacity per table. DynamoDB bills 2
+ * units per item (rounded up to whole 4 KB read) and, on transactions only,
+ * also reports them as ReadCapacityUnits. Writes go through ddb_wcap.c, which
+ * adds their indexes. */
 typedef struct txn_cap {
     eng_slice_t name[TXN_MAX];
     double units[TXN_MAX];
@@ -596,31 +597,69 @@ static void reason(ddb_wreq_t *w, size_t i, int err, const char *why, eng_buf_t 
     eng_buf_printf(names, "%s%s", names->len ? ", " : "", code);
 }
 
-/* Each action is billed by the larger of its item before and after. */
+/* The table name action i was given. */
+static eng_slice_t action_table(const ddb_wreq_t *w, size_t i)
+{
+    return eng_slice(w->data.ptr + w->offs[i].name_off, w->offs[i].name_len);
+}
+
+/* Action i's item before and after its committed write (len 0: absent; a
+ * ConditionCheck's are the same text); returns the size it is billed by,
+ * the larger of the two. */
+static size_t action_images(const ddb_wreq_t *w, size_t i, eng_slice_t *old, eng_slice_t *nw)
+{
+    const store_write_t *sw = &w->writes[i];
+    const store_update_t *u = w->offs[i].upd;
+    *old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len)
+                       : (u ? store_update_old(u) : (eng_slice_t){0});
+    /* After the commit a Put or Update write holds its final item. */
+    *nw = sw->kind == STORE_W_PUT ? sw->item : (eng_slice_t){0};
+    size_t bytes = sw->kind == STORE_W_PUT ? sw->item_size : 0;
+    size_t old_size = old->len ? ddb__item_size(w->th, *old) : 0;
+    return old_size > bytes ? old_size : bytes;
+}
+
+/* The ConsumedCapacity entry of the table of action `first` (its first
+ * action), from its actions among the first n: the table is charged 2 units
+ * per action, per 1 KB of the larger item; each index what the same write
+ * costs outside a transaction (ddb_wcap.c), so a ConditionCheck, which
+ * leaves its item as it was, charges none. */
+static void table_capacity(const ddb_wreq_t *w, size_t first, size_t n, eng_buf_t *out)
+{
+    const eng_slice_t name = action_table(w, first);
+    char table[DDB_NAME_MAX + 1];
+    snprintf(table, sizeof(table), "%.*s", (int)name.len, name.ptr);
+    ddb_wcap_t cap;
+    ddb__wcap_open(w->th, table, &cap); /* On failure: table units alone. */
+    cap.is_txn = true;
+    for (size_t i = first; i < n; i++) {
+        if (!eng_slice_eq(action_table(w, i), name))
+            continue;
+        eng_slice_t old, nw;
+        const size_t bytes = action_images(w, i, &old, &nw);
+        ddb__wcap_add(&cap, old, nw, 2 * ddb__wcap_units(bytes));
+    }
+    ddb__sep(out);
+    ddb__wcap_obj(&cap, w->rcc, name, out);
+    ddb__wcap_close(&cap);
+}
+
+/* ConsumedCapacity: one entry per table, in the order tables first appear. */
 static void write_capacity(const ddb_wreq_t *w, eng_buf_t *out)
 {
     if (w->rcc <= 0)
         return;
-    txn_cap_t cap = {.n = 0};
     size_t n = (size_t)w->units; /* Actions; a token record may follow them. */
+    ddb__sep(out);
+    eng_buf_append_str(out, "\"ConsumedCapacity\":[");
     for (size_t i = 0; i < n; i++) {
-        const store_write_t *sw = &w->writes[i];
-        const store_update_t *u = w->offs[i].upd;
-        size_t bytes = sw->kind == STORE_W_PUT ? sw->item_size : 0; /* 0 unless a Put. */
-        eng_slice_t old = sw->had_old ? eng_slice(sw->old.ptr, sw->old.len)
-                                      : (u ? store_update_old(u) : (eng_slice_t){0});
-        if (old.len) {
-            size_t b = ddb__item_size(w->th, old);
-            bytes = b > bytes ? b : bytes;
-        }
-        if (u && store_update_new(u).len) {
-            size_t b = ddb__item_size(w->th, store_update_new(u));
-            bytes = b > bytes ? b : bytes;
-        }
-        const ddb_woff_t *o = &w->offs[i];
-        cap_add(&cap, eng_slice(w->data.ptr + o->name_off, o->name_len), bytes, 1024.0);
+        size_t j = 0;
+        while (j < i && !eng_slice_eq(action_table(w, j), action_table(w, i)))
+            j++;
+        if (j == i) /* The first action on its table. */
+            table_capacity(w, i, n, out);
     }
-    cap_append(out, w->rcc, &cap, "Write");
+    eng_buf_append_char(out, ']');
 }
 
 static void on_write_done(ddb_wreq_t *w)

@@ -6,7 +6,8 @@
  * attribute changed, and nothing for a sparse item or an unchanged view.
  * Works after the commit from the old and new item texts the reply already
  * holds, so it never touches the write path; requests that do not ask for
- * capacity never reach it. */
+ * capacity never reach it. A transaction doubles only its table share: an
+ * index costs what the same write costs outside one. */
 #include "gateway/ddb_int.h"
 
 #include "engine/err.h"
@@ -161,6 +162,14 @@ out:
     eng_json_delete(n);
 }
 
+/* "CapacityUnits":u, and for a transaction the same as WriteCapacityUnits. */
+static void append_units(const ddb_wcap_t *cap, double u, eng_buf_t *out)
+{
+    eng_buf_printf(out, "\"CapacityUnits\":%.1f", u);
+    if (cap->is_txn)
+        eng_buf_printf(out, ",\"WriteCapacityUnits\":%.1f", u);
+}
+
 /* ,"GlobalSecondaryIndexes":{name:{"CapacityUnits":u},..} (or Local) for
  * the indexes of that kind that were charged; nothing when none was. */
 static void append_arm(const ddb_wcap_t *cap, bool is_gsi, eng_buf_t *out)
@@ -175,7 +184,9 @@ static void append_arm(const ddb_wcap_t *cap, bool is_gsi, eng_buf_t *out)
                                          : ",\"LocalSecondaryIndexes\":{");
         is_open = true;
         eng_json_append_string(out, ix->name, strlen(ix->name));
-        eng_buf_printf(out, ":{\"CapacityUnits\":%.1f}", ix->units);
+        eng_buf_append_str(out, ":{");
+        append_units(cap, ix->units, out);
+        eng_buf_append_char(out, '}');
     }
     if (is_open)
         eng_buf_append_char(out, '}');
@@ -188,9 +199,12 @@ void ddb__wcap_obj(const ddb_wcap_t *cap, int rcc, eng_slice_t table, eng_buf_t 
         total += cap->ix[i].units;
     eng_buf_append_str(out, "{\"TableName\":");
     eng_json_append_string(out, table.ptr, table.len);
-    eng_buf_printf(out, ",\"CapacityUnits\":%.1f", total);
+    eng_buf_append_char(out, ',');
+    append_units(cap, total, out);
     if (rcc == 2) {
-        eng_buf_printf(out, ",\"Table\":{\"CapacityUnits\":%.1f}", cap->table_units);
+        eng_buf_append_str(out, ",\"Table\":{");
+        append_units(cap, cap->table_units, out);
+        eng_buf_append_char(out, '}');
         append_arm(cap, true, out);
         append_arm(cap, false, out);
     }
