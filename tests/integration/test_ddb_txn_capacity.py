@@ -80,3 +80,138 @@ def test_a_bad_return_consumed_capacity_is_refused(ddb):
             {"Get": {"TableName": "one", "Key": {"pk": {"S": "a"}}}}],
             ReturnConsumedCapacity="SOME")
     assert ei.value.response["Error"]["Code"] == "ValidationException"
+
+
+# ---- Indexed tables. A transaction doubles its table share only: each index
+# is charged what the same write costs outside a transaction (ddb_wcap.c: a
+# put into the index, a delete from it, both when its key moves, one rewrite
+# when a stored attribute changed, nothing otherwise), and under INDEXES
+# every arm also carries WriteCapacityUnits.
+
+def w(u):
+    return {"CapacityUnits": u, "WriteCapacityUnits": u}
+
+
+@pytest.fixture
+def ix(ddb):
+    """Table idx (pk, sk) with GSI g-all (gk, ALL), GSI g-keys (gk, KEYS_ONLY)
+    and LSI l-all (pk, lk, ALL); tables one and two come from `ddb`."""
+    s = {"AttributeType": "S"}
+    ddb.create_table(
+        TableName="idx", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[dict(s, AttributeName=a) for a in ("pk", "sk", "gk", "lk")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "g-all", "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "ALL"}},
+            {"IndexName": "g-keys", "KeySchema": [{"AttributeName": "gk", "KeyType": "HASH"}],
+             "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        LocalSecondaryIndexes=[
+            {"IndexName": "l-all", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                 {"AttributeName": "lk", "KeyType": "RANGE"}],
+             "Projection": {"ProjectionType": "ALL"}}])
+    return ddb
+
+
+def item(pk, **attrs):
+    return {"pk": {"S": pk}, "sk": {"S": "1"}, **{k: {"S": v} for k, v in attrs.items()}}
+
+
+def key(pk):
+    return {"pk": {"S": pk}, "sk": {"S": "1"}}
+
+
+def txw(ddb, *actions, rcc="INDEXES"):
+    return ddb.transact_write_items(TransactItems=list(actions),
+                                    ReturnConsumedCapacity=rcc)["ConsumedCapacity"]
+
+
+def update(pk, expr, **vals):
+    return {"Update": {"TableName": "idx", "Key": key(pk), "UpdateExpression": expr,
+                       "ExpressionAttributeValues": {k: {"S": v} for k, v in vals.items()}}}
+
+
+def test_a_put_charges_every_index_it_enters_once_and_the_table_twice(ix):
+    put = {"Put": {"TableName": "idx", "Item": item("a", gk="g1", lk="L1")}}
+    assert txw(ix, put) == [{
+        "TableName": "idx", **w(5.0), "Table": w(2.0),
+        "GlobalSecondaryIndexes": {"g-all": w(1.0), "g-keys": w(1.0)},
+        "LocalSecondaryIndexes": {"l-all": w(1.0)}}]
+    put2 = {"Put": {"TableName": "idx", "Item": item("b", gk="g1", lk="L1")}}
+    assert txw(ix, put2, rcc="TOTAL") == [{"TableName": "idx", **w(5.0)}]
+
+
+def test_a_sparse_item_charges_no_index(ix):
+    put = {"Put": {"TableName": "idx", "Item": item("s", v="x")}}
+    assert txw(ix, put) == [{"TableName": "idx", **w(2.0), "Table": w(2.0)}]
+    # Entering only the GSIs: no LSI arm at all, not a zero one.
+    got = txw(ix, update("s", "SET gk = :g", **{":g": "g1"}))
+    assert got == [{"TableName": "idx", **w(4.0), "Table": w(2.0),
+                    "GlobalSecondaryIndexes": {"g-all": w(1.0), "g-keys": w(1.0)}}]
+
+
+def test_a_non_key_change_charges_all_projections_not_keys_only(ix):
+    ix.put_item(TableName="idx", Item=item("p", gk="g1", lk="L1", v="old"))
+    got = txw(ix, update("p", "SET v = :v", **{":v": "new"}))
+    assert got == [{"TableName": "idx", **w(4.0), "Table": w(2.0),
+                    "GlobalSecondaryIndexes": {"g-all": w(1.0)},
+                    "LocalSecondaryIndexes": {"l-all": w(1.0)}}]
+
+
+def test_moving_an_index_key_is_a_delete_and_a_put_sized_per_entry(ix):
+    big = "x" * 1500  # Over 1 KB where projected: 2 units per entry.
+    ix.put_item(TableName="idx", Item=item("m", gk="g1", lk="L1", v=big))
+    got = txw(ix, update("m", "SET gk = :g", **{":g": "g2"}))
+    # Table 2 x 2; g-all 2 + 2; g-keys (keys only) 1 + 1; l-all one rewrite, 2.
+    assert got == [{"TableName": "idx", **w(12.0), "Table": w(4.0),
+                    "GlobalSecondaryIndexes": {"g-all": w(4.0), "g-keys": w(2.0)},
+                    "LocalSecondaryIndexes": {"l-all": w(2.0)}}]
+    single = ix.update_item(TableName="idx", Key=key("m"), UpdateExpression="SET gk = :g",
+                            ExpressionAttributeValues={":g": {"S": "g1"}},
+                            ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    # Outside a transaction the indexes cost the same; only the table halves.
+    assert single["Table"] == {"CapacityUnits": 2.0}
+    assert single["GlobalSecondaryIndexes"] == {"g-all": {"CapacityUnits": 4.0},
+                                                "g-keys": {"CapacityUnits": 2.0}}
+
+
+def test_deletes_and_checks(ix):
+    ix.put_item(TableName="idx", Item=item("d", gk="g1", lk="L1"))
+    ix.put_item(TableName="idx", Item=item("c", gk="g1", lk="L1"))
+    got = txw(ix,
+              {"Delete": {"TableName": "idx", "Key": key("d")}},
+              {"Delete": {"TableName": "idx", "Key": key("absent")}},
+              {"ConditionCheck": {"TableName": "idx", "Key": key("c"),
+                                  "ConditionExpression": "attribute_exists(pk)"}})
+    # Table 3 x 2; only the delete of a present item leaves the indexes.
+    assert got == [{"TableName": "idx", **w(9.0), "Table": w(6.0),
+                    "GlobalSecondaryIndexes": {"g-all": w(1.0), "g-keys": w(1.0)},
+                    "LocalSecondaryIndexes": {"l-all": w(1.0)}}]
+    # Writing back what is stored changes no index.
+    same = {"Put": {"TableName": "idx", "Item": item("c", gk="g1", lk="L1")}}
+    assert txw(ix, same) == [{"TableName": "idx", **w(2.0), "Table": w(2.0)}]
+
+
+def test_each_table_reports_its_own_indexes(ix):
+    got = txw(ix,
+              {"Put": {"TableName": "one", "Item": {"pk": {"S": "t"}}}},
+              {"Put": {"TableName": "idx", "Item": item("t", gk="g1")}},
+              {"Put": {"TableName": "one", "Item": {"pk": {"S": "u"}}}})
+    assert got == [
+        {"TableName": "one", **w(4.0), "Table": w(4.0)},
+        {"TableName": "idx", **w(4.0), "Table": w(2.0),
+         "GlobalSecondaryIndexes": {"g-all": w(1.0), "g-keys": w(1.0)}}]
+
+
+def test_get_transactions_report_only_the_table_of_an_indexed_table(ix):
+    # Reads never touch an index: under INDEXES only the Table arm appears.
+    # (Already so before index charging; kept as a guard.)
+    ix.put_item(TableName="idx", Item=item("r", gk="g1", lk="L1"))
+    r = ix.transact_get_items(TransactItems=[
+        {"Get": {"TableName": "idx", "Key": key("r")}},
+        {"Get": {"TableName": "idx", "Key": key("nobody")}},
+    ], ReturnConsumedCapacity="INDEXES")
+    assert r["ConsumedCapacity"] == [{
+        "TableName": "idx", "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0,
+        "Table": {"CapacityUnits": 4.0, "ReadCapacityUnits": 4.0}}]
