@@ -215,3 +215,16 @@ def test_get_transactions_report_only_the_table_of_an_indexed_table(ix):
     assert r["ConsumedCapacity"] == [{
         "TableName": "idx", "CapacityUnits": 4.0, "ReadCapacityUnits": 4.0,
         "Table": {"CapacityUnits": 4.0, "ReadCapacityUnits": 4.0}}]
+
+
+def test_an_upsert_enters_each_index_once_and_a_shrink_bills_the_larger_entry(ix):
+    got = txw(ix, update("u", "SET gk = :g, lk = :l", **{":g": "g1", ":l": "L1"}))
+    assert got == [{"TableName": "idx", **w(5.0), "Table": w(2.0),
+                    "GlobalSecondaryIndexes": {"g-all": w(1.0), "g-keys": w(1.0)},
+                    "LocalSecondaryIndexes": {"l-all": w(1.0)}}]
+    ix.put_item(TableName="idx", Item=item("j", gk="g1", lk="L1", v="x" * 3000))
+    got = txw(ix, update("j", "SET v = :v", **{":v": "p"}))
+    # 3 KB before, small after: the table 2 x 3, each ALL index one rewrite of 3.
+    assert got == [{"TableName": "idx", **w(12.0), "Table": w(6.0),
+                    "GlobalSecondaryIndexes": {"g-all": w(3.0)},
+                    "LocalSecondaryIndexes": {"l-all": w(3.0)}}]
