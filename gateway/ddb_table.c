@@ -965,10 +965,24 @@ static int update_billing(ddb_call_t *c, cJSON *meta, const char **why)
     return 0;
 }
 
+/* UpdateTable's AttributeDefinitions get CreateTable's member checks: the
+ * index code merges them into the stored meta, where a definition without
+ * a valid type would break the schema of every later write. */
+static int check_update_defs(ddb_call_t *c, const char **why)
+{
+    cJSON *defs = cJSON_CreateArray();
+    int n = 0;
+    eng_buf_reset(&c->th->why);
+    int err = copy_definitions(eng_json_get(c->body, "AttributeDefinitions"), defs, &n,
+                               &c->th->why, why);
+    eng_json_delete(defs);
+    return err;
+}
+
 static int update_meta(ddb_call_t *c, cJSON *meta, const char **why)
 {
     const cJSON *b = c->body;
-    if (check_all_name_lens(b, &c->th->why, why) < 0)
+    if (check_all_name_lens(b, &c->th->why, why) < 0 || check_update_defs(c, why) < 0)
         return ENG_EINVAL;
     if (!eng_json_get(b, "StreamSpecification") && !eng_json_get(b, "BillingMode") &&
         !eng_json_get(b, "ProvisionedThroughput") &&
