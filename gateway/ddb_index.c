@@ -353,8 +353,18 @@ static void prune_defs(cJSON *meta)
     eng_json_delete(used);
 }
 
-static int gsi_delete(ddb_thread_t *th, cJSON *meta, const char *name, const char **why)
+/* `pos` is the update's 1-based place in GlobalSecondaryIndexUpdates. */
+static int gsi_delete(ddb_thread_t *th, cJSON *meta, const char *name, int pos, const char **why)
 {
+    if (!name) { /* A member constraint: checked before the index is looked up. */
+        eng_buf_reset(&th->why);
+        eng_buf_printf(&th->why,
+                       "1 validation error detected: Value null at "
+                       "'globalSecondaryIndexUpdates.%d.member.delete.indexName' failed to "
+                       "satisfy constraint: Member must not be null",
+                       pos);
+        return *why = th->why.ptr, ENG_EINVAL;
+    }
     cJSON *arr = eng_json_get(meta, "GlobalSecondaryIndexes");
     for (int i = 0; i < cJSON_GetArraySize(arr); i++) {
         const char *n = eng_json_get_str(cJSON_GetArrayItem(arr, i), "IndexName");
@@ -364,7 +374,7 @@ static int gsi_delete(ddb_thread_t *th, cJSON *meta, const char *name, const cha
         }
     }
     eng_buf_reset(&th->why);
-    eng_buf_printf(&th->why, "Requested resource not found: Index: %s not found", name ? name : "");
+    eng_buf_printf(&th->why, "Requested resource not found: Index: %s not found", name);
     return *why = th->why.ptr, ENG_ENOTFOUND;
 }
 
@@ -406,10 +416,12 @@ static int check_request_defs(ddb_thread_t *th, const cJSON *body, const cJSON *
 int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not_found)
 {
     const cJSON *u;
+    int pos = 0;
     *is_not_found = false;
     merge_defs(c->body, meta);
     cJSON_ArrayForEach(u, eng_json_get(c->body, "GlobalSecondaryIndexUpdates"))
     {
+        pos++;
         const cJSON *create = eng_json_get(u, "Create"), *del = eng_json_get(u, "Delete");
         int err = 0;
         if (create) {
@@ -417,7 +429,7 @@ int ddb__index_update(ddb_call_t *c, cJSON *meta, const char **why, bool *is_not
             if (err == 0)
                 err = gsi_create(c->th, meta, create, why);
         } else if (del)
-            err = gsi_delete(c->th, meta, eng_json_get_str(del, "IndexName"), why);
+            err = gsi_delete(c->th, meta, eng_json_get_str(del, "IndexName"), pos, why);
         else if (!eng_json_get(u, "Update"))
             err = (*why = "One or more parameter values were invalid: One of "
                           "GlobalSecondaryIndexUpdate.Update, "

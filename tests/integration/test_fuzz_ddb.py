@@ -44,3 +44,14 @@ def test_update_table_definition_with_bad_type_is_refused(eddy):
                             "'attributeDefinitions.1.member.attributeType' failed to satisfy "
                             "constraint: Member must satisfy enum value set: [B, N, S]")
 
+
+def test_update_table_delete_without_index_name_is_refused(eddy):
+    """A GSI Delete without IndexName used to pass NULL to strcmp."""
+    index_table(eddy)
+    status, j = call(eddy, "UpdateTable", {
+        "TableName": "fz_index", "GlobalSecondaryIndexUpdates": [{"Delete": {}}]})
+    assert status == 400, j
+    assert j["message"] == ("1 validation error detected: Value null at "
+                            "'globalSecondaryIndexUpdates.1.member.delete.indexName' failed to "
+                            "satisfy constraint: Member must not be null")
+    assert ok(eddy, "DescribeTable", {"TableName": "fz_index"})["Table"]["TableName"] == "fz_index"
