@@ -973,8 +973,8 @@ static int check_update_defs(ddb_call_t *c, const char **why)
     cJSON *defs = cJSON_CreateArray();
     int n = 0;
     eng_buf_reset(&c->th->why);
-    int err = copy_definitions(eng_json_get(c->body, "AttributeDefinitions"), defs, &n,
-                               &c->th->why, why);
+    int err =
+        copy_definitions(eng_json_get(c->body, "AttributeDefinitions"), defs, &n, &c->th->why, why);
     eng_json_delete(defs);
     return err;
 }

@@ -15,12 +15,12 @@
  * so the handlers running on the I/O and writer threads count.
  *
  * Oracle beyond ASan/UBSan/LSan: every answer must be 200 or 400 with a JSON
- * object body (200 may be empty), and every 400 must carry a "__type"; a 5xx, a closed connection or
- * an unparsable answer aborts. Tables inputs can name: fz_hash (pk S, TTL on
- * "ttl"), fz_range (pk S, sk N), fz_index (pk S, sk S, GSI gsi on g/sk, LSI
- * lsi on pk/l) and fz_stream (pk S, NEW_AND_OLD_IMAGES stream). Every
- * RESET_EVERY inputs, once inputs created MAX_EXTRA tables, or after an input
- * deleted one, every table is deleted and the four recreated, so the catalog and the items stay small.
+ * object body (200 may be empty), and every 400 must carry a "__type"; a 5xx, a closed connection
+ * or an unparsable answer aborts. Tables inputs can name: fz_hash (pk S, TTL on "ttl"), fz_range
+ * (pk S, sk N), fz_index (pk S, sk S, GSI gsi on g/sk, LSI lsi on pk/l) and fz_stream (pk S,
+ * NEW_AND_OLD_IMAGES stream). Every RESET_EVERY inputs, once inputs created MAX_EXTRA tables, or
+ * after an input deleted one, every table is deleted and the four recreated, so the catalog and the
+ * items stay small.
  *
  * libFuzzer's entry points take no context, so the one fz_t lives behind a
  * file-scope pointer; an atexit handler stops the server, closes the store
@@ -49,12 +49,29 @@
 #define MAX_EXTRA 8u      /* Tables inputs may create before a reset. */
 
 static const char *const OPS[] = {
-    "BatchGetItem",       "BatchWriteItem",     "CreateTable",      "DeleteItem",
-    "DeleteTable",        "DescribeEndpoints",  "DescribeLimits",   "DescribeTable",
-    "DescribeTimeToLive", "GetItem",            "ListTables",       "ListTagsOfResource",
-    "PutItem",            "Query",              "Scan",             "TagResource",
-    "TransactGetItems",   "TransactWriteItems", "UntagResource",    "UpdateItem",
-    "UpdateTable",        "UpdateTimeToLive",   "NoSuchOperation",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "CreateTable",
+    "DeleteItem",
+    "DeleteTable",
+    "DescribeEndpoints",
+    "DescribeLimits",
+    "DescribeTable",
+    "DescribeTimeToLive",
+    "GetItem",
+    "ListTables",
+    "ListTagsOfResource",
+    "PutItem",
+    "Query",
+    "Scan",
+    "TagResource",
+    "TransactGetItems",
+    "TransactWriteItems",
+    "UntagResource",
+    "UpdateItem",
+    "UpdateTable",
+    "UpdateTimeToLive",
+    "NoSuchOperation",
 };
 #define N_OPS (sizeof(OPS) / sizeof(OPS[0]))
 
@@ -95,22 +112,22 @@ static const char TTL_ON[] = "{\"TableName\":\"fz_hash\",\"TimeToLiveSpecificati
                              "{\"Enabled\":true,\"AttributeName\":\"ttl\"}}";
 
 typedef struct fz {
-    char dir[64];        /* Temporary data directory; removed at teardown. */
-    store_t *store;      /* Owned; closed last. */
-    store_ttl_t *ttl;    /* Owned sweeper; stopped before store_close. */
-    gw_t *gw;            /* Owned server: one I/O thread on 127.0.0.1:port. */
-    gw_ddb_t *ddb;       /* Owned front door. */
-    int port;            /* The gateway's ephemeral port. */
-    int fd;              /* Keep-alive connection; -1 when closed. */
-    eng_buf_t req;       /* Request being sent; reused. */
-    eng_buf_t resp;      /* Answer head and body; reused. */
-    size_t head_len;     /* Bytes of resp up to and including the blank line. */
-    size_t body_len;     /* Content-Length of the answer. */
-    int status;          /* Status of the last answer. */
-    bool is_close;       /* The last answer said Connection: close. */
-    bool is_trace;       /* FUZZ_DDB_TRACE is set: print every answer to stderr. */
-    unsigned n_inputs;   /* Inputs since the last reset. */
-    unsigned n_created;  /* Tables inputs created since the last reset. */
+    char dir[64];       /* Temporary data directory; removed at teardown. */
+    store_t *store;     /* Owned; closed last. */
+    store_ttl_t *ttl;   /* Owned sweeper; stopped before store_close. */
+    gw_t *gw;           /* Owned server: one I/O thread on 127.0.0.1:port. */
+    gw_ddb_t *ddb;      /* Owned front door. */
+    int port;           /* The gateway's ephemeral port. */
+    int fd;             /* Keep-alive connection; -1 when closed. */
+    eng_buf_t req;      /* Request being sent; reused. */
+    eng_buf_t resp;     /* Answer head and body; reused. */
+    size_t head_len;    /* Bytes of resp up to and including the blank line. */
+    size_t body_len;    /* Content-Length of the answer. */
+    int status;         /* Status of the last answer. */
+    bool is_close;      /* The last answer said Connection: close. */
+    bool is_trace;      /* FUZZ_DDB_TRACE is set: print every answer to stderr. */
+    unsigned n_inputs;  /* Inputs since the last reset. */
+    unsigned n_created; /* Tables inputs created since the last reset. */
 } fz_t;
 
 static fz_t *g_fz; /* The only instance; see the header comment. */
@@ -253,8 +270,7 @@ static void drop_all(fz_t *fz)
 {
     call_str(fz, "ListTables", "{\"Limit\":100}");
     cJSON *root = NULL;
-    if (fz->status != 200 ||
-        eng_json_parse(fz->resp.ptr + fz->head_len, fz->body_len, &root) < 0)
+    if (fz->status != 200 || eng_json_parse(fz->resp.ptr + fz->head_len, fz->body_len, &root) < 0)
         die("ListTables failed during a reset");
     const cJSON *t;
     eng_buf_t name = {0}, b = {0};
