@@ -25,7 +25,8 @@
  * libFuzzer's entry points take no context, so the one fz_t lives behind a
  * file-scope pointer; an atexit handler stops the server, closes the store
  * and removes the directory, so LSan's exit check sees everything freed.
- * Crash paths (_Exit) skip it, which is fine: no per-input leak can hide.
+ * Crash paths (_Exit) skip it, which is fine: no per-input leak can hide;
+ * the directory is made under $TMPDIR, which tools/fuzz removes either way.
  * FUZZ_DDB_TRACE=1 prints each operation and its answer (to check seeds). */
 #include "engine/json.h"
 #include "engine/log.h"
@@ -112,7 +113,7 @@ static const char TTL_ON[] = "{\"TableName\":\"fz_hash\",\"TimeToLiveSpecificati
                              "{\"Enabled\":true,\"AttributeName\":\"ttl\"}}";
 
 typedef struct fz {
-    char dir[64];       /* Temporary data directory; removed at teardown. */
+    char dir[4096];     /* Temporary data directory; removed at teardown. */
     store_t *store;     /* Owned; closed last. */
     store_ttl_t *ttl;   /* Owned sweeper; stopped before store_close. */
     gw_t *gw;           /* Owned server: one I/O thread on 127.0.0.1:port. */
@@ -333,7 +334,8 @@ static void teardown(void)
 
 static void setup(fz_t *fz)
 {
-    snprintf(fz->dir, sizeof(fz->dir), "/tmp/fuzz_ddb.XXXXXX");
+    const char *tmp = getenv("TMPDIR"); /* tools/fuzz points it at a directory it removes. */
+    snprintf(fz->dir, sizeof(fz->dir), "%s/fuzz_ddb.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(fz->dir))
         die("cannot create the data directory");
     const store_config_t scfg = {
