@@ -359,7 +359,7 @@ int ddb__read(ddb_call_t *c)
     return err;
 }
 
-static int find_table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
+int ddb__table_find(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
 {
     int err = ddb__read(c);
     if (err < 0)
@@ -382,7 +382,7 @@ static int find_table(ddb_call_t *c, const char *name, store_table_t *t, const d
 
 int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s)
 {
-    int err = find_table(c, name, t, s);
+    int err = ddb__table_find(c, name, t, s);
     if (err < 0)
         ddb__reply_store_err(c->th, c->req, err);
     return err;

@@ -153,6 +153,9 @@ int ddb__read(ddb_call_t *c);
  * ENG_EIO after replying the matching error (ResourceNotFoundException...).
  * The table and schema are borrowed until the call's read ends. */
 int ddb__table(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s);
+/* ddb__table without the reply: for callers to whom a missing table is an
+ * answer, not an error. Same returns and lifetimes. */
+int ddb__table_find(ddb_call_t *c, const char *name, store_table_t *t, const ddb_schema_t **s);
 /* Parse KeySchema + AttributeDefinitions of a meta into `s`. Returns 0 or ENG_ECORRUPT. */
 static inline int ddb__schema_parse(eng_slice_t meta, ddb_schema_t *s)
 {

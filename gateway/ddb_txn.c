@@ -444,17 +444,36 @@ static size_t payload_bytes(const ddb_wreq_t *w)
     return total;
 }
 
+/* The size a replay bills action `a` by: its item as stored now. 0 when the
+ * item or its table is gone (a missing item is billed as a read too). */
+static size_t replay_size(ddb_call_t *c, const txn_act_t *a)
+{
+    store_table_t t;
+    const ddb_schema_t *s = NULL;
+    store_key_t key;
+    store_key_fault_t fault;
+    const char *why = NULL;
+    eng_slice_t text;
+    const char *table = ddb__name_of(a->action);
+    bool is_put = strcmp(a->kind->name, "Put") == 0;
+    if (!table || ddb__table_find(c, table, &t, &s) < 0 ||
+        ddb__key_build(c->th, s, eng_json_get(a->action, a->kind->member), !is_put, &key, NULL,
+                       &why, &fault) < 0 ||
+        store_item_get(c->th->reader, t.id, &key, &text) < 0)
+        return 0;
+    return ddb__item_size(c->th, text);
+}
+
 /* A repeated request under the same token: nothing is applied again, and
- * DynamoDB bills the answer as a transactional read of each item. */
-static void reply_replay(ddb_call_t *c, const cJSON *items, int rcc)
+ * DynamoDB bills the answer as a transactional read of each item, 2 units
+ * per 4 KB of the item it holds. */
+static void reply_replay(ddb_call_t *c, const txn_act_t *acts, int n, int rcc)
 {
     txn_cap_t cap = {.n = 0};
-    const cJSON *e;
-    cJSON_ArrayForEach(e, items)
-    {
-        const char *table = e->child ? ddb__name_of(e->child) : NULL;
+    for (int i = 0; i < n && rcc > 0; i++) {
+        const char *table = ddb__name_of(acts[i].action);
         if (table)
-            cap_add(&cap, eng_slice_cstr(table), 0, 4096.0);
+            cap_add(&cap, eng_slice_cstr(table), replay_size(c, &acts[i]), 4096.0);
     }
     eng_buf_t *out = &c->th->out;
     eng_buf_reset(out);
@@ -510,14 +529,14 @@ static int acts_add(ddb_call_t *c, ddb_wreq_t *w, txn_act_t *acts, int n)
 
 /* After every action was read: replay a known token, or build the write
  * (charged per `rcc`) and submit it. Replies on every path. */
-static void transact_write(ddb_call_t *c, const cJSON *items, txn_act_t *acts, int n, int rcc)
+static void transact_write(ddb_call_t *c, txn_act_t *acts, int n, int rcc)
 {
     const char *token = eng_json_get_str(c->body, "ClientRequestToken");
     uint64_t hash = param_hash(c->body);
     int seen = token ? token_check(c, token, hash) : 0;
     if (seen != 0) {
         if (seen > 0)
-            reply_replay(c, items, rcc);
+            reply_replay(c, acts, n, rcc);
         return;
     }
     ddb_wreq_t *w = ddb__wreq_get(c, on_write_done);
@@ -546,7 +565,7 @@ void ddb__op_transact_write(ddb_call_t *c)
     /* Each action is read (shape, expressions) once, here, for both passes. */
     txn_act_t *acts = eng_calloc((size_t)n, sizeof(*acts));
     if (acts_read(c, items, acts) == 0)
-        transact_write(c, items, acts, n, got.rcc);
+        transact_write(c, acts, n, got.rcc);
     acts_free(acts, n);
 }
 

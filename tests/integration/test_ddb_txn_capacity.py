@@ -62,6 +62,26 @@ def test_a_replay_under_the_same_token_is_billed_as_a_read(ddb):
         {"TableName": "one", "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}]
 
 
+def test_a_replay_is_billed_per_4_kb_of_each_item_it_names(ddb):
+    # DynamoDB recomputes a replay as a transactional read of each item, 2
+    # units per 4 KB: a 9 KB Put wrote 2 x 9 units and replays as 2 x 3;
+    # the Update of a 1.5 KB item wrote 2 x 2 and replays as 2 x 1.
+    ddb.put_item(TableName="two", Item={"pk": {"S": "u"}, "v": {"S": "y" * 1500}})
+    req = dict(TransactItems=[
+        {"Put": {"TableName": "one", "Item": {"pk": {"S": "big"}, "v": {"S": "x" * 9000}}}},
+        {"Update": {"TableName": "two", "Key": {"pk": {"S": "u"}}, "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "1"}}}},
+    ], ClientRequestToken="tok-size", ReturnConsumedCapacity="INDEXES")
+    first = by_table(ddb.transact_write_items(**req)["ConsumedCapacity"])
+    assert first["one"]["WriteCapacityUnits"] == 18.0
+    assert first["two"]["WriteCapacityUnits"] == 4.0
+    again = by_table(ddb.transact_write_items(**req)["ConsumedCapacity"])
+    assert again["one"] == {"TableName": "one", "CapacityUnits": 6.0, "ReadCapacityUnits": 6.0,
+                            "Table": {"CapacityUnits": 6.0, "ReadCapacityUnits": 6.0}}
+    assert again["two"] == {"TableName": "two", "CapacityUnits": 2.0, "ReadCapacityUnits": 2.0,
+                            "Table": {"CapacityUnits": 2.0, "ReadCapacityUnits": 2.0}}
+
+
 def test_get_units_two_per_item_missing_ones_too(ddb):
     ddb.put_item(TableName="one", Item={"pk": {"S": "here"}, "v": {"S": "x" * 5000}})
     r = ddb.transact_get_items(TransactItems=[
