@@ -1,26 +1,37 @@
 /* SPDX-License-Identifier: MIT
- * fuzz_ddb.c: libFuzzer target for the DynamoDB JSON 1.0 front door. Input:
- * the first byte modulo the number of entries in OPS picks the operation
- * (OPS[0] BatchGetItem ... OPS[21] UpdateTimeToLive, OPS[22] an unknown
- * name), the rest is the request body, sent as is.
+ * fuzz_ddb.c: libFuzzer target for the DynamoDB JSON 1.0 front door and the
+ * DynamoDB Streams one. Input: the first byte modulo the number of entries
+ * in OPS picks the operation (OPS[0] BatchGetItem ... OPS[21]
+ * UpdateTimeToLive, OPS[22] an unknown DynamoDB name, then the Streams ones:
+ * OPS[23] DescribeStream, [24] GetRecords, [25] GetShardIterator, [26]
+ * ListStreams, [27] an unknown Streams name; appended so the committed
+ * corpus keeps its meaning), the rest is the request body. Before it is sent
+ * the body's placeholders are replaced, at most MAX_MARKS of them:
+ *   @ARN@    the stream ARN of fz_stream, learned after each reset;
+ *   @SHARD@  the id of that stream's only shard, learned with it;
+ *   @IT@     the last ShardIterator or NextShardIterator an answer carried
+ *            (after a reset: a TRIM_HORIZON iterator of that stream).
+ * Iterators are signed with a key random per process, so inputs can only
+ * name a valid one through @IT@. Any other '@' is sent as is.
  *
  * Seam: the real server in-process. Start-up opens a real store (LMDB in a
  * temporary directory, durability none) with its TTL sweeper, binds a real
- * gateway on 127.0.0.1:0 with one I/O thread and the DynamoDB front door,
- * and every input is one HTTP POST over a blocking keep-alive loopback
- * socket. It costs a loopback round trip per input but needs no product
- * change, and it exercises exactly what a client reaches: llhttp, routing,
- * the handlers, the writer thread's group commit and the reply back on the
- * loop. libFuzzer's coverage counters and the sanitizers are process-wide,
- * so the handlers running on the I/O and writer threads count.
+ * gateway on 127.0.0.1:0 with one I/O thread and the DynamoDB and Streams
+ * front doors (wired as `eddy serve` does), and every input is one HTTP POST
+ * over a blocking keep-alive loopback socket. It costs a loopback round trip
+ * per input but needs no product change, and it exercises exactly what a
+ * client reaches: llhttp, routing, the handlers, the writer thread's group
+ * commit and the reply back on the loop. libFuzzer's coverage counters and
+ * the sanitizers are process-wide, so the handlers running on the I/O and
+ * writer threads count.
  *
  * Oracle beyond ASan/UBSan/LSan: every answer must be 200 or 400 with a JSON
  * object body (200 may be empty), and every 400 must carry a "__type"; a 5xx, a closed connection
  * or an unparsable answer aborts. Tables inputs can name: fz_hash (pk S, TTL on "ttl"), fz_range
  * (pk S, sk N), fz_index (pk S, sk S, GSI gsi on g/sk, LSI lsi on pk/l) and fz_stream (pk S,
  * NEW_AND_OLD_IMAGES stream). Every RESET_EVERY inputs, once inputs created MAX_EXTRA tables, or
- * after an input deleted one, every table is deleted and the four recreated, so the catalog and the
- * items stay small.
+ * after an input deleted one, every table is deleted and the four recreated (and the placeholders
+ * learned again), so the catalog and the items stay small.
  *
  * libFuzzer's entry points take no context, so the one fz_t lives behind a
  * file-scope pointer; an atexit handler stops the server, closes the store
@@ -48,31 +59,47 @@
 
 #define RESET_EVERY 2048u /* Inputs between two resets of every table. */
 #define MAX_EXTRA 8u      /* Tables inputs may create before a reset. */
+#define MAX_MARKS 16u     /* Placeholders replaced per input; later ones are sent as is. */
+#define MARK_CAP 1024u    /* Room for a placeholder's value; longer values are not learned. */
 
+/* The placeholders an input body may contain; see the header comment. */
+typedef enum mark { MARK_ARN, MARK_SHARD, MARK_IT, N_MARKS } mark_t;
+static const char *const MARKS[N_MARKS] = {
+    [MARK_ARN] = "@ARN@", [MARK_SHARD] = "@SHARD@", [MARK_IT] = "@IT@"};
+
+#define DDB "DynamoDB_20120810."         /* X-Amz-Target prefix of the DynamoDB API. */
+#define DDBS "DynamoDBStreams_20120810." /* And of the DynamoDB Streams API. */
+
+/* X-Amz-Target of each operation; append only (see the header comment). */
 static const char *const OPS[] = {
-    "BatchGetItem",
-    "BatchWriteItem",
-    "CreateTable",
-    "DeleteItem",
-    "DeleteTable",
-    "DescribeEndpoints",
-    "DescribeLimits",
-    "DescribeTable",
-    "DescribeTimeToLive",
-    "GetItem",
-    "ListTables",
-    "ListTagsOfResource",
-    "PutItem",
-    "Query",
-    "Scan",
-    "TagResource",
-    "TransactGetItems",
-    "TransactWriteItems",
-    "UntagResource",
-    "UpdateItem",
-    "UpdateTable",
-    "UpdateTimeToLive",
-    "NoSuchOperation",
+    DDB "BatchGetItem",
+    DDB "BatchWriteItem",
+    DDB "CreateTable",
+    DDB "DeleteItem",
+    DDB "DeleteTable",
+    DDB "DescribeEndpoints",
+    DDB "DescribeLimits",
+    DDB "DescribeTable",
+    DDB "DescribeTimeToLive",
+    DDB "GetItem",
+    DDB "ListTables",
+    DDB "ListTagsOfResource",
+    DDB "PutItem",
+    DDB "Query",
+    DDB "Scan",
+    DDB "TagResource",
+    DDB "TransactGetItems",
+    DDB "TransactWriteItems",
+    DDB "UntagResource",
+    DDB "UpdateItem",
+    DDB "UpdateTable",
+    DDB "UpdateTimeToLive",
+    DDB "NoSuchOperation",
+    DDBS "DescribeStream",
+    DDBS "GetRecords",
+    DDBS "GetShardIterator",
+    DDBS "ListStreams",
+    DDBS "NoSuchOperation",
 };
 #define N_OPS (sizeof(OPS) / sizeof(OPS[0]))
 
@@ -113,22 +140,25 @@ static const char TTL_ON[] = "{\"TableName\":\"fz_hash\",\"TimeToLiveSpecificati
                              "{\"Enabled\":true,\"AttributeName\":\"ttl\"}}";
 
 typedef struct fz {
-    char dir[4096];     /* Temporary data directory; removed at teardown. */
-    store_t *store;     /* Owned; closed last. */
-    store_ttl_t *ttl;   /* Owned sweeper; stopped before store_close. */
-    gw_t *gw;           /* Owned server: one I/O thread on 127.0.0.1:port. */
-    gw_ddb_t *ddb;      /* Owned front door. */
-    int port;           /* The gateway's ephemeral port. */
-    int fd;             /* Keep-alive connection; -1 when closed. */
-    eng_buf_t req;      /* Request being sent; reused. */
-    eng_buf_t resp;     /* Answer head and body; reused. */
-    size_t head_len;    /* Bytes of resp up to and including the blank line. */
-    size_t body_len;    /* Content-Length of the answer. */
-    int status;         /* Status of the last answer. */
-    bool is_close;      /* The last answer said Connection: close. */
-    bool is_trace;      /* FUZZ_DDB_TRACE is set: print every answer to stderr. */
-    unsigned n_inputs;  /* Inputs since the last reset. */
-    unsigned n_created; /* Tables inputs created since the last reset. */
+    char dir[4096];               /* Temporary data directory; removed at teardown. */
+    store_t *store;               /* Owned; closed last. */
+    store_ttl_t *ttl;             /* Owned sweeper; stopped before store_close. */
+    gw_t *gw;                     /* Owned server: one I/O thread on 127.0.0.1:port. */
+    gw_ddb_t *ddb;                /* Owned DynamoDB front door. */
+    gw_ddbs_t *ddbs;              /* Owned Streams front door. */
+    int port;                     /* The gateway's ephemeral port. */
+    int fd;                       /* Keep-alive connection; -1 when closed. */
+    char mark[N_MARKS][MARK_CAP]; /* Current value of each placeholder. */
+    eng_buf_t body;               /* Input body with its placeholders replaced; reused. */
+    eng_buf_t req;                /* Request being sent; reused. */
+    eng_buf_t resp;               /* Answer head and body; reused. */
+    size_t head_len;              /* Bytes of resp up to and including the blank line. */
+    size_t body_len;              /* Content-Length of the answer. */
+    int status;                   /* Status of the last answer. */
+    bool is_close;                /* The last answer said Connection: close. */
+    bool is_trace;                /* FUZZ_DDB_TRACE is set: print every answer to stderr. */
+    unsigned n_inputs;            /* Inputs since the last reset. */
+    unsigned n_created;           /* Tables inputs created since the last reset. */
 } fz_t;
 
 static fz_t *g_fz; /* The only instance; see the header comment. */
@@ -220,16 +250,16 @@ static void read_answer(fz_t *fz)
         die("bytes after the answer to a request that was not pipelined");
 }
 
-/* POST `body` as operation `op`; the answer is in fz->status and fz->resp. */
-static void call(fz_t *fz, const char *op, const char *body, size_t len)
+/* POST `body` with X-Amz-Target `target`; the answer is in fz->status and fz->resp. */
+static void call(fz_t *fz, const char *target, const char *body, size_t len)
 {
     if (fz->fd < 0)
         client_connect(fz);
     eng_buf_reset(&fz->req);
     eng_buf_printf(&fz->req,
-                   "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.%s\r\n"
+                   "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: %s\r\n"
                    "Content-Type: application/x-amz-json-1.0\r\nContent-Length: %zu\r\n\r\n",
-                   op, len);
+                   target, len);
     eng_buf_append(&fz->req, body, len);
     send_all(fz, fz->req.ptr, fz->req.len);
     read_answer(fz);
@@ -237,9 +267,64 @@ static void call(fz_t *fz, const char *op, const char *body, size_t len)
         client_close(fz);
 }
 
+/* ---- placeholders ------------------------------------------------------ */
+
+/* Set placeholder `m` to `v` unless it does not fit; NULL leaves it as is. */
+static void mark_set(fz_t *fz, mark_t m, const char *v)
+{
+    if (v && strlen(v) < MARK_CAP)
+        memcpy(fz->mark[m], v, strlen(v) + 1);
+}
+
+/* The placeholder `p` (of `len` bytes) starts with, or N_MARKS. */
+static mark_t mark_at(const char *p, size_t len)
+{
+    for (mark_t m = 0; m < N_MARKS; m++) {
+        size_t n = strlen(MARKS[m]);
+        if (n <= len && memcmp(p, MARKS[m], n) == 0)
+            return m;
+    }
+    return N_MARKS;
+}
+
+/* Copy the input body into fz->body with up to MAX_MARKS placeholders replaced. */
+static void expand(fz_t *fz, const char *p, size_t len)
+{
+    eng_buf_reset(&fz->body);
+    eng_buf_reserve(&fz->body, len + 1); /* So an empty body still has a pointer. */
+    unsigned n_marks = 0;
+    const char *end = p + len;
+    while (p < end) {
+        const char *at = memchr(p, '@', (size_t)(end - p));
+        if (!at)
+            at = end;
+        eng_buf_append(&fz->body, p, (size_t)(at - p));
+        p = at;
+        if (p == end)
+            break;
+        mark_t m = n_marks < MAX_MARKS ? mark_at(p, (size_t)(end - p)) : N_MARKS;
+        if (m == N_MARKS) {
+            eng_buf_append_char(&fz->body, *p++);
+            continue;
+        }
+        eng_buf_append_str(&fz->body, fz->mark[m]);
+        p += strlen(MARKS[m]);
+        n_marks++;
+    }
+}
+
+/* Keep the iterator a successful Streams answer carried for later @IT@. */
+static void learn(fz_t *fz, const cJSON *root)
+{
+    if (fz->status != 200)
+        return;
+    mark_set(fz, MARK_IT, eng_json_get_str(root, "ShardIterator"));
+    mark_set(fz, MARK_IT, eng_json_get_str(root, "NextShardIterator"));
+}
+
 /* ---- the oracle -------------------------------------------------------- */
 
-static void check_answer(const fz_t *fz, const char *op)
+static void check_answer(fz_t *fz, const char *op)
 {
     const char *body = fz->resp.ptr + fz->head_len;
     cJSON *root = NULL;
@@ -252,6 +337,8 @@ static void check_answer(const fz_t *fz, const char *op)
         bad = "answer is not a JSON object";
     else if (fz->status == 400 && !eng_json_get_str(root, "__type"))
         bad = "400 without __type";
+    else
+        learn(fz, root);
     eng_json_delete(root);
     if (!bad)
         return;
@@ -261,18 +348,25 @@ static void check_answer(const fz_t *fz, const char *op)
 
 /* ---- tables ------------------------------------------------------------ */
 
-static void call_str(fz_t *fz, const char *op, const char *body)
+static void call_str(fz_t *fz, const char *target, const char *body)
 {
-    call(fz, op, body, strlen(body));
+    call(fz, target, body, strlen(body));
+}
+
+/* Call, die unless the answer is 200, and return it parsed (the caller deletes it). */
+static cJSON *call_ok(fz_t *fz, const char *target, const char *body)
+{
+    call_str(fz, target, body);
+    cJSON *root = NULL;
+    if (fz->status != 200 || eng_json_parse(fz->resp.ptr + fz->head_len, fz->body_len, &root) < 0)
+        die(target);
+    return root;
 }
 
 /* Delete every table, lifting deletion protection an input may have set. */
 static void drop_all(fz_t *fz)
 {
-    call_str(fz, "ListTables", "{\"Limit\":100}");
-    cJSON *root = NULL;
-    if (fz->status != 200 || eng_json_parse(fz->resp.ptr + fz->head_len, fz->body_len, &root) < 0)
-        die("ListTables failed during a reset");
+    cJSON *root = call_ok(fz, DDB "ListTables", "{\"Limit\":100}");
     const cJSON *t;
     eng_buf_t name = {0}, b = {0};
     cJSON_ArrayForEach(t, eng_json_get(root, "TableNames"))
@@ -281,27 +375,47 @@ static void drop_all(fz_t *fz)
         eng_json_append_string(&name, t->valuestring, strlen(t->valuestring));
         eng_buf_reset(&b);
         eng_buf_printf(&b, "{\"TableName\":%s,\"DeletionProtectionEnabled\":false}", name.ptr);
-        call_str(fz, "UpdateTable", b.ptr);
+        call_str(fz, DDB "UpdateTable", b.ptr);
         eng_buf_reset(&b);
         eng_buf_printf(&b, "{\"TableName\":%s}", name.ptr);
-        call_str(fz, "DeleteTable", b.ptr);
+        call_str(fz, DDB "DeleteTable", b.ptr);
     }
     eng_buf_free(&name);
     eng_buf_free(&b);
     eng_json_delete(root);
 }
 
+/* Learn @ARN@, @SHARD@ and a first @IT@ from the new fz_stream. */
+static void learn_stream(fz_t *fz)
+{
+    cJSON *t = call_ok(fz, DDB "DescribeTable", "{\"TableName\":\"fz_stream\"}");
+    mark_set(fz, MARK_ARN, eng_json_get_str(eng_json_get(t, "Table"), "LatestStreamArn"));
+    eng_buf_t b = {0};
+    eng_buf_printf(&b, "{\"StreamArn\":\"%s\"}", fz->mark[MARK_ARN]);
+    cJSON *d = call_ok(fz, DDBS "DescribeStream", b.ptr);
+    const cJSON *shards = eng_json_get(eng_json_get(d, "StreamDescription"), "Shards");
+    mark_set(fz, MARK_SHARD, eng_json_get_str(cJSON_GetArrayItem(shards, 0), "ShardId"));
+    eng_buf_reset(&b);
+    eng_buf_printf(&b,
+                   "{\"StreamArn\":\"%s\",\"ShardId\":\"%s\",\"ShardIteratorType\":"
+                   "\"TRIM_HORIZON\"}",
+                   fz->mark[MARK_ARN], fz->mark[MARK_SHARD]);
+    cJSON *it = call_ok(fz, DDBS "GetShardIterator", b.ptr);
+    mark_set(fz, MARK_IT, eng_json_get_str(it, "ShardIterator"));
+    eng_json_delete(it);
+    eng_json_delete(d);
+    eng_json_delete(t);
+    eng_buf_free(&b);
+}
+
 static void reset_tables(fz_t *fz)
 {
     drop_all(fz);
     for (size_t i = 0; i < sizeof(BASE_TABLES) / sizeof(BASE_TABLES[0]); i++) {
-        call_str(fz, "CreateTable", BASE_TABLES[i]);
-        if (fz->status != 200)
-            die("cannot create a base table");
+        eng_json_delete(call_ok(fz, DDB "CreateTable", BASE_TABLES[i]));
     }
-    call_str(fz, "UpdateTimeToLive", TTL_ON);
-    if (fz->status != 200)
-        die("cannot enable TTL on fz_hash");
+    eng_json_delete(call_ok(fz, DDB "UpdateTimeToLive", TTL_ON));
+    learn_stream(fz);
     fz->n_inputs = 0;
     fz->n_created = 0;
 }
@@ -323,10 +437,12 @@ static void teardown(void)
     gw_wait(fz->gw);
     store_flush(fz->store);
     gw_ddb_destroy(fz->ddb);
+    gw_ddbs_destroy(fz->ddbs);
     gw_destroy(fz->gw);
     store_ttl_stop(fz->ttl);
     store_close(fz->store);
     nftw(fz->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    eng_buf_free(&fz->body);
     eng_buf_free(&fz->req);
     eng_buf_free(&fz->resp);
     free(fz);
@@ -344,9 +460,12 @@ static void setup(fz_t *fz)
     gw_config_default(&gcfg);
     gcfg.port = 0;
     gcfg.threads = 1;
+    /* The Streams front door as engine/main.c wires it, iterators living the default 15 min. */
+    const gw_ddbs_config_t dcfg = {.region = "us-east-1"};
     if (store_open(&scfg, &fz->store) < 0 || store_ttl_start(fz->store, 50, &fz->ttl) < 0 ||
         gw_create(&gcfg, &fz->gw) < 0 ||
-        gw_ddb_create(fz->gw, fz->store, "us-east-1", &fz->ddb) < 0 || gw_start(fz->gw) < 0)
+        gw_ddb_create(fz->gw, fz->store, "us-east-1", &fz->ddb) < 0 ||
+        gw_ddbs_create(fz->gw, fz->store, &dcfg, &fz->ddbs) < 0 || gw_start(fz->gw) < 0)
         die("cannot start the store and the gateway");
     fz->port = gw_port(fz->gw);
     fz->fd = -1;
@@ -373,15 +492,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     const char *op = OPS[data[0] % N_OPS];
-    call(fz, op, (const char *)data + 1, size - 1);
+    expand(fz, (const char *)data + 1, size - 1);
+    call(fz, op, fz->body.ptr, fz->body.len);
     if (fz->is_trace)
         fprintf(stderr, "%s -> %d %.*s\n", op, fz->status, (int)fz->body_len,
                 fz->resp.ptr + fz->head_len);
     check_answer(fz, op);
-    if (fz->status == 200 && strcmp(op, "CreateTable") == 0)
+    if (fz->status == 200 && strcmp(op, DDB "CreateTable") == 0)
         fz->n_created++;
     /* A deleted table may be a base one that later inputs expect. */
-    bool is_dropped = fz->status == 200 && strcmp(op, "DeleteTable") == 0;
+    bool is_dropped = fz->status == 200 && strcmp(op, DDB "DeleteTable") == 0;
     if (++fz->n_inputs >= RESET_EVERY || fz->n_created >= MAX_EXTRA || is_dropped)
         reset_tables(fz);
     return 0;
