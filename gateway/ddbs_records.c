@@ -100,7 +100,7 @@ void ddbs__op_describe_stream(ddbs_call_t *c)
     int limit;
     if (ddbs__limit(c, 100, 100, &limit) < 0)
         return;
-    ddbs_stream_t s;
+    ddbs_stream_t s = {0}; /* Freed below even when stream_arg fails before filling it. */
     if (stream_arg(c, &s) == 0) {
         /* Shards are listed in id order after ExclusiveStartShardId, so an
          * id at or past the only shard's (even an unknown one) lists none. */

@@ -2,6 +2,7 @@
 # Regressions found by the DynamoDB front door's fuzz target
 # (tests/fuzz/fuzz_ddb.c): each test sends the raw request the fuzzer found
 # and expects DynamoDB's own error, then checks that the server still works.
+import requests
 from ddbtest import call, kind, ok
 
 
@@ -55,3 +56,28 @@ def test_update_table_delete_without_index_name_is_refused(eddy):
                             "'globalSecondaryIndexUpdates.1.member.delete.indexName' failed to "
                             "satisfy constraint: Member must not be null")
     assert ok(eddy, "DescribeTable", {"TableName": "fz_index"})["Table"]["TableName"] == "fz_index"
+
+
+def streams_call(e, op, text):
+    """POST the exact `text` as DynamoDB Streams operation `op`; returns (status, JSON)."""
+    r = requests.post(e.url, data=text,
+                      headers={"X-Amz-Target": "DynamoDBStreams_20120810." + op,
+                               "Content-Type": "application/x-amz-json-1.0"})
+    return r.status_code, r.json() if r.content else {}
+
+
+def test_describe_stream_without_stream_arn_is_refused(eddy):
+    """DescribeStream without StreamArn used to free its uninitialised stream
+    lookup: the stack garbage the body's parse left there (here the bytes of
+    a long member name, as in the fuzzer's input) reached cJSON_Delete."""
+    bodies = [b'{}', b'{"Limit":1}',
+              b'{"' + b"v" * 64 + b'\xc7\xc7":{"S":"s"},"l":{"N":"3"}}',
+              b'{"RequestItems":{"t":[{"PutRequest":{"Item":{"' + b"v" * 31
+              + b'\xc7\xc7\xc7\xc7\xc7sk":{"S":"s"}}}}]}}']
+    for body in bodies * 4:
+        status, j = streams_call(eddy, "DescribeStream", body)
+        assert status == 400, j
+        assert kind(j) == "ValidationException"
+        assert j["message"] == ("1 validation error detected: Value null at 'streamArn' failed "
+                                "to satisfy constraint: Member must not be null")
+    assert streams_call(eddy, "ListStreams", b'{}') == (200, {"Streams": []})
