@@ -7,10 +7,13 @@
  * ListStreams, [27] an unknown Streams name; appended so the committed
  * corpus keeps its meaning), the rest is the request body. Before it is sent
  * the body's placeholders are replaced, at most MAX_MARKS of them:
- *   @ARN@    the stream ARN of fz_stream, learned after each reset;
- *   @SHARD@  the id of that stream's only shard, learned with it;
+ *   @ARN@    the stream ARN of fz_stream, learned after each reset, then
+ *            the last LatestStreamArn a TableDescription carried (so a
+ *            stream an input enables on another table can be read too);
+ *   @SHARD@  the id of that stream's only shard, learned with it, then the
+ *            last one a DescribeStream answer listed;
  *   @IT@     the last ShardIterator or NextShardIterator an answer carried
- *            (after a reset: a TRIM_HORIZON iterator of that stream).
+ *            (after a reset: a TRIM_HORIZON iterator of fz_stream).
  * Iterators are signed with a key random per process, so inputs can only
  * name a valid one through @IT@. Any other '@' is sent as is.
  *
@@ -313,11 +316,15 @@ static void expand(fz_t *fz, const char *p, size_t len)
     }
 }
 
-/* Keep the iterator a successful Streams answer carried for later @IT@. */
+/* Keep the stream, shard and iterator a successful answer named for later inputs. */
 static void learn(fz_t *fz, const cJSON *root)
 {
     if (fz->status != 200)
         return;
+    const cJSON *table = eng_json_get(root, "TableDescription");
+    mark_set(fz, MARK_ARN, eng_json_get_str(table, "LatestStreamArn"));
+    const cJSON *shards = eng_json_get(eng_json_get(root, "StreamDescription"), "Shards");
+    mark_set(fz, MARK_SHARD, eng_json_get_str(cJSON_GetArrayItem(shards, 0), "ShardId"));
     mark_set(fz, MARK_IT, eng_json_get_str(root, "ShardIterator"));
     mark_set(fz, MARK_IT, eng_json_get_str(root, "NextShardIterator"));
 }
