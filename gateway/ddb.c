@@ -7,6 +7,7 @@
  * ddb_scan.c and ddb_batch.c. */
 #include "gateway/ddb_int.h"
 #include "gateway/gw_int.h"
+#include "gateway/wire_int.h"
 
 #include "engine/err.h"
 #include "engine/log.h"
@@ -58,35 +59,36 @@ static const op_entry_t OPS[] = {
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
-/* The JSON kind of `v` as DynamoDB's wire decoder names it. */
-static const char *json_kind(const cJSON *v)
-{
-    return cJSON_IsNumber(v)   ? "NUMBER_VALUE"
-           : cJSON_IsString(v) ? "STRING_VALUE"
-           : cJSON_IsTrue(v)   ? "TRUE_VALUE"
-                               : "FALSE_VALUE";
-}
-
-/* Top-level Integer members (Limit, Segment, TotalSegments): a string or a
- * boolean there is the decoder's SerializationException too. */
-static bool is_integer_member(const char *k)
-{
-    return (k[0] == 'L' && strcmp(k, "Limit") == 0) || (k[0] == 'S' && strcmp(k, "Segment") == 0) ||
-           (k[0] == 'T' && strcmp(k, "TotalSegments") == 0);
-}
-
-/* The first top-level Integer member holding a string or boolean, or NULL;
- * writes the message into `msg`. */
-static const cJSON *wire_integer_error(const cJSON *root, eng_buf_t *msg)
-{
-    for (const cJSON *m = root->child; m; m = m->next) {
-        if ((cJSON_IsString(m) || cJSON_IsBool(m)) && is_integer_member(m->string)) {
-            eng_buf_printf(msg, "%s cannot be converted to Integer", json_kind(m));
-            return m;
-        }
-    }
-    return NULL;
-}
+/* The top-level scalar members of DynamoDB's operations, by wire type,
+ * sorted by name (gw__wire_member_type bisects them). A member name has one
+ * type in every operation that takes it. */
+static const gw_wire_member_t MEMBERS[] = {
+    {"BillingMode", GW_WIRE_STRING},
+    {"ClientRequestToken", GW_WIRE_STRING},
+    {"ConditionExpression", GW_WIRE_STRING},
+    {"ConditionalOperator", GW_WIRE_STRING},
+    {"ConsistentRead", GW_WIRE_BOOLEAN},
+    {"DeletionProtectionEnabled", GW_WIRE_BOOLEAN},
+    {"ExclusiveStartTableName", GW_WIRE_STRING},
+    {"FilterExpression", GW_WIRE_STRING},
+    {"IndexName", GW_WIRE_STRING},
+    {"KeyConditionExpression", GW_WIRE_STRING},
+    {"Limit", GW_WIRE_INTEGER},
+    {"NextToken", GW_WIRE_STRING},
+    {"ProjectionExpression", GW_WIRE_STRING},
+    {"ResourceArn", GW_WIRE_STRING},
+    {"ReturnConsumedCapacity", GW_WIRE_STRING},
+    {"ReturnItemCollectionMetrics", GW_WIRE_STRING},
+    {"ReturnValues", GW_WIRE_STRING},
+    {"ReturnValuesOnConditionCheckFailure", GW_WIRE_STRING},
+    {"ScanIndexForward", GW_WIRE_BOOLEAN},
+    {"Segment", GW_WIRE_INTEGER},
+    {"Select", GW_WIRE_STRING},
+    {"TableClass", GW_WIRE_STRING},
+    {"TableName", GW_WIRE_STRING},
+    {"TotalSegments", GW_WIRE_INTEGER},
+    {"UpdateExpression", GW_WIRE_STRING},
+};
 
 /* Request members whose elements (lists) or values (maps) are JSON strings:
  * names of attributes and tag keys. */
@@ -111,28 +113,54 @@ static bool is_string_collection(const char *k)
  * DynamoDB's decoder refuses a number or boolean there (say {"N": 5}, or
  * {"#n": 7} in ExpressionAttributeNames) as a SerializationException before
  * the operation runs. No other request member has those names and such a
- * value, so a walk of the whole body finds exactly these. Returns the first
- * offender or NULL; writes the message into `msg`. */
-static const cJSON *wire_scalar_error(const cJSON *v, eng_buf_t *msg)
+ * value, so a walk of member `m` and everything in it finds exactly these.
+ * Returns the first offender or NULL; writes the message into `msg`. */
+static const cJSON *scalar_error(const cJSON *m, eng_buf_t *msg)
 {
-    for (const cJSON *m = v->child; m; m = m->next) {
-        const char *k = m->string ? m->string : "";
-        bool is_scalar_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && !k[1];
-        bool is_set_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && k[1] == 'S' && !k[2];
-        const cJSON *bad = NULL;
-        if (is_scalar_member && (cJSON_IsNumber(m) || cJSON_IsBool(m)))
-            bad = m;
-        const bool is_strings =
-            (is_set_member && cJSON_IsArray(m)) ||
-            ((cJSON_IsArray(m) || cJSON_IsObject(m)) && k[0] && is_string_collection(k));
-        for (const cJSON *e = is_strings ? m->child : NULL; e && !bad; e = e->next)
-            bad = cJSON_IsNumber(e) || cJSON_IsBool(e) ? e : NULL;
-        if (!bad && (cJSON_IsObject(m) || cJSON_IsArray(m)))
-            bad = wire_scalar_error(m, msg);
-        else if (bad)
-            eng_buf_printf(msg, "%s cannot be converted to String", json_kind(bad));
-        if (bad)
+    const char *k = m->string ? m->string : "";
+    bool is_scalar_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && !k[1];
+    bool is_set_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && k[1] == 'S' && !k[2];
+    const cJSON *bad = NULL;
+    if (is_scalar_member && (cJSON_IsNumber(m) || cJSON_IsBool(m)))
+        bad = m;
+    const bool is_strings =
+        (is_set_member && cJSON_IsArray(m)) ||
+        ((cJSON_IsArray(m) || cJSON_IsObject(m)) && k[0] && is_string_collection(k));
+    for (const cJSON *e = is_strings ? m->child : NULL; e && !bad; e = e->next)
+        bad = cJSON_IsNumber(e) || cJSON_IsBool(e) ? e : NULL;
+    if (bad) {
+        gw__wire_type_error(bad, GW_WIRE_STRING, msg);
+        return bad;
+    }
+    for (const cJSON *c = cJSON_IsObject(m) || cJSON_IsArray(m) ? m->child : NULL; c; c = c->next)
+        if ((bad = scalar_error(c, msg)))
             return bad;
+    return NULL;
+}
+
+/* The decoder reads a member whose value is JSON null as absent: drop such
+ * top-level members so every handler sees them so. */
+static void drop_null_members(cJSON *root)
+{
+    cJSON *m = root->child;
+    while (m) {
+        cJSON *next = m->next;
+        if (cJSON_IsNull(m))
+            cJSON_Delete(cJSON_DetachItemViaPointer(root, m));
+        m = next;
+    }
+}
+
+/* The decoder's verdict on the body, member by member in the order sent:
+ * a top-level scalar member of the wrong kind, or a misplaced scalar inside
+ * a member (scalar_error). Returns the offender or NULL; the message goes
+ * into `msg`. */
+static const cJSON *wire_error(const cJSON *root, eng_buf_t *msg)
+{
+    for (const cJSON *m = root->child; m; m = m->next) {
+        int t = gw__wire_member_type(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
+        if (t >= 0 ? gw__wire_type_error(m, (gw_wire_type_t)t, msg) : scalar_error(m, msg) != NULL)
+            return m;
     }
     return NULL;
 }
@@ -186,7 +214,8 @@ static void on_request(gw_req_t *req, void *arg)
         return;
     }
     eng_buf_reset(&th->why);
-    if (wire_scalar_error(root, &th->why) || wire_integer_error(root, &th->why)) {
+    drop_null_members(root);
+    if (wire_error(root, &th->why)) {
         ddb__reply_err(th, req, DDB_E_SERIALIZATION, th->why.ptr);
         eng_json_delete(root);
         return;

@@ -7,6 +7,7 @@
  * stream has exactly one shard (see docs/streams.md). */
 #include "gateway/ddbs_int.h"
 #include "gateway/gw_int.h"
+#include "gateway/wire_int.h"
 
 #include "engine/err.h"
 #include "engine/log.h"
@@ -38,6 +39,31 @@ static const op_entry_t OPS[] = {
     {.name = "ListStreams", .fn = ddbs__op_list_streams},
 };
 
+/* The Streams operations' top-level scalar members by wire type, sorted. */
+static const gw_wire_member_t MEMBERS[] = {
+    {"ExclusiveStartShardId", GW_WIRE_STRING},
+    {"ExclusiveStartStreamArn", GW_WIRE_STRING},
+    {"Limit", GW_WIRE_INTEGER},
+    {"SequenceNumber", GW_WIRE_STRING},
+    {"ShardId", GW_WIRE_STRING},
+    {"ShardIterator", GW_WIRE_STRING},
+    {"ShardIteratorType", GW_WIRE_STRING},
+    {"StreamArn", GW_WIRE_STRING},
+    {"TableName", GW_WIRE_STRING},
+};
+
+/* A top-level member of the wrong kind on the wire, in the order sent:
+ * true with the decoder's message in `msg`. */
+static bool wire_error(const cJSON *root, eng_buf_t *msg)
+{
+    for (const cJSON *m = root->child; m; m = m->next) {
+        int t = gw__wire_member_type(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
+        if (t >= 0 && gw__wire_type_error(m, (gw_wire_type_t)t, msg))
+            return true;
+    }
+    return false;
+}
+
 static void on_request(gw_req_t *req, void *arg)
 {
     gw_ddbs_t *ddbs = arg;
@@ -58,6 +84,13 @@ static void on_request(gw_req_t *req, void *arg)
         ddbs__reply_err(&c, DDBS_E_SERIALIZATION,
                         body.len ? "Start of structure or map found where not expected."
                                  : "Request body is not valid JSON");
+        return;
+    }
+    eng_buf_t why = {0};
+    if (wire_error(root, &why)) {
+        ddbs__reply_err(&c, DDBS_E_SERIALIZATION, why.ptr);
+        eng_buf_free(&why);
+        eng_json_delete(root);
         return;
     }
     c.body = root;
