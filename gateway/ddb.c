@@ -59,35 +59,57 @@ static const op_entry_t OPS[] = {
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
-/* The top-level scalar members of DynamoDB's operations, by wire type,
- * sorted by name (gw__wire_member_type bisects them). A member name has one
- * type in every operation that takes it. */
+/* The top-level members of DynamoDB's operations by wire type, sorted by
+ * name (gw__wire_member bisects them). A member name has one type in every
+ * operation that takes it. Containers whose content the table does not
+ * describe (RequestItems, TransactItems, ...) are left to scalar_error. */
 static const gw_wire_member_t MEMBERS[] = {
-    {"BillingMode", GW_WIRE_STRING},
-    {"ClientRequestToken", GW_WIRE_STRING},
-    {"ConditionExpression", GW_WIRE_STRING},
-    {"ConditionalOperator", GW_WIRE_STRING},
-    {"ConsistentRead", GW_WIRE_BOOLEAN},
-    {"DeletionProtectionEnabled", GW_WIRE_BOOLEAN},
-    {"ExclusiveStartTableName", GW_WIRE_STRING},
-    {"FilterExpression", GW_WIRE_STRING},
-    {"IndexName", GW_WIRE_STRING},
-    {"KeyConditionExpression", GW_WIRE_STRING},
-    {"Limit", GW_WIRE_INTEGER},
-    {"NextToken", GW_WIRE_STRING},
-    {"ProjectionExpression", GW_WIRE_STRING},
-    {"ResourceArn", GW_WIRE_STRING},
-    {"ReturnConsumedCapacity", GW_WIRE_STRING},
-    {"ReturnItemCollectionMetrics", GW_WIRE_STRING},
-    {"ReturnValues", GW_WIRE_STRING},
-    {"ReturnValuesOnConditionCheckFailure", GW_WIRE_STRING},
-    {"ScanIndexForward", GW_WIRE_BOOLEAN},
-    {"Segment", GW_WIRE_INTEGER},
-    {"Select", GW_WIRE_STRING},
-    {"TableClass", GW_WIRE_STRING},
-    {"TableName", GW_WIRE_STRING},
-    {"TotalSegments", GW_WIRE_INTEGER},
-    {"UpdateExpression", GW_WIRE_STRING},
+    {"AttributeDefinitions", GW_WIRE_LIST, NULL},
+    {"AttributeUpdates", GW_WIRE_MAP, "AttributeValueUpdate"},
+    {"AttributesToGet", GW_WIRE_LIST, NULL},
+    {"BillingMode", GW_WIRE_STRING, NULL},
+    {"ClientRequestToken", GW_WIRE_STRING, NULL},
+    {"ConditionExpression", GW_WIRE_STRING, NULL},
+    {"ConditionalOperator", GW_WIRE_STRING, NULL},
+    {"ConsistentRead", GW_WIRE_BOOLEAN, NULL},
+    {"DeletionProtectionEnabled", GW_WIRE_BOOLEAN, NULL},
+    {"ExclusiveStartKey", GW_WIRE_AV_MAP, NULL},
+    {"ExclusiveStartTableName", GW_WIRE_STRING, NULL},
+    {"Expected", GW_WIRE_MAP, "ExpectedAttributeValue"},
+    {"ExpressionAttributeNames", GW_WIRE_NAME_MAP, NULL},
+    {"ExpressionAttributeValues", GW_WIRE_AV_MAP, NULL},
+    {"FilterExpression", GW_WIRE_STRING, NULL},
+    {"GlobalSecondaryIndexUpdates", GW_WIRE_LIST, NULL},
+    {"GlobalSecondaryIndexes", GW_WIRE_LIST, NULL},
+    {"IndexName", GW_WIRE_STRING, NULL},
+    {"Item", GW_WIRE_AV_MAP, NULL},
+    {"Key", GW_WIRE_AV_MAP, NULL},
+    {"KeyConditionExpression", GW_WIRE_STRING, NULL},
+    {"KeyConditions", GW_WIRE_MAP, "Condition"},
+    {"KeySchema", GW_WIRE_LIST, NULL},
+    {"Limit", GW_WIRE_INTEGER, NULL},
+    {"LocalSecondaryIndexes", GW_WIRE_LIST, NULL},
+    {"NextToken", GW_WIRE_STRING, NULL},
+    {"ProjectionExpression", GW_WIRE_STRING, NULL},
+    {"ProvisionedThroughput", GW_WIRE_STRUCT, "ProvisionedThroughput"},
+    {"QueryFilter", GW_WIRE_MAP, "Condition"},
+    {"ResourceArn", GW_WIRE_STRING, NULL},
+    {"ReturnConsumedCapacity", GW_WIRE_STRING, NULL},
+    {"ReturnItemCollectionMetrics", GW_WIRE_STRING, NULL},
+    {"ReturnValues", GW_WIRE_STRING, NULL},
+    {"ReturnValuesOnConditionCheckFailure", GW_WIRE_STRING, NULL},
+    {"ScanFilter", GW_WIRE_MAP, "Condition"},
+    {"ScanIndexForward", GW_WIRE_BOOLEAN, NULL},
+    {"Segment", GW_WIRE_INTEGER, NULL},
+    {"Select", GW_WIRE_STRING, NULL},
+    {"StreamSpecification", GW_WIRE_STRUCT, "StreamSpecification"},
+    {"TableClass", GW_WIRE_STRING, NULL},
+    {"TableName", GW_WIRE_STRING, NULL},
+    {"TagKeys", GW_WIRE_LIST, NULL},
+    {"Tags", GW_WIRE_LIST, NULL},
+    {"TimeToLiveSpecification", GW_WIRE_STRUCT, "TimeToLiveSpecification"},
+    {"TotalSegments", GW_WIRE_INTEGER, NULL},
+    {"UpdateExpression", GW_WIRE_STRING, NULL},
 };
 
 /* Request members whose elements (lists) or values (maps) are JSON strings:
@@ -128,8 +150,11 @@ static const cJSON *scalar_error(const cJSON *m, eng_buf_t *msg)
         ((cJSON_IsArray(m) || cJSON_IsObject(m)) && k[0] && is_string_collection(k));
     for (const cJSON *e = is_strings ? m->child : NULL; e && !bad; e = e->next)
         bad = cJSON_IsNumber(e) || cJSON_IsBool(e) ? e : NULL;
-    if (bad) {
-        gw__wire_type_error(bad, GW_WIRE_STRING, msg);
+    if (bad) { /* B and BS hold Blobs; the rest strings. */
+        if (k[0] == 'B')
+            eng_buf_append_str(msg, "only base-64-encoded strings are convertible to bytes");
+        else
+            gw__wire_type_error(bad, GW_WIRE_STRING, msg);
         return bad;
     }
     for (const cJSON *c = cJSON_IsObject(m) || cJSON_IsArray(m) ? m->child : NULL; c; c = c->next)
@@ -158,8 +183,10 @@ static void drop_null_members(cJSON *root)
 static const cJSON *wire_error(const cJSON *root, eng_buf_t *msg)
 {
     for (const cJSON *m = root->child; m; m = m->next) {
-        int t = gw__wire_member_type(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
-        if (t >= 0 ? gw__wire_type_error(m, (gw_wire_type_t)t, msg) : scalar_error(m, msg) != NULL)
+        const gw_wire_member_t *w = gw__wire_member(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
+        if (w ? gw__wire_member_error(m, w, msg) ||
+                    (w->type != GW_WIRE_AV_MAP && scalar_error(m, msg))
+              : scalar_error(m, msg) != NULL)
             return m;
     }
     return NULL;

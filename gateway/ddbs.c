@@ -41,15 +41,15 @@ static const op_entry_t OPS[] = {
 
 /* The Streams operations' top-level scalar members by wire type, sorted. */
 static const gw_wire_member_t MEMBERS[] = {
-    {"ExclusiveStartShardId", GW_WIRE_STRING},
-    {"ExclusiveStartStreamArn", GW_WIRE_STRING},
-    {"Limit", GW_WIRE_INTEGER},
-    {"SequenceNumber", GW_WIRE_STRING},
-    {"ShardId", GW_WIRE_STRING},
-    {"ShardIterator", GW_WIRE_STRING},
-    {"ShardIteratorType", GW_WIRE_STRING},
-    {"StreamArn", GW_WIRE_STRING},
-    {"TableName", GW_WIRE_STRING},
+    {"ExclusiveStartShardId", GW_WIRE_STRING, NULL},
+    {"ExclusiveStartStreamArn", GW_WIRE_STRING, NULL},
+    {"Limit", GW_WIRE_INTEGER, NULL},
+    {"SequenceNumber", GW_WIRE_STRING, NULL},
+    {"ShardId", GW_WIRE_STRING, NULL},
+    {"ShardIterator", GW_WIRE_STRING, NULL},
+    {"ShardIteratorType", GW_WIRE_STRING, NULL},
+    {"StreamArn", GW_WIRE_STRING, NULL},
+    {"TableName", GW_WIRE_STRING, NULL},
 };
 
 /* A top-level member of the wrong kind on the wire, in the order sent:
@@ -57,8 +57,8 @@ static const gw_wire_member_t MEMBERS[] = {
 static bool wire_error(const cJSON *root, eng_buf_t *msg)
 {
     for (const cJSON *m = root->child; m; m = m->next) {
-        int t = gw__wire_member_type(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
-        if (t >= 0 && gw__wire_type_error(m, (gw_wire_type_t)t, msg))
+        const gw_wire_member_t *w = gw__wire_member(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
+        if (w && gw__wire_member_error(m, w, msg))
             return true;
     }
     return false;

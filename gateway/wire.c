@@ -8,6 +8,7 @@
 #include "gateway/wire_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +17,9 @@ static int member_cmp(const void *key, const void *elem)
     return strcmp(key, ((const gw_wire_member_t *)elem)->name);
 }
 
-int gw__wire_member_type(const gw_wire_member_t *members, size_t n, const char *name)
+const gw_wire_member_t *gw__wire_member(const gw_wire_member_t *members, size_t n, const char *name)
 {
-    const gw_wire_member_t *m =
-        name ? bsearch(name, members, n, sizeof(*members), member_cmp) : NULL;
-    return m ? (int)m->type : -1;
+    return name ? bsearch(name, members, n, sizeof(*members), member_cmp) : NULL;
 }
 
 static const char *const JAVA_TYPE[] = {
@@ -52,8 +51,9 @@ static bool scalar_fits(const cJSON *v, gw_wire_type_t t)
         return cJSON_IsBool(v);
     case GW_WIRE_INTEGER:
         return cJSON_IsNumber(v);
+    default: /* Not a scalar type: gw__wire_member_error's business. */
+        return true;
     }
-    return false;
 }
 
 bool gw__wire_type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg)
@@ -69,4 +69,166 @@ bool gw__wire_type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg)
     else
         eng_buf_printf(msg, "%s cannot be converted to %s", token_of(v), JAVA_TYPE[t]);
     return true;
+}
+
+#define NS "com.amazonaws.dynamodb.v20120810."
+
+/* A list where a list belongs, else the decoder's message. */
+static bool list_error(const cJSON *v, eng_buf_t *msg)
+{
+    if (cJSON_IsNull(v) || cJSON_IsArray(v))
+        return false;
+    eng_buf_append_str(msg, cJSON_IsObject(v) ? "Start of structure or map found where not expected"
+                                              : "Unexpected field type");
+    return true;
+}
+
+/* An object where a map of `value_type` (a Java type name) belongs. */
+static bool map_error(const cJSON *v, const char *value_type, eng_buf_t *msg)
+{
+    if (cJSON_IsNull(v) || cJSON_IsObject(v))
+        return false;
+    if (cJSON_IsArray(v))
+        eng_buf_printf(msg, "Unrecognized collection type java.util.Map<java.lang.String, %s>",
+                       value_type);
+    else
+        eng_buf_append_str(msg, "Unexpected field type");
+    return true;
+}
+
+/* An object where a structure of class `cls` belongs: a member's value
+ * (is_value false) or a value in a map or list (is_value true). */
+static bool struct_error(const cJSON *v, const char *cls, bool is_value, eng_buf_t *msg)
+{
+    if (cJSON_IsNull(v) || cJSON_IsObject(v))
+        return false;
+    if (cJSON_IsArray(v))
+        eng_buf_printf(msg, "Unrecognized collection type class " NS "%s", cls);
+    else
+        eng_buf_append_str(msg,
+                           is_value ? "Unexpected value type in payload" : "Unexpected field type");
+    return true;
+}
+
+static int b64_index(char ch)
+{
+    const char *set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *at = ch ? strchr(set, ch) : NULL;
+    return at ? (int)(at - set) : -1;
+}
+
+/* A Blob: a base64 string of a length divisible by 4 whose last data
+ * character leaves no stray bits. Other bad characters are left to the
+ * operation's own check. */
+static bool blob_error(const cJSON *v, eng_buf_t *msg)
+{
+    if (cJSON_IsNull(v))
+        return false;
+    if (!cJSON_IsString(v)) {
+        eng_buf_append_str(
+            msg, cJSON_IsArray(v)    ? "Unrecognized collection type class java.nio.ByteBuffer"
+                 : cJSON_IsObject(v) ? "Start of structure or map found where not expected"
+                                     : "only base-64-encoded strings are convertible to bytes");
+        return true;
+    }
+    size_t len = strlen(v->valuestring);
+    if (len % 4) {
+        eng_buf_printf(
+            msg, "Base64 encoded length is expected a multiple of 4 bytes but found: %zu", len);
+        return true;
+    }
+    size_t pad = 0;
+    while (pad < 2 && pad < len && v->valuestring[len - 1 - pad] == '=')
+        pad++;
+    if (!pad)
+        return false;
+    /* With one '=' the last data character carries 2 unused bits, with two 4. */
+    int last = len > pad ? b64_index(v->valuestring[len - 1 - pad]) : -1;
+    if (last >= 0 && (last & (pad == 1 ? 3 : 15)) == 0)
+        return false;
+    eng_buf_append_str(msg, "Invalid last non-pad Base64 character dectected"); /* Sic. */
+    return true;
+}
+
+static bool av_error(const cJSON *av, eng_buf_t *msg);
+
+/* The elements of a set: strings (SS, NS) or blobs (BS). */
+static bool set_error(const cJSON *v, bool is_blob, eng_buf_t *msg)
+{
+    if (list_error(v, msg))
+        return true;
+    for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
+        if (is_blob ? blob_error(e, msg) : gw__wire_type_error(e, GW_WIRE_STRING, msg))
+            return true;
+    return false;
+}
+
+/* A map of AttributeValues (an item, a key, M, ExpressionAttributeValues). */
+static bool av_map_error(const cJSON *v, eng_buf_t *msg)
+{
+    if (map_error(v, NS "AttributeValue", msg))
+        return true;
+    for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
+        if (struct_error(e, "AttributeValue", true, msg) || av_error(e, msg))
+            return true;
+    return false;
+}
+
+/* One AttributeValue's members, in the order sent. Unknown members are
+ * left to the operation's own check. */
+static bool av_error(const cJSON *av, eng_buf_t *msg)
+{
+    for (const cJSON *m = cJSON_IsObject(av) ? av->child : NULL; m; m = m->next) {
+        const char *k = m->string;
+        bool bad = false;
+        if (strcmp(k, "S") == 0 || strcmp(k, "N") == 0)
+            bad = gw__wire_type_error(m, GW_WIRE_STRING, msg);
+        else if (strcmp(k, "B") == 0)
+            bad = blob_error(m, msg);
+        else if (strcmp(k, "BOOL") == 0 || strcmp(k, "NULL") == 0)
+            bad = gw__wire_type_error(m, GW_WIRE_BOOLEAN, msg);
+        else if (strcmp(k, "SS") == 0 || strcmp(k, "NS") == 0 || strcmp(k, "BS") == 0)
+            bad = set_error(m, k[0] == 'B', msg);
+        else if (strcmp(k, "M") == 0)
+            bad = av_map_error(m, msg);
+        else if (strcmp(k, "L") == 0) {
+            bad = list_error(m, msg);
+            for (const cJSON *e = cJSON_IsArray(m) ? m->child : NULL; e && !bad; e = e->next)
+                bad = struct_error(e, "AttributeValue", true, msg) || av_error(e, msg);
+        }
+        if (bad)
+            return true;
+    }
+    return false;
+}
+
+bool gw__wire_member_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
+{
+    switch (m->type) {
+    case GW_WIRE_LIST:
+        return list_error(v, msg);
+    case GW_WIRE_STRUCT:
+        return struct_error(v, m->cls, false, msg);
+    case GW_WIRE_MAP: {
+        char value_type[96];
+        snprintf(value_type, sizeof(value_type), NS "%s", m->cls);
+        if (map_error(v, value_type, msg))
+            return true;
+        for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
+            if (struct_error(e, m->cls, true, msg))
+                return true;
+        return false;
+    }
+    case GW_WIRE_NAME_MAP:
+        if (map_error(v, "java.lang.String", msg))
+            return true;
+        for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
+            if (gw__wire_type_error(e, GW_WIRE_STRING, msg))
+                return true;
+        return false;
+    case GW_WIRE_AV_MAP:
+        return av_map_error(v, msg);
+    default:
+        return gw__wire_type_error(v, m->type, msg);
+    }
 }

@@ -16,20 +16,34 @@ typedef enum gw_wire_type {
     GW_WIRE_STRING,
     GW_WIRE_BOOLEAN,
     GW_WIRE_INTEGER,
+    GW_WIRE_LIST,     /* A list; its elements are not checked here. */
+    GW_WIRE_STRUCT,   /* A structure of class `cls`. */
+    GW_WIRE_MAP,      /* A map of structures of class `cls`. */
+    GW_WIRE_NAME_MAP, /* A map of strings (ExpressionAttributeNames). */
+    GW_WIRE_AV_MAP,   /* A map of AttributeValues, checked all the way down. */
 } gw_wire_type_t;
 
 typedef struct gw_wire_member {
     const char *name;
     gw_wire_type_t type;
+    const char *cls; /* GW_WIRE_STRUCT and GW_WIRE_MAP: the Java class's simple name. */
 } gw_wire_member_t;
 
-/* The type of top-level member `name` in `members` (n entries sorted by
- * strcmp), or -1 when it is not a scalar member there. Any thread. */
-int gw__wire_member_type(const gw_wire_member_t *members, size_t n, const char *name);
+/* Top-level member `name` in `members` (n entries sorted by strcmp), or
+ * NULL when the table does not type it. Any thread. */
+const gw_wire_member_t *gw__wire_member(const gw_wire_member_t *members, size_t n,
+                                        const char *name);
 
 /* Is `v`, the value of a member of type `t`, of another kind on the wire?
  * Then true, with the decoder's message appended to `msg` (say "NUMBER_VALUE
- * cannot be converted to String"). JSON null counts as absent. Any thread. */
+ * cannot be converted to String"). JSON null counts as absent. Scalar types
+ * only. Any thread. */
 bool gw__wire_type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg);
+
+/* gw__wire_type_error for member `m` of any type, `v` its value: for
+ * GW_WIRE_AV_MAP every AttributeValue inside is checked too (S, N, B, BOOL,
+ * NULL, sets, L and M, at any depth), for GW_WIRE_NAME_MAP every value.
+ * Any thread. */
+bool gw__wire_member_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg);
 
 #endif

@@ -104,3 +104,93 @@ def test_a_streams_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, m
     assert r.status_code == 400
     assert r.json() == {"__type": "com.amazon.coral.service#SerializationException",
                         "message": msg}
+
+
+NS = "com.amazonaws.dynamodb.v20120810."
+AV_MAP = "Unrecognized collection type java.util.Map<java.lang.String, " + NS + "AttributeValue>"
+AV_CLASS = "Unrecognized collection type class " + NS + "AttributeValue"
+START = "Start of structure or map found where not expected"
+
+
+def put(item):
+    return {"TableName": "abc", "Item": item}
+
+
+# (operation, body, message): containers of the wrong kind, and
+# AttributeValues whose members are, at any depth.
+CONTAINER_CASES = [
+    ("PutItem", put("x"), "Unexpected field type"),
+    ("PutItem", put(23), "Unexpected field type"),
+    ("PutItem", put([]), AV_MAP),
+    ("PutItem", put({"a": "x"}), "Unexpected value type in payload"),
+    ("PutItem", put({"a": 23}), "Unexpected value type in payload"),
+    ("PutItem", put({"a": []}), AV_CLASS),
+    ("PutItem", put({"a": {"B": 5}}), "only base-64-encoded strings are convertible to bytes"),
+    ("PutItem", put({"a": {"B": True}}), "only base-64-encoded strings are convertible to bytes"),
+    ("PutItem", put({"a": {"B": []}}), "Unrecognized collection type class java.nio.ByteBuffer"),
+    ("PutItem", put({"a": {"B": {}}}), START),
+    ("PutItem", put({"a": {"B": "23456"}}),
+     "Base64 encoded length is expected a multiple of 4 bytes but found: 5"),
+    ("PutItem", put({"a": {"B": "=+/="}}), "Invalid last non-pad Base64 character dectected"),
+    ("PutItem", put({"a": {"B": "+/+="}}), "Invalid last non-pad Base64 character dectected"),
+    ("PutItem", put({"a": {"BOOL": "23"}}), "Unexpected token received from parser"),
+    ("PutItem", put({"a": {"NULL": 23}}), "NUMBER_VALUE cannot be converted to Boolean"),
+    ("PutItem", put({"a": {"S": 34.56}}), "DECIMAL_VALUE cannot be converted to String"),
+    ("PutItem", put({"a": {"N": []}}), "Unrecognized collection type class java.lang.String"),
+    ("PutItem", put({"a": {"SS": "x"}}), "Unexpected field type"),
+    ("PutItem", put({"a": {"SS": {}}}), START),
+    ("PutItem", put({"a": {"NS": [True]}}), "TRUE_VALUE cannot be converted to String"),
+    ("PutItem", put({"a": {"BS": [23]}}), "only base-64-encoded strings are convertible to bytes"),
+    ("PutItem", put({"a": {"L": {}}}), START),
+    ("PutItem", put({"a": {"L": ["x"]}}), "Unexpected value type in payload"),
+    ("PutItem", put({"a": {"L": [{"M": {"b": {"BS": [5]}}}]}}),
+     "only base-64-encoded strings are convertible to bytes"),
+    ("PutItem", put({"a": {"M": []}}), AV_MAP),
+    ("PutItem", put({"a": {"M": {"b": 5}}}), "Unexpected value type in payload"),
+    ("GetItem", {"TableName": "abc", "Key": "x"}, "Unexpected field type"),
+    ("Query", {"TableName": "abc", "ExclusiveStartKey": []}, AV_MAP),
+    ("Query", {"TableName": "abc", "ExpressionAttributeValues": {":v": {"BOOL": 1}}},
+     "NUMBER_VALUE cannot be converted to Boolean"),
+    ("Query", {"TableName": "abc", "ExpressionAttributeNames": []},
+     "Unrecognized collection type java.util.Map<java.lang.String, java.lang.String>"),
+    ("Query", {"TableName": "abc", "KeyConditions": "x"}, "Unexpected field type"),
+    ("Query", {"TableName": "abc", "KeyConditions": []},
+     "Unrecognized collection type java.util.Map<java.lang.String, " + NS + "Condition>"),
+    ("Query", {"TableName": "abc", "KeyConditions": {"a": "x"}}, "Unexpected value type in payload"),
+    ("Query", {"TableName": "abc", "KeyConditions": {"a": []}},
+     "Unrecognized collection type class " + NS + "Condition"),
+    ("PutItem", {"TableName": "abc", "Expected": "x"}, "Unexpected field type"),
+    ("PutItem", {"TableName": "abc", "Expected": {"a": {"Value": {"B": 5}}}},
+     "only base-64-encoded strings are convertible to bytes"),
+    ("UpdateItem", {"TableName": "abc", "AttributeUpdates": []},
+     "Unrecognized collection type java.util.Map<java.lang.String, " + NS
+     + "AttributeValueUpdate>"),
+    ("CreateTable", {"TableName": "abc", "KeySchema": "x"}, "Unexpected field type"),
+    ("CreateTable", {"TableName": "abc", "AttributeDefinitions": {}}, START),
+    ("CreateTable", {"TableName": "abc", "ProvisionedThroughput": "x"}, "Unexpected field type"),
+    ("CreateTable", {"TableName": "abc", "ProvisionedThroughput": []},
+     "Unrecognized collection type class " + NS + "ProvisionedThroughput"),
+    ("UpdateTable", {"TableName": "abc", "StreamSpecification": 5}, "Unexpected field type"),
+    ("UpdateTimeToLive", {"TableName": "abc", "TimeToLiveSpecification": []},
+     "Unrecognized collection type class " + NS + "TimeToLiveSpecification"),
+    ("GetItem", {"TableName": "abc", "AttributesToGet": "a"}, "Unexpected field type"),
+]
+
+
+@pytest.mark.parametrize("op,body,msg", CONTAINER_CASES)
+def test_a_container_or_attribute_value_of_the_wrong_kind_is_a_serialization_error(
+        eddy, op, body, msg):
+    status, j = call(eddy, op, body)
+    assert status == 400
+    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
+
+
+def test_well_formed_values_of_every_kind_are_stored(eddy):
+    c = client(eddy)
+    hash_table(c, "kinds")
+    item = {"pk": {"S": "k"}, "b": {"B": "Yg=="}, "b2": {"B": "YWI="}, "t": {"BOOL": False},
+            "z": {"NULL": True}, "bs": {"BS": ["YQ==", "Yg=="]}, "n": {"N": "1"},
+            "l": {"L": [{"M": {"x": {"SS": ["a"]}}}]}, "m": {"M": {"y": {"NS": ["2"]}}}}
+    ok(eddy, "PutItem", {"TableName": "kinds", "Item": item})
+    got = ok(eddy, "GetItem", {"TableName": "kinds", "Key": {"pk": {"S": "k"}}})["Item"]
+    assert got == item
