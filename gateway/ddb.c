@@ -59,57 +59,139 @@ static const op_entry_t OPS[] = {
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
+/* Shapes of the structures requests carry, for the decoder's type checks:
+ * each member's wire type (and, for nested structures, their class and
+ * shape). Members not listed are not type-checked here. */
+#define SHAPE(members) (&(const gw_wire_shape_t){members, ENG_ARRAY_LEN(members)})
+#define S_(name)                                                                                   \
+    {                                                                                              \
+        name, GW_WIRE_STRING, NULL, NULL, false                                                    \
+    }
+#define BOOL_(name)                                                                                \
+    {                                                                                              \
+        name, GW_WIRE_BOOLEAN, NULL, NULL, false                                                   \
+    }
+#define LONG_(name)                                                                                \
+    {                                                                                              \
+        name, GW_WIRE_LONG, NULL, NULL, false                                                      \
+    }
+#define STRUCT_(name, cls, members)                                                                \
+    {                                                                                              \
+        name, GW_WIRE_STRUCT, cls, SHAPE(members), false                                           \
+    }
+#define LIST_(name, cls, members)                                                                  \
+    {                                                                                              \
+        name, GW_WIRE_LIST, cls, SHAPE(members), false                                             \
+    }
+#define MAP_(name, cls, members)                                                                   \
+    {                                                                                              \
+        name, GW_WIRE_MAP, cls, SHAPE(members), false                                              \
+    }
+#define STRINGS_(name)                                                                             \
+    {                                                                                              \
+        name, GW_WIRE_LIST, NULL, NULL, true                                                       \
+    }
+
+static const gw_wire_member_t KEY_SCHEMA_ELEMENT[] = {S_("AttributeName"), S_("KeyType")};
+static const gw_wire_member_t ATTRIBUTE_DEFINITION[] = {S_("AttributeName"), S_("AttributeType")};
+static const gw_wire_member_t THROUGHPUT[] = {LONG_("ReadCapacityUnits"),
+                                              LONG_("WriteCapacityUnits")};
+static const gw_wire_member_t ON_DEMAND[] = {LONG_("MaxReadRequestUnits"),
+                                             LONG_("MaxWriteRequestUnits")};
+static const gw_wire_member_t STREAM_SPEC[] = {BOOL_("StreamEnabled"), S_("StreamViewType")};
+static const gw_wire_member_t TTL_SPEC[] = {S_("AttributeName"), BOOL_("Enabled")};
+static const gw_wire_member_t SSE_SPEC[] = {BOOL_("Enabled"), S_("KMSMasterKeyId"), S_("SSEType")};
+static const gw_wire_member_t PROJECTION[] = {STRINGS_("NonKeyAttributes"), S_("ProjectionType")};
+static const gw_wire_member_t TAG[] = {S_("Key"), S_("Value")};
+static const gw_wire_member_t GSI[] = {
+    S_("IndexName"),
+    LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
+    STRUCT_("Projection", "Projection", PROJECTION),
+    STRUCT_("ProvisionedThroughput", "ProvisionedThroughput", THROUGHPUT),
+    STRUCT_("OnDemandThroughput", "OnDemandThroughput", ON_DEMAND),
+};
+static const gw_wire_member_t LSI[] = {
+    S_("IndexName"),
+    LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
+    STRUCT_("Projection", "Projection", PROJECTION),
+};
+static const gw_wire_member_t GSI_DELETE[] = {S_("IndexName")};
+static const gw_wire_member_t GSI_UPDATE_ACTION[] = {
+    S_("IndexName"),
+    STRUCT_("ProvisionedThroughput", "ProvisionedThroughput", THROUGHPUT),
+    STRUCT_("OnDemandThroughput", "OnDemandThroughput", ON_DEMAND),
+};
+static const gw_wire_member_t GSI_UPDATE[] = {
+    STRUCT_("Create", "CreateGlobalSecondaryIndexAction", GSI),
+    STRUCT_("Delete", "DeleteGlobalSecondaryIndexAction", GSI_DELETE),
+    STRUCT_("Update", "UpdateGlobalSecondaryIndexAction", GSI_UPDATE_ACTION),
+};
+static const gw_wire_member_t CONDITION[] = {
+    {"AttributeValueList", GW_WIRE_AV_LIST, NULL, NULL, false},
+    S_("ComparisonOperator"),
+};
+static const gw_wire_member_t EXPECTED[] = {
+    {"AttributeValueList", GW_WIRE_AV_LIST, NULL, NULL, false},
+    S_("ComparisonOperator"),
+    BOOL_("Exists"),
+    {"Value", GW_WIRE_AV, NULL, NULL, false},
+};
+static const gw_wire_member_t AV_UPDATE[] = {S_("Action"),
+                                             {"Value", GW_WIRE_AV, NULL, NULL, false}};
+
 /* The top-level members of DynamoDB's operations by wire type, sorted by
  * name (gw__wire_member bisects them). A member name has one type in every
  * operation that takes it. Containers whose content the table does not
  * describe (RequestItems, TransactItems, ...) are left to scalar_error. */
 static const gw_wire_member_t MEMBERS[] = {
-    {"AttributeDefinitions", GW_WIRE_LIST, NULL},
-    {"AttributeUpdates", GW_WIRE_MAP, "AttributeValueUpdate"},
-    {"AttributesToGet", GW_WIRE_LIST, NULL},
-    {"BillingMode", GW_WIRE_STRING, NULL},
-    {"ClientRequestToken", GW_WIRE_STRING, NULL},
-    {"ConditionExpression", GW_WIRE_STRING, NULL},
-    {"ConditionalOperator", GW_WIRE_STRING, NULL},
-    {"ConsistentRead", GW_WIRE_BOOLEAN, NULL},
-    {"DeletionProtectionEnabled", GW_WIRE_BOOLEAN, NULL},
-    {"ExclusiveStartKey", GW_WIRE_AV_MAP, NULL},
-    {"ExclusiveStartTableName", GW_WIRE_STRING, NULL},
-    {"Expected", GW_WIRE_MAP, "ExpectedAttributeValue"},
-    {"ExpressionAttributeNames", GW_WIRE_NAME_MAP, NULL},
-    {"ExpressionAttributeValues", GW_WIRE_AV_MAP, NULL},
-    {"FilterExpression", GW_WIRE_STRING, NULL},
-    {"GlobalSecondaryIndexUpdates", GW_WIRE_LIST, NULL},
-    {"GlobalSecondaryIndexes", GW_WIRE_LIST, NULL},
-    {"IndexName", GW_WIRE_STRING, NULL},
-    {"Item", GW_WIRE_AV_MAP, NULL},
-    {"Key", GW_WIRE_AV_MAP, NULL},
-    {"KeyConditionExpression", GW_WIRE_STRING, NULL},
-    {"KeyConditions", GW_WIRE_MAP, "Condition"},
-    {"KeySchema", GW_WIRE_LIST, NULL},
-    {"Limit", GW_WIRE_INTEGER, NULL},
-    {"LocalSecondaryIndexes", GW_WIRE_LIST, NULL},
-    {"NextToken", GW_WIRE_STRING, NULL},
-    {"ProjectionExpression", GW_WIRE_STRING, NULL},
-    {"ProvisionedThroughput", GW_WIRE_STRUCT, "ProvisionedThroughput"},
-    {"QueryFilter", GW_WIRE_MAP, "Condition"},
-    {"ResourceArn", GW_WIRE_STRING, NULL},
-    {"ReturnConsumedCapacity", GW_WIRE_STRING, NULL},
-    {"ReturnItemCollectionMetrics", GW_WIRE_STRING, NULL},
-    {"ReturnValues", GW_WIRE_STRING, NULL},
-    {"ReturnValuesOnConditionCheckFailure", GW_WIRE_STRING, NULL},
-    {"ScanFilter", GW_WIRE_MAP, "Condition"},
-    {"ScanIndexForward", GW_WIRE_BOOLEAN, NULL},
-    {"Segment", GW_WIRE_INTEGER, NULL},
-    {"Select", GW_WIRE_STRING, NULL},
-    {"StreamSpecification", GW_WIRE_STRUCT, "StreamSpecification"},
-    {"TableClass", GW_WIRE_STRING, NULL},
-    {"TableName", GW_WIRE_STRING, NULL},
-    {"TagKeys", GW_WIRE_LIST, NULL},
-    {"Tags", GW_WIRE_LIST, NULL},
-    {"TimeToLiveSpecification", GW_WIRE_STRUCT, "TimeToLiveSpecification"},
-    {"TotalSegments", GW_WIRE_INTEGER, NULL},
-    {"UpdateExpression", GW_WIRE_STRING, NULL},
+    LIST_("AttributeDefinitions", "AttributeDefinition", ATTRIBUTE_DEFINITION),
+    MAP_("AttributeUpdates", "AttributeValueUpdate", AV_UPDATE),
+    STRINGS_("AttributesToGet"),
+    S_("BillingMode"),
+    S_("ClientRequestToken"),
+    S_("ConditionExpression"),
+    S_("ConditionalOperator"),
+    BOOL_("ConsistentRead"),
+    BOOL_("DeletionProtectionEnabled"),
+    {"ExclusiveStartKey", GW_WIRE_AV_MAP, NULL, NULL, false},
+    S_("ExclusiveStartTableName"),
+    MAP_("Expected", "ExpectedAttributeValue", EXPECTED),
+    {"ExpressionAttributeNames", GW_WIRE_NAME_MAP, NULL, NULL, false},
+    {"ExpressionAttributeValues", GW_WIRE_AV_MAP, NULL, NULL, false},
+    S_("FilterExpression"),
+    LIST_("GlobalSecondaryIndexUpdates", "GlobalSecondaryIndexUpdate", GSI_UPDATE),
+    LIST_("GlobalSecondaryIndexes", "GlobalSecondaryIndex", GSI),
+    S_("IndexName"),
+    {"Item", GW_WIRE_AV_MAP, NULL, NULL, false},
+    {"Key", GW_WIRE_AV_MAP, NULL, NULL, false},
+    S_("KeyConditionExpression"),
+    MAP_("KeyConditions", "Condition", CONDITION),
+    LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
+    {"Limit", GW_WIRE_INTEGER, NULL, NULL, false},
+    LIST_("LocalSecondaryIndexes", "LocalSecondaryIndex", LSI),
+    S_("NextToken"),
+    STRUCT_("OnDemandThroughput", "OnDemandThroughput", ON_DEMAND),
+    S_("ProjectionExpression"),
+    STRUCT_("ProvisionedThroughput", "ProvisionedThroughput", THROUGHPUT),
+    MAP_("QueryFilter", "Condition", CONDITION),
+    S_("ResourceArn"),
+    S_("ReturnConsumedCapacity"),
+    S_("ReturnItemCollectionMetrics"),
+    S_("ReturnValues"),
+    S_("ReturnValuesOnConditionCheckFailure"),
+    STRUCT_("SSESpecification", "SSESpecification", SSE_SPEC),
+    MAP_("ScanFilter", "Condition", CONDITION),
+    BOOL_("ScanIndexForward"),
+    {"Segment", GW_WIRE_INTEGER, NULL, NULL, false},
+    S_("Select"),
+    STRUCT_("StreamSpecification", "StreamSpecification", STREAM_SPEC),
+    S_("TableClass"),
+    S_("TableName"),
+    STRINGS_("TagKeys"),
+    LIST_("Tags", "Tag", TAG),
+    STRUCT_("TimeToLiveSpecification", "TimeToLiveSpecification", TTL_SPEC),
+    {"TotalSegments", GW_WIRE_INTEGER, NULL, NULL, false},
+    S_("UpdateExpression"),
 };
 
 /* Request members whose elements (lists) or values (maps) are JSON strings:

@@ -26,6 +26,7 @@ static const char *const JAVA_TYPE[] = {
     [GW_WIRE_STRING] = "String",
     [GW_WIRE_BOOLEAN] = "Boolean",
     [GW_WIRE_INTEGER] = "Integer",
+    [GW_WIRE_LONG] = "Long",
 };
 
 /* The token name of a scalar JSON value. */
@@ -50,6 +51,7 @@ static bool scalar_fits(const cJSON *v, gw_wire_type_t t)
     case GW_WIRE_BOOLEAN:
         return cJSON_IsBool(v);
     case GW_WIRE_INTEGER:
+    case GW_WIRE_LONG:
         return cJSON_IsNumber(v);
     default: /* Not a scalar type: gw__wire_member_error's business. */
         return true;
@@ -202,28 +204,70 @@ static bool av_error(const cJSON *av, eng_buf_t *msg)
     return false;
 }
 
+/* The members of structure `obj` that `shape` types, in the order sent. */
+static bool shape_error(const cJSON *obj, const gw_wire_shape_t *shape, eng_buf_t *msg)
+{
+    for (const cJSON *m = shape && cJSON_IsObject(obj) ? obj->child : NULL; m; m = m->next)
+        for (size_t i = 0; i < shape->n; i++)
+            if (strcmp(m->string, shape->members[i].name) == 0 &&
+                gw__wire_member_error(m, &shape->members[i], msg))
+                return true;
+    return false;
+}
+
+/* A structure of `m`'s class held in a list or map: the value itself, then
+ * its members. */
+static bool value_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
+{
+    return struct_error(v, m->cls, true, msg) || shape_error(v, m->shape, msg);
+}
+
+static bool list_of_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
+{
+    if (list_error(v, msg))
+        return true;
+    for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
+        if (m->is_strings ? gw__wire_type_error(e, GW_WIRE_STRING, msg)
+                          : m->cls && value_error(e, m, msg))
+            return true;
+    return false;
+}
+
+static bool map_of_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
+{
+    char value_type[96];
+    snprintf(value_type, sizeof(value_type), NS "%s", m->cls);
+    if (map_error(v, value_type, msg))
+        return true;
+    for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
+        if (value_error(e, m, msg))
+            return true;
+    return false;
+}
+
 bool gw__wire_member_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
 {
     switch (m->type) {
     case GW_WIRE_LIST:
-        return list_error(v, msg);
+        return list_of_error(v, m, msg);
     case GW_WIRE_STRUCT:
-        return struct_error(v, m->cls, false, msg);
-    case GW_WIRE_MAP: {
-        char value_type[96];
-        snprintf(value_type, sizeof(value_type), NS "%s", m->cls);
-        if (map_error(v, value_type, msg))
-            return true;
-        for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
-            if (struct_error(e, m->cls, true, msg))
-                return true;
-        return false;
-    }
+        return struct_error(v, m->cls, false, msg) || shape_error(v, m->shape, msg);
+    case GW_WIRE_MAP:
+        return map_of_error(v, m, msg);
     case GW_WIRE_NAME_MAP:
         if (map_error(v, "java.lang.String", msg))
             return true;
         for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
             if (gw__wire_type_error(e, GW_WIRE_STRING, msg))
+                return true;
+        return false;
+    case GW_WIRE_AV:
+        return struct_error(v, "AttributeValue", false, msg) || av_error(v, msg);
+    case GW_WIRE_AV_LIST:
+        if (list_error(v, msg))
+            return true;
+        for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
+            if (struct_error(e, "AttributeValue", true, msg) || av_error(e, msg))
                 return true;
         return false;
     case GW_WIRE_AV_MAP:

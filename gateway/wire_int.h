@@ -16,18 +16,31 @@ typedef enum gw_wire_type {
     GW_WIRE_STRING,
     GW_WIRE_BOOLEAN,
     GW_WIRE_INTEGER,
-    GW_WIRE_LIST,     /* A list; its elements are not checked here. */
+    GW_WIRE_LONG,
+    GW_WIRE_LIST,     /* A list: of strings, or of structures of class `cls`. */
     GW_WIRE_STRUCT,   /* A structure of class `cls`. */
     GW_WIRE_MAP,      /* A map of structures of class `cls`. */
     GW_WIRE_NAME_MAP, /* A map of strings (ExpressionAttributeNames). */
-    GW_WIRE_AV_MAP,   /* A map of AttributeValues, checked all the way down. */
+    GW_WIRE_AV,       /* One AttributeValue, checked all the way down. */
+    GW_WIRE_AV_LIST,  /* A list of AttributeValues. */
+    GW_WIRE_AV_MAP,   /* A map of AttributeValues. */
 } gw_wire_type_t;
 
-typedef struct gw_wire_member {
+typedef struct gw_wire_member gw_wire_member_t;
+
+/* The members of a structure the decoder knows by type (unsorted, few). */
+typedef struct gw_wire_shape {
+    const gw_wire_member_t *members;
+    size_t n;
+} gw_wire_shape_t;
+
+struct gw_wire_member {
     const char *name;
     gw_wire_type_t type;
-    const char *cls; /* GW_WIRE_STRUCT and GW_WIRE_MAP: the Java class's simple name. */
-} gw_wire_member_t;
+    const char *cls;              /* STRUCT, MAP, LIST of structures: the class's simple name. */
+    const gw_wire_shape_t *shape; /* Those structures' members, or NULL: not looked into. */
+    bool is_strings;              /* LIST: of strings. */
+};
 
 /* Top-level member `name` in `members` (n entries sorted by strcmp), or
  * NULL when the table does not type it. Any thread. */

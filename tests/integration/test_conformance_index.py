@@ -239,7 +239,11 @@ def test_ttl_spec_validation(eddy):
     assert msg.endswith("Member must have length greater than or equal to 1")
     msg = refused(lambda: ttl(c, {"AttributeName": "x" * 256, "Enabled": True}))
     assert msg.endswith("Member must have length less than or equal to 255")
-    refused(lambda: ttl(c, {"AttributeName": "e", "Enabled": "yes"}))
+    # A string where a Boolean belongs fails in the JSON decoder, before validation.
+    with pytest.raises(ClientError) as e:
+        ttl(c, {"AttributeName": "e", "Enabled": "yes"})
+    assert e.value.response["Error"]["Code"] == "SerializationException"
+    assert e.value.response["Error"]["Message"] == "Unexpected token received from parser"
 
 
 def test_ttl_disable_must_name_current_attribute(eddy):

@@ -194,3 +194,77 @@ def test_well_formed_values_of_every_kind_are_stored(eddy):
     ok(eddy, "PutItem", {"TableName": "kinds", "Item": item})
     got = ok(eddy, "GetItem", {"TableName": "kinds", "Key": {"pk": {"S": "k"}}})["Item"]
     assert got == item
+
+
+KS = "Unrecognized collection type class " + NS
+NESTED_CASES = [
+    ("CreateTable", {"KeySchema": [{"AttributeName": 5}]},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("CreateTable", {"KeySchema": ["x"]}, "Unexpected value type in payload"),
+    ("CreateTable", {"KeySchema": [[]]}, KS + "KeySchemaElement"),
+    ("CreateTable", {"AttributeDefinitions": [{"AttributeType": True}]},
+     "TRUE_VALUE cannot be converted to String"),
+    ("CreateTable", {"ProvisionedThroughput": {"ReadCapacityUnits": "23"}},
+     "STRING_VALUE cannot be converted to Long"),
+    ("CreateTable", {"ProvisionedThroughput": {"WriteCapacityUnits": []}},
+     "Unrecognized collection type class java.lang.Long"),
+    ("CreateTable", {"StreamSpecification": {"StreamEnabled": "23"}},
+     "Unexpected token received from parser"),
+    ("CreateTable", {"GlobalSecondaryIndexes": [{"Projection": {"NonKeyAttributes": [5]}}]},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("CreateTable", {"GlobalSecondaryIndexes": [{"Projection": "x"}]}, "Unexpected field type"),
+    ("CreateTable", {"LocalSecondaryIndexes": [{"KeySchema": [{"KeyType": 34.56}]}]},
+     "DECIMAL_VALUE cannot be converted to String"),
+    ("CreateTable", {"Tags": [{"Value": False}]}, "FALSE_VALUE cannot be converted to String"),
+    ("UpdateTable", {"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": 5}}]},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("UpdateTable", {"GlobalSecondaryIndexUpdates": [{"Update": []}]},
+     KS + "UpdateGlobalSecondaryIndexAction"),
+    ("UpdateTimeToLive", {"TimeToLiveSpecification": {"Enabled": 1}},
+     "NUMBER_VALUE cannot be converted to Boolean"),
+    ("Query", {"KeyConditions": {"a": {"ComparisonOperator": 5}}},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("Query", {"KeyConditions": {"a": {"AttributeValueList": [{"S": 5}]}}},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("Scan", {"ScanFilter": {"a": {"AttributeValueList": ["x"]}}},
+     "Unexpected value type in payload"),
+    ("PutItem", {"Expected": {"a": {"Exists": "23"}}}, "Unexpected token received from parser"),
+    ("PutItem", {"Expected": {"a": {"Value": "x"}}}, "Unexpected field type"),
+    ("PutItem", {"Expected": {"a": {"Value": []}}}, KS + "AttributeValue"),
+    ("UpdateItem", {"AttributeUpdates": {"a": {"Value": {"NULL": "23"}}}},
+     "Unexpected token received from parser"),
+    ("UpdateItem", {"AttributeUpdates": {"a": {"Action": 5}}},
+     "NUMBER_VALUE cannot be converted to String"),
+]
+
+
+@pytest.mark.parametrize("op,body,msg", NESTED_CASES)
+def test_a_nested_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, body, msg):
+    status, j = call(eddy, op, dict(TableName="abc", **body))
+    assert status == 400
+    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
+
+
+def test_well_formed_nested_structures_pass_the_decoder(eddy):
+    c = client(eddy)
+    c.create_table(
+        TableName="shapes", BillingMode="PROVISIONED",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "g", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        GlobalSecondaryIndexes=[{"IndexName": "gix",
+                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "INCLUDE",
+                                                "NonKeyAttributes": ["x"]},
+                                 "ProvisionedThroughput": {"ReadCapacityUnits": 1,
+                                                           "WriteCapacityUnits": 1}}],
+        Tags=[{"Key": "k", "Value": "v"}])
+    c.put_item(TableName="shapes", Item={"pk": {"S": "a"}, "n": {"N": "1"}},
+               Expected={"pk": {"Exists": False}})
+    c.update_item(TableName="shapes", Key={"pk": {"S": "a"}},
+                  AttributeUpdates={"n": {"Action": "ADD", "Value": {"N": "2"}}})
+    got = c.query(TableName="shapes", KeyConditions={
+        "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]}})
+    assert got["Items"] == [{"pk": {"S": "a"}, "n": {"N": "3"}}]
