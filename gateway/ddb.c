@@ -31,12 +31,15 @@ static void wreq_free(ddb_wreq_t *w);
 typedef struct op_entry {
     const char *name;
     void (*fn)(ddb_call_t *c);
+    const gw_wire_member_t *request_items; /* Its RequestItems' wire type, if it takes them. */
 } op_entry_t;
+
+static const gw_wire_member_t WRITE_ITEMS, GET_ITEMS;
 
 static const op_entry_t OPS[] = {
     /* Sorted by name for bsearch. */
-    {.name = "BatchGetItem", .fn = ddb__op_batch_get},
-    {.name = "BatchWriteItem", .fn = ddb__op_batch_write},
+    {.name = "BatchGetItem", .fn = ddb__op_batch_get, .request_items = &GET_ITEMS},
+    {.name = "BatchWriteItem", .fn = ddb__op_batch_write, .request_items = &WRITE_ITEMS},
     {.name = "CreateTable", .fn = ddb__op_create_table},
     {.name = "DeleteItem", .fn = ddb__op_delete_item},
     {.name = "DeleteTable", .fn = ddb__op_delete_table},
@@ -63,33 +66,28 @@ static const op_entry_t OPS[] = {
  * each member's wire type (and, for nested structures, their class and
  * shape). Members not listed are not type-checked here. */
 #define SHAPE(members) (&(const gw_wire_shape_t){members, ENG_ARRAY_LEN(members)})
-#define S_(name)                                                                                   \
+#define OF_(n, t)                                                                                  \
     {                                                                                              \
-        name, GW_WIRE_STRING, NULL, NULL, false                                                    \
+        .name = n, .type = t                                                                       \
     }
-#define BOOL_(name)                                                                                \
+#define S_(name) OF_(name, GW_WIRE_STRING)
+#define BOOL_(name) OF_(name, GW_WIRE_BOOLEAN)
+#define LONG_(name) OF_(name, GW_WIRE_LONG)
+#define STRUCT_(n, c, members)                                                                     \
     {                                                                                              \
-        name, GW_WIRE_BOOLEAN, NULL, NULL, false                                                   \
+        .name = n, .type = GW_WIRE_STRUCT, .cls = c, .shape = SHAPE(members)                       \
     }
-#define LONG_(name)                                                                                \
+#define LIST_(n, c, members)                                                                       \
     {                                                                                              \
-        name, GW_WIRE_LONG, NULL, NULL, false                                                      \
+        .name = n, .type = GW_WIRE_LIST, .cls = c, .shape = SHAPE(members)                         \
     }
-#define STRUCT_(name, cls, members)                                                                \
+#define MAP_(n, c, members)                                                                        \
     {                                                                                              \
-        name, GW_WIRE_STRUCT, cls, SHAPE(members), false                                           \
+        .name = n, .type = GW_WIRE_MAP, .cls = c, .shape = SHAPE(members)                          \
     }
-#define LIST_(name, cls, members)                                                                  \
+#define STRINGS_(n)                                                                                \
     {                                                                                              \
-        name, GW_WIRE_LIST, cls, SHAPE(members), false                                             \
-    }
-#define MAP_(name, cls, members)                                                                   \
-    {                                                                                              \
-        name, GW_WIRE_MAP, cls, SHAPE(members), false                                              \
-    }
-#define STRINGS_(name)                                                                             \
-    {                                                                                              \
-        name, GW_WIRE_LIST, NULL, NULL, true                                                       \
+        .name = n, .type = GW_WIRE_LIST, .is_strings = true                                        \
     }
 
 static const gw_wire_member_t KEY_SCHEMA_ELEMENT[] = {S_("AttributeName"), S_("KeyType")};
@@ -127,17 +125,41 @@ static const gw_wire_member_t GSI_UPDATE[] = {
     STRUCT_("Update", "UpdateGlobalSecondaryIndexAction", GSI_UPDATE_ACTION),
 };
 static const gw_wire_member_t CONDITION[] = {
-    {"AttributeValueList", GW_WIRE_AV_LIST, NULL, NULL, false},
+    OF_("AttributeValueList", GW_WIRE_AV_LIST),
     S_("ComparisonOperator"),
 };
 static const gw_wire_member_t EXPECTED[] = {
-    {"AttributeValueList", GW_WIRE_AV_LIST, NULL, NULL, false},
+    OF_("AttributeValueList", GW_WIRE_AV_LIST),
     S_("ComparisonOperator"),
     BOOL_("Exists"),
-    {"Value", GW_WIRE_AV, NULL, NULL, false},
+    OF_("Value", GW_WIRE_AV),
 };
-static const gw_wire_member_t AV_UPDATE[] = {S_("Action"),
-                                             {"Value", GW_WIRE_AV, NULL, NULL, false}};
+static const gw_wire_member_t AV_UPDATE[] = {S_("Action"), OF_("Value", GW_WIRE_AV)};
+
+/* RequestItems, whose type depends on the operation. */
+static const gw_wire_member_t PUT_REQUEST[] = {OF_("Item", GW_WIRE_AV_MAP)};
+static const gw_wire_member_t DELETE_REQUEST[] = {OF_("Key", GW_WIRE_AV_MAP)};
+static const gw_wire_member_t WRITE_REQUEST[] = {
+    STRUCT_("DeleteRequest", "DeleteRequest", DELETE_REQUEST),
+    STRUCT_("PutRequest", "PutRequest", PUT_REQUEST),
+};
+static const gw_wire_member_t WRITE_LIST = {
+    .name = "", .type = GW_WIRE_PLIST, .cls = "WriteRequest", .shape = SHAPE(WRITE_REQUEST)};
+static const gw_wire_member_t WRITE_ITEMS = {
+    .name = "RequestItems",
+    .type = GW_WIRE_MAP,
+    .elem = &WRITE_LIST,
+    .elem_type = "java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>"};
+static const gw_wire_member_t KEY_MAP = OF_("", GW_WIRE_PAV_MAP);
+static const gw_wire_member_t KEYS_AND_ATTRIBUTES[] = {
+    STRINGS_("AttributesToGet"),
+    BOOL_("ConsistentRead"),
+    OF_("ExpressionAttributeNames", GW_WIRE_NAME_MAP),
+    {.name = "Keys", .type = GW_WIRE_LIST, .elem = &KEY_MAP},
+    S_("ProjectionExpression"),
+};
+static const gw_wire_member_t GET_ITEMS =
+    MAP_("RequestItems", "KeysAndAttributes", KEYS_AND_ATTRIBUTES);
 
 /* The top-level members of DynamoDB's operations by wire type, sorted by
  * name (gw__wire_member bisects them). A member name has one type in every
@@ -153,21 +175,21 @@ static const gw_wire_member_t MEMBERS[] = {
     S_("ConditionalOperator"),
     BOOL_("ConsistentRead"),
     BOOL_("DeletionProtectionEnabled"),
-    {"ExclusiveStartKey", GW_WIRE_AV_MAP, NULL, NULL, false},
+    OF_("ExclusiveStartKey", GW_WIRE_AV_MAP),
     S_("ExclusiveStartTableName"),
     MAP_("Expected", "ExpectedAttributeValue", EXPECTED),
-    {"ExpressionAttributeNames", GW_WIRE_NAME_MAP, NULL, NULL, false},
-    {"ExpressionAttributeValues", GW_WIRE_AV_MAP, NULL, NULL, false},
+    OF_("ExpressionAttributeNames", GW_WIRE_NAME_MAP),
+    OF_("ExpressionAttributeValues", GW_WIRE_AV_MAP),
     S_("FilterExpression"),
     LIST_("GlobalSecondaryIndexUpdates", "GlobalSecondaryIndexUpdate", GSI_UPDATE),
     LIST_("GlobalSecondaryIndexes", "GlobalSecondaryIndex", GSI),
     S_("IndexName"),
-    {"Item", GW_WIRE_AV_MAP, NULL, NULL, false},
-    {"Key", GW_WIRE_AV_MAP, NULL, NULL, false},
+    OF_("Item", GW_WIRE_AV_MAP),
+    OF_("Key", GW_WIRE_AV_MAP),
     S_("KeyConditionExpression"),
     MAP_("KeyConditions", "Condition", CONDITION),
     LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
-    {"Limit", GW_WIRE_INTEGER, NULL, NULL, false},
+    OF_("Limit", GW_WIRE_INTEGER),
     LIST_("LocalSecondaryIndexes", "LocalSecondaryIndex", LSI),
     S_("NextToken"),
     STRUCT_("OnDemandThroughput", "OnDemandThroughput", ON_DEMAND),
@@ -182,7 +204,7 @@ static const gw_wire_member_t MEMBERS[] = {
     STRUCT_("SSESpecification", "SSESpecification", SSE_SPEC),
     MAP_("ScanFilter", "Condition", CONDITION),
     BOOL_("ScanIndexForward"),
-    {"Segment", GW_WIRE_INTEGER, NULL, NULL, false},
+    OF_("Segment", GW_WIRE_INTEGER),
     S_("Select"),
     STRUCT_("StreamSpecification", "StreamSpecification", STREAM_SPEC),
     S_("TableClass"),
@@ -190,7 +212,7 @@ static const gw_wire_member_t MEMBERS[] = {
     STRINGS_("TagKeys"),
     LIST_("Tags", "Tag", TAG),
     STRUCT_("TimeToLiveSpecification", "TimeToLiveSpecification", TTL_SPEC),
-    {"TotalSegments", GW_WIRE_INTEGER, NULL, NULL, false},
+    OF_("TotalSegments", GW_WIRE_INTEGER),
     S_("UpdateExpression"),
 };
 
@@ -262,12 +284,15 @@ static void drop_null_members(cJSON *root)
  * a top-level scalar member of the wrong kind, or a misplaced scalar inside
  * a member (scalar_error). Returns the offender or NULL; the message goes
  * into `msg`. */
-static const cJSON *wire_error(const cJSON *root, eng_buf_t *msg)
+static const cJSON *wire_error(const cJSON *root, const op_entry_t *op, eng_buf_t *msg)
 {
     for (const cJSON *m = root->child; m; m = m->next) {
         const gw_wire_member_t *w = gw__wire_member(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
-        if (w ? gw__wire_member_error(m, w, msg) ||
-                    (w->type != GW_WIRE_AV_MAP && scalar_error(m, msg))
+        if (op->request_items && strcmp(m->string, "RequestItems") == 0)
+            w = op->request_items;
+        /* Members typed all the way down need no scalar_error walk. */
+        bool is_deep = w && (w->type == GW_WIRE_AV_MAP || w == op->request_items);
+        if (w ? gw__wire_member_error(m, w, msg) || (!is_deep && scalar_error(m, msg))
               : scalar_error(m, msg) != NULL)
             return m;
     }
@@ -324,7 +349,7 @@ static void on_request(gw_req_t *req, void *arg)
     }
     eng_buf_reset(&th->why);
     drop_null_members(root);
-    if (wire_error(root, &th->why)) {
+    if (wire_error(root, op, &th->why)) {
         ddb__reply_err(th, req, DDB_E_SERIALIZATION, th->why.ptr);
         eng_json_delete(root);
         return;

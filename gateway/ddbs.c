@@ -41,15 +41,15 @@ static const op_entry_t OPS[] = {
 
 /* The Streams operations' top-level scalar members by wire type, sorted. */
 static const gw_wire_member_t MEMBERS[] = {
-    {"ExclusiveStartShardId", GW_WIRE_STRING, NULL, NULL, false},
-    {"ExclusiveStartStreamArn", GW_WIRE_STRING, NULL, NULL, false},
-    {"Limit", GW_WIRE_INTEGER, NULL, NULL, false},
-    {"SequenceNumber", GW_WIRE_STRING, NULL, NULL, false},
-    {"ShardId", GW_WIRE_STRING, NULL, NULL, false},
-    {"ShardIterator", GW_WIRE_STRING, NULL, NULL, false},
-    {"ShardIteratorType", GW_WIRE_STRING, NULL, NULL, false},
-    {"StreamArn", GW_WIRE_STRING, NULL, NULL, false},
-    {"TableName", GW_WIRE_STRING, NULL, NULL, false},
+    {.name = "ExclusiveStartShardId", .type = GW_WIRE_STRING},
+    {.name = "ExclusiveStartStreamArn", .type = GW_WIRE_STRING},
+    {.name = "Limit", .type = GW_WIRE_INTEGER},
+    {.name = "SequenceNumber", .type = GW_WIRE_STRING},
+    {.name = "ShardId", .type = GW_WIRE_STRING},
+    {.name = "ShardIterator", .type = GW_WIRE_STRING},
+    {.name = "ShardIteratorType", .type = GW_WIRE_STRING},
+    {.name = "StreamArn", .type = GW_WIRE_STRING},
+    {.name = "TableName", .type = GW_WIRE_STRING},
 };
 
 /* A top-level member of the wrong kind on the wire, in the order sent:

@@ -75,6 +75,13 @@ bool gw__wire_type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg)
 
 #define NS "com.amazonaws.dynamodb.v20120810."
 
+/* What the decoder says of a scalar where a generic (parameterized) list
+ * or map belongs. */
+#define CAST_MSG                                                                                   \
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class "  \
+    "java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "           \
+    "java.lang.Class are in module java.base of loader 'bootstrap')"
+
 /* A list where a list belongs, else the decoder's message. */
 static bool list_error(const cJSON *v, eng_buf_t *msg)
 {
@@ -82,6 +89,16 @@ static bool list_error(const cJSON *v, eng_buf_t *msg)
         return false;
     eng_buf_append_str(msg, cJSON_IsObject(v) ? "Start of structure or map found where not expected"
                                               : "Unexpected field type");
+    return true;
+}
+
+/* The same for a list read through a generic type. */
+static bool plist_error(const cJSON *v, eng_buf_t *msg)
+{
+    if (cJSON_IsNull(v) || cJSON_IsArray(v))
+        return false;
+    eng_buf_append_str(msg, cJSON_IsObject(v) ? "Start of structure or map found where not expected"
+                                              : CAST_MSG);
     return true;
 }
 
@@ -153,6 +170,12 @@ static bool blob_error(const cJSON *v, eng_buf_t *msg)
 }
 
 static bool av_error(const cJSON *av, eng_buf_t *msg);
+static bool av_map_error_as(const cJSON *v, bool is_generic, eng_buf_t *msg);
+
+static bool av_map_error(const cJSON *v, eng_buf_t *msg)
+{
+    return av_map_error_as(v, false, msg);
+}
 
 /* The elements of a set: strings (SS, NS) or blobs (BS). */
 static bool set_error(const cJSON *v, bool is_blob, eng_buf_t *msg)
@@ -165,9 +188,14 @@ static bool set_error(const cJSON *v, bool is_blob, eng_buf_t *msg)
     return false;
 }
 
-/* A map of AttributeValues (an item, a key, M, ExpressionAttributeValues). */
-static bool av_map_error(const cJSON *v, eng_buf_t *msg)
+/* A map of AttributeValues (an item, a key, M, ExpressionAttributeValues),
+ * read through a generic type when is_generic. */
+static bool av_map_error_as(const cJSON *v, bool is_generic, eng_buf_t *msg)
 {
+    if (is_generic && !cJSON_IsNull(v) && !cJSON_IsObject(v) && !cJSON_IsArray(v)) {
+        eng_buf_append_str(msg, CAST_MSG);
+        return true;
+    }
     if (map_error(v, NS "AttributeValue", msg))
         return true;
     for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
@@ -222,25 +250,38 @@ static bool value_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *ms
     return struct_error(v, m->cls, true, msg) || shape_error(v, m->shape, msg);
 }
 
+/* An element of a list or a value of a map described by `m`. */
+static bool elem_error(const cJSON *e, const gw_wire_member_t *m, eng_buf_t *msg)
+{
+    if (m->elem)
+        return m->elem->type == GW_WIRE_STRUCT ? value_error(e, m->elem, msg)
+                                               : gw__wire_member_error(e, m->elem, msg);
+    if (m->is_strings)
+        return gw__wire_type_error(e, GW_WIRE_STRING, msg);
+    return m->cls && value_error(e, m, msg);
+}
+
 static bool list_of_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
 {
-    if (list_error(v, msg))
+    if (m->type == GW_WIRE_PLIST ? plist_error(v, msg) : list_error(v, msg))
         return true;
     for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
-        if (m->is_strings ? gw__wire_type_error(e, GW_WIRE_STRING, msg)
-                          : m->cls && value_error(e, m, msg))
+        if (elem_error(e, m, msg))
             return true;
     return false;
 }
 
 static bool map_of_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
 {
-    char value_type[96];
-    snprintf(value_type, sizeof(value_type), NS "%s", m->cls);
+    char value_type[160];
+    if (m->elem_type)
+        snprintf(value_type, sizeof(value_type), "%s", m->elem_type);
+    else
+        snprintf(value_type, sizeof(value_type), NS "%s", m->cls);
     if (map_error(v, value_type, msg))
         return true;
     for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
-        if (value_error(e, m, msg))
+        if (elem_error(e, m, msg))
             return true;
     return false;
 }
@@ -249,6 +290,7 @@ bool gw__wire_member_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t 
 {
     switch (m->type) {
     case GW_WIRE_LIST:
+    case GW_WIRE_PLIST:
         return list_of_error(v, m, msg);
     case GW_WIRE_STRUCT:
         return struct_error(v, m->cls, false, msg) || shape_error(v, m->shape, msg);
@@ -272,6 +314,8 @@ bool gw__wire_member_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t 
         return false;
     case GW_WIRE_AV_MAP:
         return av_map_error(v, msg);
+    case GW_WIRE_PAV_MAP:
+        return av_map_error_as(v, true, msg);
     default:
         return gw__wire_type_error(v, m->type, msg);
     }

@@ -24,6 +24,8 @@ typedef enum gw_wire_type {
     GW_WIRE_AV,       /* One AttributeValue, checked all the way down. */
     GW_WIRE_AV_LIST,  /* A list of AttributeValues. */
     GW_WIRE_AV_MAP,   /* A map of AttributeValues. */
+    GW_WIRE_PLIST,    /* A list the decoder reads through a generic type: like GW_WIRE_LIST. */
+    GW_WIRE_PAV_MAP,  /* A map of AttributeValues read through a generic type. */
 } gw_wire_type_t;
 
 typedef struct gw_wire_member gw_wire_member_t;
@@ -40,6 +42,8 @@ struct gw_wire_member {
     const char *cls;              /* STRUCT, MAP, LIST of structures: the class's simple name. */
     const gw_wire_shape_t *shape; /* Those structures' members, or NULL: not looked into. */
     bool is_strings;              /* LIST: of strings. */
+    const gw_wire_member_t *elem; /* LIST, PLIST, MAP: what each element is, if not cls/shape. */
+    const char *elem_type;        /* MAP with elem: the Java type of its values. */
 };
 
 /* Top-level member `name` in `members` (n entries sorted by strcmp), or

@@ -268,3 +268,57 @@ def test_well_formed_nested_structures_pass_the_decoder(eddy):
     got = c.query(TableName="shapes", KeyConditions={
         "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]}})
     assert got["Items"] == [{"pk": {"S": "a"}, "n": {"N": "3"}}]
+
+
+CAST = ("class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "
+        "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "
+        "java.lang.Class are in module java.base of loader 'bootstrap')")
+BATCH_CASES = [
+    ("BatchWriteItem", {"RequestItems": "x"}, "Unexpected field type"),
+    ("BatchWriteItem", {"RequestItems": []},
+     "Unrecognized collection type java.util.Map<java.lang.String, java.util.List<" + NS
+     + "WriteRequest>>"),
+    ("BatchWriteItem", {"RequestItems": {"abc": "x"}}, CAST),
+    ("BatchWriteItem", {"RequestItems": {"abc": 23}}, CAST),
+    ("BatchWriteItem", {"RequestItems": {"abc": {}}}, START),
+    ("BatchWriteItem", {"RequestItems": {"abc": ["x"]}}, "Unexpected value type in payload"),
+    ("BatchWriteItem", {"RequestItems": {"abc": [[]]}}, KS + "WriteRequest"),
+    ("BatchWriteItem", {"RequestItems": {"abc": [{"PutRequest": "x"}]}}, "Unexpected field type"),
+    ("BatchWriteItem", {"RequestItems": {"abc": [{"DeleteRequest": []}]}}, KS + "DeleteRequest"),
+    ("BatchWriteItem", {"RequestItems": {"abc": [{"PutRequest": {"Item": []}}]}}, AV_MAP),
+    ("BatchWriteItem", {"RequestItems": {"abc": [{"PutRequest": {"Item": {"a": {"B": 5}}}}]}},
+     "only base-64-encoded strings are convertible to bytes"),
+    ("BatchGetItem", {"RequestItems": "x"}, "Unexpected field type"),
+    ("BatchGetItem", {"RequestItems": []},
+     "Unrecognized collection type java.util.Map<java.lang.String, " + NS + "KeysAndAttributes>"),
+    ("BatchGetItem", {"RequestItems": {"abc": "x"}}, "Unexpected value type in payload"),
+    ("BatchGetItem", {"RequestItems": {"abc": []}}, KS + "KeysAndAttributes"),
+    ("BatchGetItem", {"RequestItems": {"abc": {"Keys": "x"}}}, "Unexpected field type"),
+    ("BatchGetItem", {"RequestItems": {"abc": {"Keys": ["x"]}}}, CAST),
+    ("BatchGetItem", {"RequestItems": {"abc": {"Keys": [[]]}}}, AV_MAP),
+    ("BatchGetItem", {"RequestItems": {"abc": {"Keys": [{"a": "x"}]}}},
+     "Unexpected value type in payload"),
+    ("BatchGetItem", {"RequestItems": {"abc": {"ConsistentRead": "23"}}},
+     "Unexpected token received from parser"),
+    ("BatchGetItem", {"RequestItems": {"abc": {"AttributesToGet": [5]}}},
+     "NUMBER_VALUE cannot be converted to String"),
+]
+
+
+@pytest.mark.parametrize("op,body,msg", BATCH_CASES)
+def test_a_batch_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, body, msg):
+    status, j = call(eddy, op, body)
+    assert status == 400
+    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
+
+
+def test_well_formed_batches_pass_the_decoder(eddy):
+    c = client(eddy)
+    hash_table(c, "bat")
+    ok(eddy, "BatchWriteItem", {"RequestItems": {"bat": [
+        {"PutRequest": {"Item": {"pk": {"S": "a"}, "b": {"B": "Yg=="}}}},
+        {"PutRequest": {"Item": {"pk": {"S": "b"}}}},
+        {"DeleteRequest": {"Key": {"pk": {"S": "c"}}}}]}})
+    got = ok(eddy, "BatchGetItem", {"RequestItems": {"bat": {
+        "Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}], "ConsistentRead": True}}})
+    assert sorted(i["pk"]["S"] for i in got["Responses"]["bat"]) == ["a", "b"]
