@@ -25,36 +25,20 @@ struct strm_retention {
     uint64_t retention_s;
     unsigned interval_ms;
     pthread_t thread;
-    pthread_mutex_t mu; /* Guards is_stopping and is_done. */
-    pthread_cond_t cv;  /* Signalled on stop and when a trim committed. */
+    pthread_mutex_t mu; /* Guards is_stopping. */
+    pthread_cond_t cv;  /* Signalled on stop. */
     bool is_stopping;
-    bool is_done;        /* The trim in flight finished. */
     store_write_t write; /* The one LOG_TRIM in flight. */
     store_batch_t batch;
 };
-
-static void on_trim_done(store_batch_t *batch) /* Writer thread. */
-{
-    strm_retention_t *ret = batch->arg;
-    pthread_mutex_lock(&ret->mu);
-    ret->is_done = true;
-    pthread_cond_signal(&ret->cv);
-    pthread_mutex_unlock(&ret->mu);
-}
 
 /* Submit one LOG_TRIM and wait for its commit. True when something was trimmed. */
 static bool trim_once(strm_retention_t *ret, uint32_t table_id, uint64_t upto)
 {
     ret->write = (store_write_t){.kind = STORE_W_LOG_TRIM, .table_id = table_id, .trim_upto = upto};
-    ret->batch =
-        (store_batch_t){.writes = &ret->write, .n_writes = 1, .done = on_trim_done, .arg = ret};
-    ret->is_done = false;
-    store_submit(ret->store, &ret->batch);
-    pthread_mutex_lock(&ret->mu);
-    while (!ret->is_done)
-        pthread_cond_wait(&ret->cv, &ret->mu);
-    pthread_mutex_unlock(&ret->mu);
-    int err = ret->batch.err ? ret->batch.err : ret->write.err;
+    ret->batch = (store_batch_t){.writes = &ret->write, .n_writes = 1};
+    int err = store_submit_wait(ret->store, &ret->batch);
+    err = err ? err : ret->write.err;
     if (err < 0 && err != ENG_ECLOSED)
         ENG_WARN("streams", "log trim of table %u failed: %s", table_id, eng_strerror(err));
     return err == 0 && ret->write.seq != 0;
