@@ -31,15 +31,15 @@ static void wreq_free(ddb_wreq_t *w);
 typedef struct op_entry {
     const char *name;
     void (*fn)(ddb_call_t *c);
-    const gw_wire_member_t *request_items; /* Its RequestItems' wire type, if it takes them. */
+    const gw_wire_member_t *wire; /* The member it types unlike MEMBERS (wire.c), if any. */
 } op_entry_t;
 
-static const gw_wire_member_t WRITE_ITEMS, GET_ITEMS;
+static const gw_wire_member_t WRITE_ITEMS, GET_ITEMS, WRITE_ACTIONS, GET_ACTIONS;
 
 static const op_entry_t OPS[] = {
     /* Sorted by name for bsearch. */
-    {.name = "BatchGetItem", .fn = ddb__op_batch_get, .request_items = &GET_ITEMS},
-    {.name = "BatchWriteItem", .fn = ddb__op_batch_write, .request_items = &WRITE_ITEMS},
+    {.name = "BatchGetItem", .fn = ddb__op_batch_get, .wire = &GET_ITEMS},
+    {.name = "BatchWriteItem", .fn = ddb__op_batch_write, .wire = &WRITE_ITEMS},
     {.name = "CreateTable", .fn = ddb__op_create_table},
     {.name = "DeleteItem", .fn = ddb__op_delete_item},
     {.name = "DeleteTable", .fn = ddb__op_delete_table},
@@ -54,41 +54,48 @@ static const op_entry_t OPS[] = {
     {.name = "Query", .fn = ddb__op_query},
     {.name = "Scan", .fn = ddb__op_scan},
     {.name = "TagResource", .fn = ddb__op_tag_resource},
-    {.name = "TransactGetItems", .fn = ddb__op_transact_get},
-    {.name = "TransactWriteItems", .fn = ddb__op_transact_write},
+    {.name = "TransactGetItems", .fn = ddb__op_transact_get, .wire = &GET_ACTIONS},
+    {.name = "TransactWriteItems", .fn = ddb__op_transact_write, .wire = &WRITE_ACTIONS},
     {.name = "UntagResource", .fn = ddb__op_untag_resource},
     {.name = "UpdateItem", .fn = ddb__op_update_item},
     {.name = "UpdateTable", .fn = ddb__op_update_table},
     {.name = "UpdateTimeToLive", .fn = ddb__op_update_ttl},
 };
 
-/* Shapes of the structures requests carry, for the decoder's type checks:
- * each member's wire type (and, for nested structures, their class and
- * shape). Members not listed are not type-checked here. */
+/* Shapes of the structures requests carry, for the decoder's type checks
+ * (gateway/wire.c): each member's wire type, and for nested structures
+ * their class and shape. Members not listed are not type-checked. */
 #define SHAPE(members) (&(const gw_wire_shape_t){members, ENG_ARRAY_LEN(members)})
 #define OF_(n, t)                                                                                  \
     {                                                                                              \
         .name = n, .type = t                                                                       \
     }
-#define S_(name) OF_(name, GW_WIRE_STRING)
-#define BOOL_(name) OF_(name, GW_WIRE_BOOLEAN)
-#define LONG_(name) OF_(name, GW_WIRE_LONG)
+#define S_(n) OF_(n, GW_WIRE_STRING)
+#define BOOL_(n) OF_(n, GW_WIRE_BOOLEAN)
+#define LONG_(n) OF_(n, GW_WIRE_LONG)
+#define INT_(n) OF_(n, GW_WIRE_INTEGER)
+#define AV_(n)                                                                                     \
+    {                                                                                              \
+        .name = n, .type = GW_WIRE_STRUCT, .cls = "AttributeValue", .shape = &gw__wire_av_shape    \
+    }
+#define CLASS_(c, members)                                                                         \
+    (&(const gw_wire_member_t){                                                                    \
+        .name = "", .type = GW_WIRE_STRUCT, .cls = c, .shape = SHAPE(members)})
 #define STRUCT_(n, c, members)                                                                     \
     {                                                                                              \
         .name = n, .type = GW_WIRE_STRUCT, .cls = c, .shape = SHAPE(members)                       \
     }
-#define LIST_(n, c, members)                                                                       \
+#define LIST_(n, elem_)                                                                            \
     {                                                                                              \
-        .name = n, .type = GW_WIRE_LIST, .cls = c, .shape = SHAPE(members)                         \
+        .name = n, .type = GW_WIRE_LIST, .elem = elem_                                             \
     }
-#define MAP_(n, c, members)                                                                        \
+#define MAP_(n, elem_)                                                                             \
     {                                                                                              \
-        .name = n, .type = GW_WIRE_MAP, .cls = c, .shape = SHAPE(members)                          \
+        .name = n, .type = GW_WIRE_MAP, .elem = elem_                                              \
     }
-#define STRINGS_(n)                                                                                \
-    {                                                                                              \
-        .name = n, .type = GW_WIRE_LIST, .is_strings = true                                        \
-    }
+#define STRINGS_(n) LIST_(n, &gw__wire_str)
+#define NAMES_(n) MAP_(n, &gw__wire_str)
+#define AVS_(n) MAP_(n, &gw__wire_av)
 
 static const gw_wire_member_t KEY_SCHEMA_ELEMENT[] = {S_("AttributeName"), S_("KeyType")};
 static const gw_wire_member_t ATTRIBUTE_DEFINITION[] = {S_("AttributeName"), S_("AttributeType")};
@@ -103,14 +110,14 @@ static const gw_wire_member_t PROJECTION[] = {STRINGS_("NonKeyAttributes"), S_("
 static const gw_wire_member_t TAG[] = {S_("Key"), S_("Value")};
 static const gw_wire_member_t GSI[] = {
     S_("IndexName"),
-    LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
+    LIST_("KeySchema", CLASS_("KeySchemaElement", KEY_SCHEMA_ELEMENT)),
     STRUCT_("Projection", "Projection", PROJECTION),
     STRUCT_("ProvisionedThroughput", "ProvisionedThroughput", THROUGHPUT),
     STRUCT_("OnDemandThroughput", "OnDemandThroughput", ON_DEMAND),
 };
 static const gw_wire_member_t LSI[] = {
     S_("IndexName"),
-    LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
+    LIST_("KeySchema", CLASS_("KeySchemaElement", KEY_SCHEMA_ELEMENT)),
     STRUCT_("Projection", "Projection", PROJECTION),
 };
 static const gw_wire_member_t GSI_DELETE[] = {S_("IndexName")};
@@ -124,50 +131,77 @@ static const gw_wire_member_t GSI_UPDATE[] = {
     STRUCT_("Delete", "DeleteGlobalSecondaryIndexAction", GSI_DELETE),
     STRUCT_("Update", "UpdateGlobalSecondaryIndexAction", GSI_UPDATE_ACTION),
 };
-static const gw_wire_member_t CONDITION[] = {
-    OF_("AttributeValueList", GW_WIRE_AV_LIST),
-    S_("ComparisonOperator"),
-};
+static const gw_wire_member_t CONDITION[] = {LIST_("AttributeValueList", &gw__wire_av),
+                                             S_("ComparisonOperator")};
 static const gw_wire_member_t EXPECTED[] = {
-    OF_("AttributeValueList", GW_WIRE_AV_LIST),
+    LIST_("AttributeValueList", &gw__wire_av),
     S_("ComparisonOperator"),
     BOOL_("Exists"),
-    OF_("Value", GW_WIRE_AV),
+    AV_("Value"),
 };
-static const gw_wire_member_t AV_UPDATE[] = {S_("Action"), OF_("Value", GW_WIRE_AV)};
+static const gw_wire_member_t AV_UPDATE[] = {S_("Action"), AV_("Value")};
 
-/* RequestItems, whose type depends on the operation. */
-static const gw_wire_member_t PUT_REQUEST[] = {OF_("Item", GW_WIRE_AV_MAP)};
-static const gw_wire_member_t DELETE_REQUEST[] = {OF_("Key", GW_WIRE_AV_MAP)};
+/* The operations whose RequestItems or TransactItems have shapes of their
+ * own (op_entry_t.wire). */
+static const gw_wire_member_t PUT_REQUEST[] = {AVS_("Item")};
+static const gw_wire_member_t DELETE_REQUEST[] = {AVS_("Key")};
 static const gw_wire_member_t WRITE_REQUEST[] = {
     STRUCT_("DeleteRequest", "DeleteRequest", DELETE_REQUEST),
     STRUCT_("PutRequest", "PutRequest", PUT_REQUEST),
 };
-static const gw_wire_member_t WRITE_LIST = {
-    .name = "", .type = GW_WIRE_PLIST, .cls = "WriteRequest", .shape = SHAPE(WRITE_REQUEST)};
-static const gw_wire_member_t WRITE_ITEMS = {
-    .name = "RequestItems",
-    .type = GW_WIRE_MAP,
-    .elem = &WRITE_LIST,
-    .elem_type = "java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>"};
-static const gw_wire_member_t KEY_MAP = OF_("", GW_WIRE_PAV_MAP);
 static const gw_wire_member_t KEYS_AND_ATTRIBUTES[] = {
     STRINGS_("AttributesToGet"),
     BOOL_("ConsistentRead"),
-    OF_("ExpressionAttributeNames", GW_WIRE_NAME_MAP),
-    {.name = "Keys", .type = GW_WIRE_LIST, .elem = &KEY_MAP},
+    NAMES_("ExpressionAttributeNames"),
+    LIST_("Keys", (&(const gw_wire_member_t){
+                      .name = "", .type = GW_WIRE_MAP, .elem = &gw__wire_av, .is_generic = true})),
     S_("ProjectionExpression"),
 };
+static const gw_wire_member_t WRITE_ITEMS =
+    MAP_("RequestItems", (&(const gw_wire_member_t){.name = "",
+                                                    .type = GW_WIRE_LIST,
+                                                    .elem = CLASS_("WriteRequest", WRITE_REQUEST),
+                                                    .is_generic = true}));
 static const gw_wire_member_t GET_ITEMS =
-    MAP_("RequestItems", "KeysAndAttributes", KEYS_AND_ATTRIBUTES);
+    MAP_("RequestItems", CLASS_("KeysAndAttributes", KEYS_AND_ATTRIBUTES));
+/* A transaction action's members: `K` is its Key or Item. */
+#define ACTION_(key)                                                                               \
+    {                                                                                              \
+        AVS_(key), S_("TableName"), S_("ConditionExpression"), NAMES_("ExpressionAttributeNames"), \
+            AVS_("ExpressionAttributeValues"), S_("ReturnValuesOnConditionCheckFailure"),          \
+    }
+static const gw_wire_member_t CHECK_ACTION[] = ACTION_("Key");
+static const gw_wire_member_t PUT_ACTION[] = ACTION_("Item");
+static const gw_wire_member_t DELETE_ACTION[] = ACTION_("Key");
+static const gw_wire_member_t UPDATE_ACTION[] = {
+    AVS_("Key"),
+    S_("TableName"),
+    S_("UpdateExpression"),
+    S_("ConditionExpression"),
+    NAMES_("ExpressionAttributeNames"),
+    AVS_("ExpressionAttributeValues"),
+    S_("ReturnValuesOnConditionCheckFailure"),
+};
+static const gw_wire_member_t TRANSACT_WRITE_ITEM[] = {
+    STRUCT_("ConditionCheck", "ConditionCheck", CHECK_ACTION),
+    STRUCT_("Delete", "Delete", DELETE_ACTION),
+    STRUCT_("Put", "Put", PUT_ACTION),
+    STRUCT_("Update", "Update", UPDATE_ACTION),
+};
+static const gw_wire_member_t GET_ACTION[] = {
+    AVS_("Key"), S_("TableName"), S_("ProjectionExpression"), NAMES_("ExpressionAttributeNames")};
+static const gw_wire_member_t TRANSACT_GET_ITEM[] = {STRUCT_("Get", "Get", GET_ACTION)};
+static const gw_wire_member_t WRITE_ACTIONS =
+    LIST_("TransactItems", CLASS_("TransactWriteItem", TRANSACT_WRITE_ITEM));
+static const gw_wire_member_t GET_ACTIONS =
+    LIST_("TransactItems", CLASS_("TransactGetItem", TRANSACT_GET_ITEM));
 
 /* The top-level members of DynamoDB's operations by wire type, sorted by
- * name (gw__wire_member bisects them). A member name has one type in every
- * operation that takes it. Containers whose content the table does not
- * describe (RequestItems, TransactItems, ...) are left to scalar_error. */
+ * name (gw__wire_error bisects them). A member name has one type in every
+ * operation that takes it, except RequestItems and TransactItems (above). */
 static const gw_wire_member_t MEMBERS[] = {
-    LIST_("AttributeDefinitions", "AttributeDefinition", ATTRIBUTE_DEFINITION),
-    MAP_("AttributeUpdates", "AttributeValueUpdate", AV_UPDATE),
+    LIST_("AttributeDefinitions", CLASS_("AttributeDefinition", ATTRIBUTE_DEFINITION)),
+    MAP_("AttributeUpdates", CLASS_("AttributeValueUpdate", AV_UPDATE)),
     STRINGS_("AttributesToGet"),
     S_("BillingMode"),
     S_("ClientRequestToken"),
@@ -175,129 +209,46 @@ static const gw_wire_member_t MEMBERS[] = {
     S_("ConditionalOperator"),
     BOOL_("ConsistentRead"),
     BOOL_("DeletionProtectionEnabled"),
-    OF_("ExclusiveStartKey", GW_WIRE_AV_MAP),
+    AVS_("ExclusiveStartKey"),
     S_("ExclusiveStartTableName"),
-    MAP_("Expected", "ExpectedAttributeValue", EXPECTED),
-    OF_("ExpressionAttributeNames", GW_WIRE_NAME_MAP),
-    OF_("ExpressionAttributeValues", GW_WIRE_AV_MAP),
+    MAP_("Expected", CLASS_("ExpectedAttributeValue", EXPECTED)),
+    NAMES_("ExpressionAttributeNames"),
+    AVS_("ExpressionAttributeValues"),
     S_("FilterExpression"),
-    LIST_("GlobalSecondaryIndexUpdates", "GlobalSecondaryIndexUpdate", GSI_UPDATE),
-    LIST_("GlobalSecondaryIndexes", "GlobalSecondaryIndex", GSI),
+    LIST_("GlobalSecondaryIndexUpdates", CLASS_("GlobalSecondaryIndexUpdate", GSI_UPDATE)),
+    LIST_("GlobalSecondaryIndexes", CLASS_("GlobalSecondaryIndex", GSI)),
     S_("IndexName"),
-    OF_("Item", GW_WIRE_AV_MAP),
-    OF_("Key", GW_WIRE_AV_MAP),
+    AVS_("Item"),
+    AVS_("Key"),
     S_("KeyConditionExpression"),
-    MAP_("KeyConditions", "Condition", CONDITION),
-    LIST_("KeySchema", "KeySchemaElement", KEY_SCHEMA_ELEMENT),
-    OF_("Limit", GW_WIRE_INTEGER),
-    LIST_("LocalSecondaryIndexes", "LocalSecondaryIndex", LSI),
+    MAP_("KeyConditions", CLASS_("Condition", CONDITION)),
+    LIST_("KeySchema", CLASS_("KeySchemaElement", KEY_SCHEMA_ELEMENT)),
+    INT_("Limit"),
+    LIST_("LocalSecondaryIndexes", CLASS_("LocalSecondaryIndex", LSI)),
     S_("NextToken"),
     STRUCT_("OnDemandThroughput", "OnDemandThroughput", ON_DEMAND),
     S_("ProjectionExpression"),
     STRUCT_("ProvisionedThroughput", "ProvisionedThroughput", THROUGHPUT),
-    MAP_("QueryFilter", "Condition", CONDITION),
+    MAP_("QueryFilter", CLASS_("Condition", CONDITION)),
     S_("ResourceArn"),
     S_("ReturnConsumedCapacity"),
     S_("ReturnItemCollectionMetrics"),
     S_("ReturnValues"),
     S_("ReturnValuesOnConditionCheckFailure"),
     STRUCT_("SSESpecification", "SSESpecification", SSE_SPEC),
-    MAP_("ScanFilter", "Condition", CONDITION),
+    MAP_("ScanFilter", CLASS_("Condition", CONDITION)),
     BOOL_("ScanIndexForward"),
-    OF_("Segment", GW_WIRE_INTEGER),
+    INT_("Segment"),
     S_("Select"),
     STRUCT_("StreamSpecification", "StreamSpecification", STREAM_SPEC),
     S_("TableClass"),
     S_("TableName"),
     STRINGS_("TagKeys"),
-    LIST_("Tags", "Tag", TAG),
+    LIST_("Tags", CLASS_("Tag", TAG)),
     STRUCT_("TimeToLiveSpecification", "TimeToLiveSpecification", TTL_SPEC),
-    OF_("TotalSegments", GW_WIRE_INTEGER),
+    INT_("TotalSegments"),
     S_("UpdateExpression"),
 };
-
-/* Request members whose elements (lists) or values (maps) are JSON strings:
- * names of attributes and tag keys. */
-static bool is_string_collection(const char *k)
-{
-    switch (k[0]) {
-    case 'A':
-        return strcmp(k, "AttributesToGet") == 0;
-    case 'E':
-        return strcmp(k, "ExpressionAttributeNames") == 0;
-    case 'N':
-        return strcmp(k, "NonKeyAttributes") == 0;
-    case 'T':
-        return strcmp(k, "TagKeys") == 0;
-    default:
-        return false;
-    }
-}
-
-/* AttributeValue members S, N and B, the elements of SS, NS and BS, and the
- * elements of the string collections above are JSON strings on the wire;
- * DynamoDB's decoder refuses a number or boolean there (say {"N": 5}, or
- * {"#n": 7} in ExpressionAttributeNames) as a SerializationException before
- * the operation runs. No other request member has those names and such a
- * value, so a walk of member `m` and everything in it finds exactly these.
- * Returns the first offender or NULL; writes the message into `msg`. */
-static const cJSON *scalar_error(const cJSON *m, eng_buf_t *msg)
-{
-    const char *k = m->string ? m->string : "";
-    bool is_scalar_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && !k[1];
-    bool is_set_member = (k[0] == 'S' || k[0] == 'N' || k[0] == 'B') && k[1] == 'S' && !k[2];
-    const cJSON *bad = NULL;
-    if (is_scalar_member && (cJSON_IsNumber(m) || cJSON_IsBool(m)))
-        bad = m;
-    const bool is_strings =
-        (is_set_member && cJSON_IsArray(m)) ||
-        ((cJSON_IsArray(m) || cJSON_IsObject(m)) && k[0] && is_string_collection(k));
-    for (const cJSON *e = is_strings ? m->child : NULL; e && !bad; e = e->next)
-        bad = cJSON_IsNumber(e) || cJSON_IsBool(e) ? e : NULL;
-    if (bad) { /* B and BS hold Blobs; the rest strings. */
-        if (k[0] == 'B')
-            eng_buf_append_str(msg, "only base-64-encoded strings are convertible to bytes");
-        else
-            gw__wire_type_error(bad, GW_WIRE_STRING, msg);
-        return bad;
-    }
-    for (const cJSON *c = cJSON_IsObject(m) || cJSON_IsArray(m) ? m->child : NULL; c; c = c->next)
-        if ((bad = scalar_error(c, msg)))
-            return bad;
-    return NULL;
-}
-
-/* The decoder reads a member whose value is JSON null as absent: drop such
- * top-level members so every handler sees them so. */
-static void drop_null_members(cJSON *root)
-{
-    cJSON *m = root->child;
-    while (m) {
-        cJSON *next = m->next;
-        if (cJSON_IsNull(m))
-            cJSON_Delete(cJSON_DetachItemViaPointer(root, m));
-        m = next;
-    }
-}
-
-/* The decoder's verdict on the body, member by member in the order sent:
- * a top-level scalar member of the wrong kind, or a misplaced scalar inside
- * a member (scalar_error). Returns the offender or NULL; the message goes
- * into `msg`. */
-static const cJSON *wire_error(const cJSON *root, const op_entry_t *op, eng_buf_t *msg)
-{
-    for (const cJSON *m = root->child; m; m = m->next) {
-        const gw_wire_member_t *w = gw__wire_member(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
-        if (op->request_items && strcmp(m->string, "RequestItems") == 0)
-            w = op->request_items;
-        /* Members typed all the way down need no scalar_error walk. */
-        bool is_deep = w && (w->type == GW_WIRE_AV_MAP || w == op->request_items);
-        if (w ? gw__wire_member_error(m, w, msg) || (!is_deep && scalar_error(m, msg))
-              : scalar_error(m, msg) != NULL)
-            return m;
-    }
-    return NULL;
-}
 
 /* Does the body hold the character U+0000, raw or as the escape \u0000 (an
  * unescaped backslash before "u0000")? cJSON keeps strings NUL-terminated,
@@ -348,8 +299,8 @@ static void on_request(gw_req_t *req, void *arg)
         return;
     }
     eng_buf_reset(&th->why);
-    drop_null_members(root);
-    if (wire_error(root, op, &th->why)) {
+    gw__wire_drop_nulls(root);
+    if (gw__wire_error(root, MEMBERS, ENG_ARRAY_LEN(MEMBERS), op->wire, &th->why)) {
         ddb__reply_err(th, req, DDB_E_SERIALIZATION, th->why.ptr);
         eng_json_delete(root);
         return;

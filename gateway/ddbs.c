@@ -52,18 +52,6 @@ static const gw_wire_member_t MEMBERS[] = {
     {.name = "TableName", .type = GW_WIRE_STRING},
 };
 
-/* A top-level member of the wrong kind on the wire, in the order sent:
- * true with the decoder's message in `msg`. */
-static bool wire_error(const cJSON *root, eng_buf_t *msg)
-{
-    for (const cJSON *m = root->child; m; m = m->next) {
-        const gw_wire_member_t *w = gw__wire_member(MEMBERS, ENG_ARRAY_LEN(MEMBERS), m->string);
-        if (w && gw__wire_member_error(m, w, msg))
-            return true;
-    }
-    return false;
-}
-
 static void on_request(gw_req_t *req, void *arg)
 {
     gw_ddbs_t *ddbs = arg;
@@ -86,8 +74,9 @@ static void on_request(gw_req_t *req, void *arg)
                                  : "Request body is not valid JSON");
         return;
     }
+    gw__wire_drop_nulls(root);
     eng_buf_t why = {0};
-    if (wire_error(root, &why)) {
+    if (gw__wire_error(root, MEMBERS, ENG_ARRAY_LEN(MEMBERS), NULL, &why)) {
         ddbs__reply_err(&c, DDBS_E_SERIALIZATION, why.ptr);
         eng_buf_free(&why);
         eng_json_delete(root);

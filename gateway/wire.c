@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * wire.c: the AWS JSON 1.0 decoder's type checks on top-level scalar
- * members. The decoder names the JSON token it found (NUMBER_VALUE for an
- * integer, DECIMAL_VALUE for a fraction, STRING_VALUE, TRUE_VALUE,
- * FALSE_VALUE) and the Java type it wanted; a list or an object where a
- * scalar belongs has messages of their own. Messages as DynamoDB returns
- * them. */
+ * wire.c: the AWS JSON 1.0 decoder's type checks, driven by a request's
+ * shape (gw_wire_member_t tables). The decoder names the JSON token it
+ * found (NUMBER_VALUE for an integer, DECIMAL_VALUE for a fraction,
+ * STRING_VALUE, TRUE_VALUE, FALSE_VALUE) and the Java type it wanted; lists,
+ * maps and structures of the wrong kind have messages of their own, and so
+ * do generic (parameterized) Java types. Messages as DynamoDB returns them. */
 #include "gateway/wire_int.h"
 
 #include <math.h>
@@ -12,14 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NS "com.amazonaws.dynamodb.v20120810."
+
+/* What the decoder says of a scalar where a generic (parameterized) list
+ * or map belongs. */
+#define CAST_MSG                                                                                   \
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class "  \
+    "java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "           \
+    "java.lang.Class are in module java.base of loader 'bootstrap')"
+
+#define START_MSG "Start of structure or map found where not expected"
+
 static int member_cmp(const void *key, const void *elem)
 {
     return strcmp(key, ((const gw_wire_member_t *)elem)->name);
-}
-
-const gw_wire_member_t *gw__wire_member(const gw_wire_member_t *members, size_t n, const char *name)
-{
-    return name ? bsearch(name, members, n, sizeof(*members), member_cmp) : NULL;
 }
 
 static const char *const JAVA_TYPE[] = {
@@ -40,32 +46,26 @@ static const char *token_of(const cJSON *v)
     return d == floor(d) && fabs(d) < 1e18 ? "NUMBER_VALUE" : "DECIMAL_VALUE";
 }
 
-/* Whether a scalar of v's kind decodes as type `t`. Numbers decode as an
- * Integer (fractions are cut, as DynamoDB does), never as a String or a
- * Boolean; only a string is a String and only true or false a Boolean. */
+/* Whether a scalar of v's kind decodes as scalar type `t`. Numbers decode
+ * as an Integer or Long (fractions are cut, as DynamoDB does), never as a
+ * String or a Boolean; only a string is a String, only true or false a
+ * Boolean. */
 static bool scalar_fits(const cJSON *v, gw_wire_type_t t)
 {
-    switch (t) {
-    case GW_WIRE_STRING:
-        return cJSON_IsString(v);
-    case GW_WIRE_BOOLEAN:
-        return cJSON_IsBool(v);
-    case GW_WIRE_INTEGER:
-    case GW_WIRE_LONG:
-        return cJSON_IsNumber(v);
-    default: /* Not a scalar type: gw__wire_member_error's business. */
-        return true;
-    }
+    return t == GW_WIRE_STRING    ? cJSON_IsString(v)
+           : t == GW_WIRE_BOOLEAN ? cJSON_IsBool(v)
+                                  : cJSON_IsNumber(v);
 }
 
-bool gw__wire_type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg)
+/* `v` where scalar type `t` (String, Boolean, Integer, Long) belongs. */
+static bool type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg)
 {
-    if (cJSON_IsNull(v) || scalar_fits(v, t))
+    if (scalar_fits(v, t))
         return false;
     if (cJSON_IsArray(v))
         eng_buf_printf(msg, "Unrecognized collection type class java.lang.%s", JAVA_TYPE[t]);
     else if (cJSON_IsObject(v))
-        eng_buf_append_str(msg, "Start of structure or map found where not expected");
+        eng_buf_append_str(msg, START_MSG);
     else if (t == GW_WIRE_BOOLEAN && cJSON_IsString(v))
         eng_buf_append_str(msg, "Unexpected token received from parser");
     else
@@ -73,53 +73,89 @@ bool gw__wire_type_error(const cJSON *v, gw_wire_type_t t, eng_buf_t *msg)
     return true;
 }
 
-#define NS "com.amazonaws.dynamodb.v20120810."
-
-/* What the decoder says of a scalar where a generic (parameterized) list
- * or map belongs. */
-#define CAST_MSG                                                                                   \
-    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class "  \
-    "java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "           \
-    "java.lang.Class are in module java.base of loader 'bootstrap')"
-
-/* A list where a list belongs, else the decoder's message. */
-static bool list_error(const cJSON *v, eng_buf_t *msg)
+/* The Java type of values of type `m`, as the decoder names it in its
+ * messages: java.lang.String, com.amazonaws...Condition, java.util.List<...>. */
+static void append_java_type(const gw_wire_member_t *m, eng_buf_t *out)
 {
-    if (cJSON_IsNull(v) || cJSON_IsArray(v))
+    switch (m->type) {
+    case GW_WIRE_STRUCT:
+        eng_buf_printf(out, NS "%s", m->cls);
+        return;
+    case GW_WIRE_LIST:
+    case GW_WIRE_MAP:
+        eng_buf_append_str(out, m->type == GW_WIRE_LIST ? "java.util.List<"
+                                                        : "java.util.Map<java.lang.String, ");
+        append_java_type(m->elem, out);
+        eng_buf_append_char(out, '>');
+        return;
+    case GW_WIRE_BLOB:
+        eng_buf_append_str(out, "java.nio.ByteBuffer");
+        return;
+    default:
+        eng_buf_printf(out, "java.lang.%s", JAVA_TYPE[m->type]);
+        return;
+    }
+}
+
+/* Blob: a base64 string of a length divisible by 4 whose last data
+ * character leaves no stray bits. Other bad characters are left to the
+ * operation's own check. */
+static int b64_index(char ch)
+{
+    const char *set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *at = ch ? strchr(set, ch) : NULL;
+    return at ? (int)(at - set) : -1;
+}
+
+static bool blob_error(const cJSON *v, eng_buf_t *msg)
+{
+    if (!cJSON_IsString(v)) {
+        eng_buf_append_str(
+            msg, cJSON_IsArray(v)    ? "Unrecognized collection type class java.nio.ByteBuffer"
+                 : cJSON_IsObject(v) ? START_MSG
+                                     : "only base-64-encoded strings are convertible to bytes");
+        return true;
+    }
+    size_t len = strlen(v->valuestring), pad = 0;
+    if (len % 4) {
+        eng_buf_printf(
+            msg, "Base64 encoded length is expected a multiple of 4 bytes but found: %zu", len);
+        return true;
+    }
+    while (pad < 2 && pad < len && v->valuestring[len - 1 - pad] == '=')
+        pad++;
+    /* With one '=' the last data character carries 2 unused bits, with two 4. */
+    int last = len > pad ? b64_index(v->valuestring[len - 1 - pad]) : -1;
+    if (!pad || (last >= 0 && (last & (pad == 1 ? 3 : 15)) == 0))
         return false;
-    eng_buf_append_str(msg, cJSON_IsObject(v) ? "Start of structure or map found where not expected"
-                                              : "Unexpected field type");
+    eng_buf_append_str(msg, "Invalid last non-pad Base64 character dectected"); /* Sic. */
     return true;
 }
 
-/* The same for a list read through a generic type. */
-static bool plist_error(const cJSON *v, eng_buf_t *msg)
+/* Anything but a JSON array where list `m` belongs, or anything but an
+ * object where map `m` belongs. */
+static bool container_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
 {
-    if (cJSON_IsNull(v) || cJSON_IsArray(v))
+    bool is_list = m->type == GW_WIRE_LIST;
+    if (is_list ? cJSON_IsArray(v) : cJSON_IsObject(v))
         return false;
-    eng_buf_append_str(msg, cJSON_IsObject(v) ? "Start of structure or map found where not expected"
-                                              : CAST_MSG);
+    if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+        eng_buf_append_str(msg, m->is_generic ? CAST_MSG : "Unexpected field type");
+    else if (is_list)
+        eng_buf_append_str(msg, START_MSG);
+    else {
+        eng_buf_append_str(msg, "Unrecognized collection type java.util.Map<java.lang.String, ");
+        append_java_type(m->elem, msg);
+        eng_buf_append_char(msg, '>');
+    }
     return true;
 }
 
-/* An object where a map of `value_type` (a Java type name) belongs. */
-static bool map_error(const cJSON *v, const char *value_type, eng_buf_t *msg)
-{
-    if (cJSON_IsNull(v) || cJSON_IsObject(v))
-        return false;
-    if (cJSON_IsArray(v))
-        eng_buf_printf(msg, "Unrecognized collection type java.util.Map<java.lang.String, %s>",
-                       value_type);
-    else
-        eng_buf_append_str(msg, "Unexpected field type");
-    return true;
-}
-
-/* An object where a structure of class `cls` belongs: a member's value
- * (is_value false) or a value in a map or list (is_value true). */
+/* A structure of class `cls` as a member's value (is_value false) or as an
+ * element of a list or map (is_value true). */
 static bool struct_error(const cJSON *v, const char *cls, bool is_value, eng_buf_t *msg)
 {
-    if (cJSON_IsNull(v) || cJSON_IsObject(v))
+    if (cJSON_IsObject(v))
         return false;
     if (cJSON_IsArray(v))
         eng_buf_printf(msg, "Unrecognized collection type class " NS "%s", cls);
@@ -129,194 +165,88 @@ static bool struct_error(const cJSON *v, const char *cls, bool is_value, eng_buf
     return true;
 }
 
-static int b64_index(char ch)
-{
-    const char *set = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const char *at = ch ? strchr(set, ch) : NULL;
-    return at ? (int)(at - set) : -1;
-}
-
-/* A Blob: a base64 string of a length divisible by 4 whose last data
- * character leaves no stray bits. Other bad characters are left to the
- * operation's own check. */
-static bool blob_error(const cJSON *v, eng_buf_t *msg)
-{
-    if (cJSON_IsNull(v))
-        return false;
-    if (!cJSON_IsString(v)) {
-        eng_buf_append_str(
-            msg, cJSON_IsArray(v)    ? "Unrecognized collection type class java.nio.ByteBuffer"
-                 : cJSON_IsObject(v) ? "Start of structure or map found where not expected"
-                                     : "only base-64-encoded strings are convertible to bytes");
-        return true;
-    }
-    size_t len = strlen(v->valuestring);
-    if (len % 4) {
-        eng_buf_printf(
-            msg, "Base64 encoded length is expected a multiple of 4 bytes but found: %zu", len);
-        return true;
-    }
-    size_t pad = 0;
-    while (pad < 2 && pad < len && v->valuestring[len - 1 - pad] == '=')
-        pad++;
-    if (!pad)
-        return false;
-    /* With one '=' the last data character carries 2 unused bits, with two 4. */
-    int last = len > pad ? b64_index(v->valuestring[len - 1 - pad]) : -1;
-    if (last >= 0 && (last & (pad == 1 ? 3 : 15)) == 0)
-        return false;
-    eng_buf_append_str(msg, "Invalid last non-pad Base64 character dectected"); /* Sic. */
-    return true;
-}
-
-static bool av_error(const cJSON *av, eng_buf_t *msg);
-static bool av_map_error_as(const cJSON *v, bool is_generic, eng_buf_t *msg);
-
-static bool av_map_error(const cJSON *v, eng_buf_t *msg)
-{
-    return av_map_error_as(v, false, msg);
-}
-
-/* The elements of a set: strings (SS, NS) or blobs (BS). */
-static bool set_error(const cJSON *v, bool is_blob, eng_buf_t *msg)
-{
-    if (list_error(v, msg))
-        return true;
-    for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
-        if (is_blob ? blob_error(e, msg) : gw__wire_type_error(e, GW_WIRE_STRING, msg))
-            return true;
-    return false;
-}
-
-/* A map of AttributeValues (an item, a key, M, ExpressionAttributeValues),
- * read through a generic type when is_generic. */
-static bool av_map_error_as(const cJSON *v, bool is_generic, eng_buf_t *msg)
-{
-    if (is_generic && !cJSON_IsNull(v) && !cJSON_IsObject(v) && !cJSON_IsArray(v)) {
-        eng_buf_append_str(msg, CAST_MSG);
-        return true;
-    }
-    if (map_error(v, NS "AttributeValue", msg))
-        return true;
-    for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
-        if (struct_error(e, "AttributeValue", true, msg) || av_error(e, msg))
-            return true;
-    return false;
-}
-
-/* One AttributeValue's members, in the order sent. Unknown members are
- * left to the operation's own check. */
-static bool av_error(const cJSON *av, eng_buf_t *msg)
-{
-    for (const cJSON *m = cJSON_IsObject(av) ? av->child : NULL; m; m = m->next) {
-        const char *k = m->string;
-        bool bad = false;
-        if (strcmp(k, "S") == 0 || strcmp(k, "N") == 0)
-            bad = gw__wire_type_error(m, GW_WIRE_STRING, msg);
-        else if (strcmp(k, "B") == 0)
-            bad = blob_error(m, msg);
-        else if (strcmp(k, "BOOL") == 0 || strcmp(k, "NULL") == 0)
-            bad = gw__wire_type_error(m, GW_WIRE_BOOLEAN, msg);
-        else if (strcmp(k, "SS") == 0 || strcmp(k, "NS") == 0 || strcmp(k, "BS") == 0)
-            bad = set_error(m, k[0] == 'B', msg);
-        else if (strcmp(k, "M") == 0)
-            bad = av_map_error(m, msg);
-        else if (strcmp(k, "L") == 0) {
-            bad = list_error(m, msg);
-            for (const cJSON *e = cJSON_IsArray(m) ? m->child : NULL; e && !bad; e = e->next)
-                bad = struct_error(e, "AttributeValue", true, msg) || av_error(e, msg);
-        }
-        if (bad)
-            return true;
-    }
-    return false;
-}
+static bool check(const cJSON *v, const gw_wire_member_t *m, bool is_value, eng_buf_t *msg);
 
 /* The members of structure `obj` that `shape` types, in the order sent. */
 static bool shape_error(const cJSON *obj, const gw_wire_shape_t *shape, eng_buf_t *msg)
 {
-    for (const cJSON *m = shape && cJSON_IsObject(obj) ? obj->child : NULL; m; m = m->next)
+    for (const cJSON *c = shape ? obj->child : NULL; c; c = c->next)
         for (size_t i = 0; i < shape->n; i++)
-            if (strcmp(m->string, shape->members[i].name) == 0 &&
-                gw__wire_member_error(m, &shape->members[i], msg))
+            if (strcmp(c->string, shape->members[i].name) == 0 &&
+                check(c, &shape->members[i], false, msg))
                 return true;
     return false;
 }
 
-/* A structure of `m`'s class held in a list or map: the value itself, then
- * its members. */
-static bool value_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
+/* `v` as a value of type `m`: a member's value, or (is_value) an element. */
+static bool check(const cJSON *v, const gw_wire_member_t *m, bool is_value, eng_buf_t *msg)
 {
-    return struct_error(v, m->cls, true, msg) || shape_error(v, m->shape, msg);
-}
-
-/* An element of a list or a value of a map described by `m`. */
-static bool elem_error(const cJSON *e, const gw_wire_member_t *m, eng_buf_t *msg)
-{
-    if (m->elem)
-        return m->elem->type == GW_WIRE_STRUCT ? value_error(e, m->elem, msg)
-                                               : gw__wire_member_error(e, m->elem, msg);
-    if (m->is_strings)
-        return gw__wire_type_error(e, GW_WIRE_STRING, msg);
-    return m->cls && value_error(e, m, msg);
-}
-
-static bool list_of_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
-{
-    if (m->type == GW_WIRE_PLIST ? plist_error(v, msg) : list_error(v, msg))
-        return true;
-    for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
-        if (elem_error(e, m, msg))
+    if (cJSON_IsNull(v))
+        return false;
+    switch (m->type) {
+    case GW_WIRE_STRUCT:
+        return struct_error(v, m->cls, is_value, msg) || shape_error(v, m->shape, msg);
+    case GW_WIRE_LIST:
+    case GW_WIRE_MAP:
+        if (container_error(v, m, msg))
             return true;
-    return false;
+        for (const cJSON *e = v->child; e; e = e->next)
+            if (check(e, m->elem, true, msg))
+                return true;
+        return false;
+    case GW_WIRE_BLOB:
+        return blob_error(v, msg);
+    default:
+        return type_error(v, m->type, msg);
+    }
 }
 
-static bool map_of_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
+void gw__wire_drop_nulls(cJSON *root)
 {
-    char value_type[160];
-    if (m->elem_type)
-        snprintf(value_type, sizeof(value_type), "%s", m->elem_type);
-    else
-        snprintf(value_type, sizeof(value_type), NS "%s", m->cls);
-    if (map_error(v, value_type, msg))
-        return true;
-    for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
-        if (elem_error(e, m, msg))
-            return true;
-    return false;
+    cJSON *m = root->child;
+    while (m) {
+        cJSON *next = m->next;
+        if (cJSON_IsNull(m))
+            cJSON_Delete(cJSON_DetachItemViaPointer(root, m));
+        m = next;
+    }
 }
 
 bool gw__wire_member_error(const cJSON *v, const gw_wire_member_t *m, eng_buf_t *msg)
 {
-    switch (m->type) {
-    case GW_WIRE_LIST:
-    case GW_WIRE_PLIST:
-        return list_of_error(v, m, msg);
-    case GW_WIRE_STRUCT:
-        return struct_error(v, m->cls, false, msg) || shape_error(v, m->shape, msg);
-    case GW_WIRE_MAP:
-        return map_of_error(v, m, msg);
-    case GW_WIRE_NAME_MAP:
-        if (map_error(v, "java.lang.String", msg))
-            return true;
-        for (const cJSON *e = cJSON_IsObject(v) ? v->child : NULL; e; e = e->next)
-            if (gw__wire_type_error(e, GW_WIRE_STRING, msg))
-                return true;
-        return false;
-    case GW_WIRE_AV:
-        return struct_error(v, "AttributeValue", false, msg) || av_error(v, msg);
-    case GW_WIRE_AV_LIST:
-        if (list_error(v, msg))
-            return true;
-        for (const cJSON *e = cJSON_IsArray(v) ? v->child : NULL; e; e = e->next)
-            if (struct_error(e, "AttributeValue", true, msg) || av_error(e, msg))
-                return true;
-        return false;
-    case GW_WIRE_AV_MAP:
-        return av_map_error(v, msg);
-    case GW_WIRE_PAV_MAP:
-        return av_map_error_as(v, true, msg);
-    default:
-        return gw__wire_type_error(v, m->type, msg);
-    }
+    return check(v, m, false, msg);
 }
+
+const cJSON *gw__wire_error(const cJSON *root, const gw_wire_member_t *members, size_t n,
+                            const gw_wire_member_t *own, eng_buf_t *msg)
+{
+    for (const cJSON *m = root->child; m; m = m->next) {
+        const gw_wire_member_t *w =
+            own && strcmp(m->string, own->name) == 0
+                ? own
+                : bsearch(m->string, members, n, sizeof(*members), member_cmp);
+        if (w && check(m, w, false, msg))
+            return m;
+    }
+    return NULL;
+}
+
+/* ---- The AttributeValue ------------------------------------------------ */
+
+const gw_wire_member_t gw__wire_str = {.name = "", .type = GW_WIRE_STRING};
+static const gw_wire_member_t BLOB = {.name = "", .type = GW_WIRE_BLOB};
+static const gw_wire_member_t AV_MEMBERS[] = {
+    {.name = "S", .type = GW_WIRE_STRING},
+    {.name = "N", .type = GW_WIRE_STRING},
+    {.name = "B", .type = GW_WIRE_BLOB},
+    {.name = "BOOL", .type = GW_WIRE_BOOLEAN},
+    {.name = "NULL", .type = GW_WIRE_BOOLEAN},
+    {.name = "SS", .type = GW_WIRE_LIST, .elem = &gw__wire_str},
+    {.name = "NS", .type = GW_WIRE_LIST, .elem = &gw__wire_str},
+    {.name = "BS", .type = GW_WIRE_LIST, .elem = &BLOB},
+    {.name = "L", .type = GW_WIRE_LIST, .elem = &gw__wire_av},
+    {.name = "M", .type = GW_WIRE_MAP, .elem = &gw__wire_av},
+};
+const gw_wire_shape_t gw__wire_av_shape = {AV_MEMBERS, sizeof(AV_MEMBERS) / sizeof(AV_MEMBERS[0])};
+const gw_wire_member_t gw__wire_av = {
+    .name = "", .type = GW_WIRE_STRUCT, .cls = "AttributeValue", .shape = &gw__wire_av_shape};
