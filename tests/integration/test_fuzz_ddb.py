@@ -15,16 +15,22 @@ def index_table(e, name="fz_index"):
                                  {"AttributeName": "sk", "AttributeType": "S"}]})
 
 
+def add_gsi(e, definition):
+    """UpdateTable of fz_index adding GSI gs2 on h2, with `definition` as
+    h2's AttributeDefinitions entry; returns (status, answer)."""
+    return call(e, "UpdateTable", {
+        "TableName": "fz_index",
+        "AttributeDefinitions": [definition],
+        "GlobalSecondaryIndexUpdates": [{"Create": {
+            "IndexName": "gs2", "KeySchema": [{"AttributeName": "h2", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}}]})
+
+
 def test_update_table_definition_without_type_is_refused(eddy):
     """A new GSI whose AttributeDefinitions entry has no AttributeType used to
     reach the writer and fail there with a 500 InternalServerError."""
     index_table(eddy)
-    status, j = call(eddy, "UpdateTable", {
-        "TableName": "fz_index",
-        "AttributeDefinitions": [{"AttributeName": "h2", "AttbriuteType": "S"}],
-        "GlobalSecondaryIndexUpdates": [{"Create": {
-            "IndexName": "gs2", "KeySchema": [{"AttributeName": "h2", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"}}}]})
+    status, j = add_gsi(eddy, {"AttributeName": "h2", "AttbriuteType": "S"})
     assert status == 400, j
     assert kind(j) == "ValidationException"
     assert "attributeDefinitions.1.member.attributeType" in j["message"]
@@ -34,12 +40,7 @@ def test_update_table_definition_without_type_is_refused(eddy):
 
 def test_update_table_definition_with_bad_type_is_refused(eddy):
     index_table(eddy)
-    status, j = call(eddy, "UpdateTable", {
-        "TableName": "fz_index",
-        "AttributeDefinitions": [{"AttributeName": "h2", "AttributeType": "BOOL"}],
-        "GlobalSecondaryIndexUpdates": [{"Create": {
-            "IndexName": "gs2", "KeySchema": [{"AttributeName": "h2", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"}}}]})
+    status, j = add_gsi(eddy, {"AttributeName": "h2", "AttributeType": "BOOL"})
     assert status == 400, j
     assert j["message"] == ("1 validation error detected: Value 'BOOL' at "
                             "'attributeDefinitions.1.member.attributeType' failed to satisfy "

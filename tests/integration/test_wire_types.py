@@ -45,15 +45,22 @@ DDB_CASES = [("DescribeTable", "TableName", STRING),
              ("Scan", "TotalSegments", INTEGER)]
 
 
-def cases(table):
-    return [(op, member, value, msg) for op, member, vals in table for value, msg in vals]
+def cases(table, target="DynamoDB_20120810."):
+    """(target, body, message) of each wrong value of each (op, member, values)."""
+    return [(target + op, {member: value}, msg) for op, member, vals in table
+            for value, msg in vals]
 
 
-@pytest.mark.parametrize("op,member,value,msg", cases(DDB_CASES))
-def test_a_dynamodb_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, member, value, msg):
-    status, j = call(eddy, op, {member: value})
-    assert status == 400
-    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
+def serialization_message(e, target, body):
+    """The message of the SerializationException `body` sent as `target` must get."""
+    r = requests.post(e.url, data=json.dumps(body),
+                      headers={"X-Amz-Target": target,
+                               "Content-Type": "application/x-amz-json-1.0"})
+    assert r.status_code == 400, r.text
+    j = r.json()
+    assert j["__type"] == "com.amazon.coral.service#SerializationException", j
+    assert set(j) == {"__type", "message"}, j
+    return j["message"]
 
 
 def test_the_first_offending_member_in_the_order_sent_is_named(eddy):
@@ -73,6 +80,10 @@ def test_a_null_member_reads_as_absent(eddy):
     got = ok(eddy, "GetItem", {"TableName": "nulls", "Key": {"pk": {"S": "a"}},
                                "ConsistentRead": None, "ProjectionExpression": None})
     assert got == {"Item": {"pk": {"S": "a"}}}
+    r = requests.post(eddy.url, data='{"Limit": null}',
+                      headers={"X-Amz-Target": "DynamoDBStreams_20120810.ListStreams",
+                               "Content-Type": "application/x-amz-json-1.0"})
+    assert r.status_code == 200 and r.json() == {"Streams": []}
     status, j = call(eddy, "DescribeTable", {"TableName": None})
     assert status == 400 and kind(j) == "ValidationException"
     assert "Value null at 'tableName'" in j["message"]
@@ -96,14 +107,6 @@ STREAMS_CASES = [("ListStreams", "TableName", STRING),
                  ("GetRecords", "ShardIterator", STRING)]
 
 
-@pytest.mark.parametrize("op,member,value,msg", cases(STREAMS_CASES))
-def test_a_streams_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, member, value, msg):
-    r = requests.post(eddy.url, data=json.dumps({member: value}),
-                      headers={"X-Amz-Target": "DynamoDBStreams_20120810." + op,
-                               "Content-Type": "application/x-amz-json-1.0"})
-    assert r.status_code == 400
-    assert r.json() == {"__type": "com.amazon.coral.service#SerializationException",
-                        "message": msg}
 
 
 NS = "com.amazonaws.dynamodb.v20120810."
@@ -177,14 +180,6 @@ CONTAINER_CASES = [
 ]
 
 
-@pytest.mark.parametrize("op,body,msg", CONTAINER_CASES)
-def test_a_container_or_attribute_value_of_the_wrong_kind_is_a_serialization_error(
-        eddy, op, body, msg):
-    status, j = call(eddy, op, body)
-    assert status == 400
-    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
-
-
 def test_well_formed_values_of_every_kind_are_stored(eddy):
     c = client(eddy)
     hash_table(c, "kinds")
@@ -236,13 +231,6 @@ NESTED_CASES = [
     ("UpdateItem", {"AttributeUpdates": {"a": {"Action": 5}}},
      "NUMBER_VALUE cannot be converted to String"),
 ]
-
-
-@pytest.mark.parametrize("op,body,msg", NESTED_CASES)
-def test_a_nested_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, body, msg):
-    status, j = call(eddy, op, dict(TableName="abc", **body))
-    assert status == 400
-    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
 
 
 def test_well_formed_nested_structures_pass_the_decoder(eddy):
@@ -305,13 +293,6 @@ BATCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize("op,body,msg", BATCH_CASES)
-def test_a_batch_member_of_the_wrong_kind_is_a_serialization_error(eddy, op, body, msg):
-    status, j = call(eddy, op, body)
-    assert status == 400
-    assert j == {"__type": "com.amazon.coral.service#SerializationException", "message": msg}
-
-
 def test_well_formed_batches_pass_the_decoder(eddy):
     c = client(eddy)
     hash_table(c, "bat")
@@ -322,3 +303,55 @@ def test_well_formed_batches_pass_the_decoder(eddy):
     got = ok(eddy, "BatchGetItem", {"RequestItems": {"bat": {
         "Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}], "ConsistentRead": True}}})
     assert sorted(i["pk"]["S"] for i in got["Responses"]["bat"]) == ["a", "b"]
+
+
+def action(kind, **members):
+    return [{kind: dict(TableName="abc", **members)}]
+
+
+TRANSACT_CASES = [
+    ("TransactWriteItems", {"TransactItems": "x"}, "Unexpected field type"),
+    ("TransactWriteItems", {"TransactItems": ["x"]}, "Unexpected value type in payload"),
+    ("TransactWriteItems", {"TransactItems": [[]]}, KS + "TransactWriteItem"),
+    ("TransactWriteItems", {"TransactItems": [{"Put": []}]}, KS + "Put"),
+    ("TransactWriteItems", {"TransactItems": action("Put", Item={"a": {"N": 5}})},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("TransactWriteItems", {"TransactItems": action("Update", Key={"a": {"S": "k"}},
+                                                    UpdateExpression=5)},
+     "NUMBER_VALUE cannot be converted to String"),
+    ("TransactWriteItems", {"TransactItems": action("Delete", Key={"a": {"S": "k"}},
+                                                    ExpressionAttributeNames={"#a": True})},
+     "TRUE_VALUE cannot be converted to String"),
+    ("TransactWriteItems", {"TransactItems": action(
+        "ConditionCheck", Key={"a": {"S": "k"}}, ExpressionAttributeValues={":v": {"BS": [1]}})},
+     "only base-64-encoded strings are convertible to bytes"),
+    ("TransactGetItems", {"TransactItems": [{"Get": "x"}]}, "Unexpected field type"),
+    ("TransactGetItems", {"TransactItems": action("Get", Key={"a": {"L": ["x"]}})},
+     "Unexpected value type in payload"),
+]
+
+
+def body_cases(table, target="DynamoDB_20120810.", **extra):
+    return [(target + op, dict(extra, **body), msg) for op, body, msg in table]
+
+
+@pytest.mark.parametrize("target,body,msg", [
+    *cases(DDB_CASES), *cases(STREAMS_CASES, "DynamoDBStreams_20120810."),
+    *body_cases(CONTAINER_CASES), *body_cases(NESTED_CASES, TableName="abc"),
+    *body_cases(BATCH_CASES), *body_cases(TRANSACT_CASES)])
+def test_a_value_of_the_wrong_kind_is_a_serialization_error(eddy, target, body, msg):
+    assert serialization_message(eddy, target, body) == msg
+
+
+def test_well_formed_transactions_pass_the_decoder(eddy):
+    c = client(eddy)
+    hash_table(c, "txn")
+    ok(eddy, "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "txn", "Item": {"pk": {"S": "a"}, "b": {"BS": ["Yg=="]}},
+                 "ConditionExpression": "attribute_not_exists(#p)",
+                 "ExpressionAttributeNames": {"#p": "pk"}}},
+        {"Update": {"TableName": "txn", "Key": {"pk": {"S": "b"}}, "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "1"}}}}]})
+    got = ok(eddy, "TransactGetItems", {"TransactItems": [
+        {"Get": {"TableName": "txn", "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "b"}}]})
+    assert got["Responses"] == [{"Item": {"b": {"BS": ["Yg=="]}}}]
