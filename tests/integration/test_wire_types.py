@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
-# The AWS JSON 1.0 decoder's type checks on top-level scalar members, on the
-# DynamoDB and the DynamoDB Streams front doors: a value of the wrong JSON
-# kind is a SerializationException naming the token found and the Java type
-# wanted, before any validation; JSON null reads as an absent member.
+# The AWS JSON 1.0 decoder's type checks (gateway/wire.c) on the DynamoDB and
+# the DynamoDB Streams front doors: a value of the wrong JSON kind, at the top
+# level or anywhere inside a typed structure, list, map or AttributeValue, is
+# a SerializationException with the decoder's message, before any
+# validation; JSON null reads as an absent member.
 import json
 
 import pytest
